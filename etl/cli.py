@@ -1,0 +1,123 @@
+"""`wmo` — the command line of wmo-atlas.
+
+Exit codes: 0 ok, 1 unexpected failure, 2 bad input (file, record and field named),
+3 a download failed for good.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from etl.errors import FetchError, InputError, InputErrors
+
+EXAMPLES = {
+    "demo": "examples:\n  wmo demo --out data/raw --snapshot ../shared/snapshot\n"
+            "  wmo demo --out /tmp/raw-full --scale full --seed 7",
+    "fetch": "examples:\n  wmo fetch cbs --table 86050NED\n"
+             "  WMO_CBS_V3_URL=http://127.0.0.1:8000 wmo fetch cbs --table 86050NED --out /tmp/raw\n"
+             "  wmo fetch cbs --table 86050NED --api v4",
+    "import": "examples:\n  wmo import statline-csv ~/Downloads/Wmo_clienten_23112026_101500.csv "
+              "--table 86050NED",
+    "build": "examples:\n  wmo build\n  wmo build --raw /tmp/raw --db /tmp/wmo.duckdb "
+             "--snapshot ../shared/snapshot --reference-year 2026",
+    "validate": "examples:\n  wmo validate\n  wmo validate --raw /tmp/raw",
+    "info": "examples:\n  wmo info\n  wmo info --db /tmp/wmo.duckdb",
+    "export": "examples:\n  wmo export --format parquet --out data/processed/export\n"
+              "  wmo export --format csv",
+}
+
+
+def _sub(subparsers, name: str, help_text: str) -> argparse.ArgumentParser:
+    return subparsers.add_parser(
+        name, help=help_text, description=help_text, epilog=EXAMPLES.get(name),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="wmo",
+        description="wmo-atlas: CBS Wmo figures, werkwijze and bezwaar registers in one DuckDB file.",
+        epilog="Run `wmo COMMAND --help` for the options and examples of each command.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = _sub(sub, "demo", "Write a synthetic raw snapshot in the real CBS formats (marked synthetic).")
+    p.add_argument("--out", type=Path, required=True, help="raw folder to write")
+    p.add_argument("--seed", type=int, default=2015, help="random seed (default 2015)")
+    p.add_argument("--scale", choices=["default", "full"], default="default",
+                   help="full adds a persoonskenmerken table: more than 5 million fact rows")
+    p.add_argument("--snapshot", type=Path, help="folder with geo/ (default: $WMO_SNAPSHOT_DIR)")
+
+    p = _sub(sub, "fetch", "Download a source into a raw snapshot.")
+    p.add_argument("source", choices=["cbs"])
+    p.add_argument("--table", required=True, help="CBS table id, e.g. 86050NED")
+    p.add_argument("--api", choices=["v3", "v4"], default="v3")
+    p.add_argument("--out", type=Path, help="raw folder (default: $WMO_RAW_DIR or data/raw)")
+
+    p = _sub(sub, "import", "Take a file a user downloaded into a raw snapshot.")
+    p.add_argument("kind", choices=["statline-csv"])
+    p.add_argument("file", type=Path)
+    p.add_argument("--table", required=True, help="CBS table id the CSV was downloaded from")
+    p.add_argument("--out", type=Path, help="raw folder (default: $WMO_RAW_DIR or data/raw)")
+
+    p = _sub(sub, "build", "Build the DuckDB database from the raw folder (atomic swap).")
+    p.add_argument("--raw", type=Path, help="raw folder (default: $WMO_RAW_DIR or data/raw)")
+    p.add_argument("--db", type=Path, help="database (default: $WMO_DB or data/processed/wmo.duckdb)")
+    p.add_argument("--snapshot", type=Path, help="folder with geo/ (default: $WMO_SNAPSHOT_DIR)")
+    p.add_argument("--reference-year", type=int, help="reference classification (default: newest "
+                   "boundary year)")
+
+    p = _sub(sub, "validate", "Check every input without building; lists all problems at once.")
+    p.add_argument("--raw", type=Path)
+    p.add_argument("--snapshot", type=Path)
+
+    p = _sub(sub, "info", "What a database holds: build time, sources, synthetic or not, row counts.")
+    p.add_argument("--db", type=Path)
+
+    p = _sub(sub, "export", "Write the `out` tables as Parquet or CSV.")
+    p.add_argument("--format", choices=["parquet", "csv"], default="parquet")
+    p.add_argument("--out", type=Path, default=Path("data/processed/export"))
+    p.add_argument("--db", type=Path)
+    return parser
+
+
+def _run(args: argparse.Namespace) -> int:
+    # Imports are lazy so that `wmo --help` stays fast.
+    from etl import commands
+
+    handlers: dict[str, Callable[[argparse.Namespace], int]] = {
+        "demo": commands.demo, "fetch": commands.fetch, "import": commands.import_file,
+        "build": commands.build, "validate": commands.validate, "info": commands.info,
+        "export": commands.export,
+    }
+    return handlers[args.command](args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return _run(args)
+    except InputErrors as exc:
+        for error in exc.errors:
+            print(f"error: {error}", file=sys.stderr)
+        print(f"{len(exc.errors)} problem(s) found; nothing was changed.", file=sys.stderr)
+        return 2
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        print("nothing was changed.", file=sys.stderr)
+        return 2
+    except FetchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        print("the previous snapshot was left intact.", file=sys.stderr)
+        return 3
+    except KeyboardInterrupt:
+        print("interrupted; nothing was changed.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
