@@ -1,0 +1,323 @@
+"""`wmo build` and `wmo validate`: raw folder → checked inputs → frames → DuckDB.
+
+Every input is checked before anything is written; all problems are reported together.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from importlib.metadata import version
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from etl import snapshot
+from etl.errors import InputError, InputErrors, display_path
+from etl.gemeenten import HERINDELING_SCHEMA, gemeente_history, harmonisation_map
+from etl.metadata import load_metadata
+from etl.settings import Settings
+from etl.sources import geo, registers
+from etl.sources.cbs.parse import load_cbs_snapshot
+from etl.sources.cbs.tables import TABLES, spec_for
+from etl.transform import bevolking as bevolking_t
+from etl.transform import harmonise, wmo
+
+Progress = Callable[[str], None]
+
+BEZWAAR_COLUMNS = [
+    "gemeente_code", "jaar", "domein", "bezwaren_ontvangen", "bezwaren_afgehandeld", "gegrond",
+    "deels_gegrond", "ongegrond", "niet_ontvankelijk", "ingetrokken", "beroep", "bron_url",
+    "bron_omschrijving", "peildatum",
+]
+
+
+def stderr_progress(start: float) -> Progress:
+    def report(message: str) -> None:
+        print(f"[{time.perf_counter() - start:5.1f}s] {message}", file=sys.stderr, flush=True)
+    return report
+
+
+@dataclass
+class Inputs:
+    """Everything a build needs, parsed and checked, plus the problems and warnings found."""
+
+    errors: list[InputError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    bronnen: list[dict] = field(default_factory=list)
+    frames: dict[str, pl.DataFrame] = field(default_factory=dict)
+    wmo_tables: list = field(default_factory=list)
+    kenmerken: list = field(default_factory=list)
+    bevolking_table: tuple | None = None
+    werkwijze: pl.DataFrame | None = None
+    bezwaar: pl.DataFrame | None = None
+    herindelingen: pl.DataFrame | None = None
+    gemeente: pl.DataFrame | None = None
+    reference_year: int | None = None
+
+    @property
+    def is_synthetisch(self) -> bool:
+        return any(b["is_synthetisch"] for b in self.bronnen)
+
+
+def _bron_row(folder: Path, sidecar: dict) -> dict:
+    return {
+        "bron_id": sidecar.get("source_id") or folder.name,
+        "titel": sidecar.get("title"),
+        "producent": sidecar.get("producer"),
+        "url": sidecar.get("url"),
+        "opgehaald_op": sidecar.get("retrieved_at"),
+        "licentie": sidecar.get("licence"),
+        "formaat": sidecar.get("format"),
+        "sha256": sidecar.get("sha256"),
+        "is_synthetisch": bool(sidecar.get("synthetic", False)),
+        "map": display_path(folder),
+    }
+
+
+def _register_bron(path: Path, title: str) -> dict:
+    return {
+        "bron_id": f"register-{path.stem}",
+        "titel": title,
+        "producent": "wmo-atlas (handmatig register; bron en peildatum per rij)",
+        "url": f"data/raw/registers/{path.name}",
+        "opgehaald_op": None,
+        "licentie": "CC BY 4.0 (register); bronnen: zie bron_url per rij",
+        "formaat": "csv",
+        "sha256": snapshot.sha256_file(path),
+        "is_synthetisch": False,
+        "map": display_path(path.parent),
+    }
+
+
+def geo_dir_for(raw_dir: Path, snapshot_dir: Path | None) -> Path:
+    if snapshot_dir is not None:
+        return snapshot_dir / "geo"
+    return raw_dir / "geo"
+
+
+def read_geo(inputs: Inputs, geo_dir: Path, reference_year: int | None,
+             progress: Progress) -> None:
+    files = geo.boundary_files(geo_dir)
+    gemeente_years = sorted(y for kind, y in files if kind == "gemeente")
+    provincie_years = sorted(y for kind, y in files if kind == "provincie")
+    if not gemeente_years or not provincie_years:
+        inputs.errors.append(InputError(display_path(geo_dir), None, None,
+                                        "no gemeente_YYYY and provincie_YYYY boundary files found "
+                                        "(pass --snapshot DIR or set WMO_SNAPSHOT_DIR)"))
+        return
+    ref = reference_year or gemeente_years[-1]
+    if ref not in gemeente_years:
+        inputs.errors.append(InputError(display_path(geo_dir), None, "--reference-year",
+                                        f"no gemeente_{ref} boundary file (have "
+                                        f"{', '.join(map(str, gemeente_years))})"))
+        return
+    inputs.reference_year = ref
+    try:
+        gemeenten = {y: geo.read_boundaries(files[("gemeente", y)], "gemeente")
+                     for y in gemeente_years}
+        prov_year = max(y for y in provincie_years if y <= ref) if min(provincie_years) <= ref \
+            else provincie_years[0]
+        provincies = geo.read_boundaries(files[("provincie", prov_year)], "provincie")
+    except InputError as exc:
+        inputs.errors.append(exc)
+        return
+    progress(f"boundaries: gemeente {', '.join(map(str, gemeente_years))}; "
+             f"provincie {prov_year}; reference classification {ref}")
+    inputs.frames["core.gemeente_geometrie"] = pl.concat(
+        [geo.geometry_table(g, y) for y, g in gemeenten.items()])
+    prov_geom = geo.geometry_table(provincies, prov_year).rename(
+        {"gemeente_code": "provincie_code"}).with_columns(
+        pl.Series("provincie_naam", provincies["naam"].tolist()))
+    inputs.frames["core.provincie_geometrie"] = prov_geom
+    inputs.frames["_current"] = geo.province_of_gemeenten(gemeenten[ref], provincies)
+    sidecar = snapshot.read_sidecar(geo_dir) or {
+        "source_id": "geo", "title": "Gemeente- en provinciegrenzen (CBS/PDOK)",
+        "producer": "CBS / PDOK", "format": "topojson", "synthetic": False,
+        "licence": "CC BY 4.0", "url": str(geo_dir)}
+    inputs.bronnen.append(_bron_row(geo_dir, sidecar))
+
+
+def read_registers(inputs: Inputs, raw_dir: Path, progress: Progress) -> None:
+    reg = raw_dir / "registers"
+    her_path = reg / "herindelingen.csv"
+    if not her_path.exists():
+        inputs.errors.append(InputError(display_path(her_path), None, None,
+                                        "the herindelingen register is required"))
+        return
+    her, errs = registers.read_herindelingen(her_path)
+    inputs.errors += errs
+    inputs.bronnen.append(_register_bron(her_path, "Register gemeentelijke herindelingen"))
+    if errs or "_current" not in inputs.frames:
+        return
+    inputs.herindelingen = her.select(list(HERINDELING_SCHEMA))
+    inputs.gemeente = gemeente_history(inputs.frames.pop("_current"), inputs.herindelingen)
+
+    ww_path = reg / "werkwijze.csv"
+    if ww_path.exists():
+        ww, errs = registers.read_werkwijze(ww_path, inputs.gemeente)
+        inputs.errors += errs
+        inputs.werkwijze = ww
+        inputs.bronnen.append(_register_bron(ww_path, "Register werkwijze Wmo (wmo-atlas)"))
+    else:
+        inputs.warnings.append(f"{display_path(ww_path)} missing: werkwijze unknown everywhere")
+
+    parts = []
+    for path, synthetic in ((reg / "bezwaar.csv", False),
+                            (raw_dir / "bezwaar-demo" / "bezwaar.csv", True)):
+        if not path.exists():
+            if not synthetic:
+                inputs.warnings.append(f"{display_path(path)} missing: no bezwaar figures")
+            continue
+        bz, errs = registers.read_bezwaar(path, inputs.gemeente)
+        inputs.errors += errs
+        parts.append(bz.select(BEZWAAR_COLUMNS).with_columns(
+            pl.lit(synthetic).alias("is_synthetisch")))
+        if synthetic:
+            inputs.bronnen.append(_bron_row(path.parent, snapshot.read_sidecar(path.parent) or {
+                "source_id": "bezwaar-demo", "synthetic": True}))
+        else:
+            inputs.bronnen.append(_register_bron(path, "Register bezwaren Wmo (wmo-atlas)"))
+    if parts:
+        inputs.bezwaar = pl.concat(parts, how="vertical_relaxed")
+    progress("registers read and checked")
+
+
+def read_cbs(inputs: Inputs, raw_dir: Path, progress: Progress) -> None:
+    cbs_dir = raw_dir / "cbs"
+    folders = sorted(p for p in cbs_dir.iterdir() if p.is_dir() and "." not in p.name) \
+        if cbs_dir.is_dir() else []
+    for folder in folders:
+        spec = spec_for(folder.name)
+        if spec is None:
+            inputs.warnings.append(f"{display_path(folder)}: table not used by wmo-atlas, skipped")
+            continue
+        sidecar = snapshot.read_sidecar(folder)
+        if sidecar is None:
+            inputs.errors.append(InputError(display_path(folder), None, snapshot.SIDECAR,
+                                            "snapshot has no _source.json sidecar"))
+            continue
+        progress(f"parsing {spec.table_id} ({sidecar.get('format')})")
+        try:
+            table = load_cbs_snapshot(folder, spec.measures)
+        except InputErrors as exc:
+            inputs.errors += exc.errors
+            continue
+        except InputError as exc:
+            inputs.errors.append(exc)
+            continue
+        inputs.bronnen.append(_bron_row(folder, sidecar))
+        if spec.role == "wmo_clienten":
+            inputs.wmo_tables.append((spec, table))
+        elif spec.role == "wmo_kenmerken":
+            inputs.kenmerken.append((spec, table))
+        elif spec.role == "bevolking":
+            inputs.bevolking_table = (spec, table)
+    present = {s.role for s, _ in inputs.wmo_tables}
+    if "wmo_clienten" not in present:
+        inputs.errors.append(InputError(display_path(cbs_dir), None, None,
+                                        "no CBS Wmo table found (one of "
+                                        + ", ".join(t for t, s in TABLES.items()
+                                                    if s.role == "wmo_clienten")
+                                        + "); run `wmo fetch cbs --table 86050NED` or `wmo demo`"))
+    if inputs.bevolking_table is None:
+        inputs.warnings.append("no population table (03759NED): rates per 1 000 inwoners and the "
+                               "share 75+ stay NULL in out.gemeente_periode")
+
+
+def collect_inputs(raw_dir: Path, snapshot_dir: Path | None, reference_year: int | None,
+                   progress: Progress) -> Inputs:
+    inputs = Inputs()
+    read_geo(inputs, geo_dir_for(raw_dir, snapshot_dir), reference_year, progress)
+    read_registers(inputs, raw_dir, progress)
+    read_cbs(inputs, raw_dir, progress)
+    return inputs
+
+
+def transform(inputs: Inputs, progress: Progress) -> dict[str, pl.DataFrame]:
+    assert inputs.gemeente is not None and inputs.herindelingen is not None
+    assert inputs.reference_year is not None
+    frames = dict(inputs.frames)
+    frames["core.gemeente"] = inputs.gemeente
+    frames["core.herindeling"] = inputs.herindelingen
+    wmo_rows = wmo.wmo_clienten(inputs.wmo_tables)
+    frames["core.wmo_clienten"] = wmo_rows
+    frames["core.voorziening"] = wmo.voorziening(inputs.wmo_tables)
+    frames["core.periode"] = wmo.periode(inputs.wmo_tables)
+    if inputs.kenmerken:
+        frames["core.wmo_clienten_kenmerken"] = pl.concat(
+            [wmo.wmo_kenmerken(spec, t) for spec, t in inputs.kenmerken])
+    if inputs.bevolking_table is not None:
+        spec, table = inputs.bevolking_table
+        bev = bevolking_t.bevolking(spec.table_id, table)
+    else:
+        bev = pl.DataFrame(schema=bevolking_t.BEVOLKING_SCHEMA)
+    frames["core.bevolking"] = bev
+    werkwijze = inputs.werkwijze
+    if werkwijze is None:
+        werkwijze = pl.DataFrame(schema={"gemeente_code": pl.Utf8, "voorziening": pl.Utf8,
+                                         "werkwijze": pl.Utf8})
+    else:
+        frames["core.werkwijze"] = werkwijze
+    bezwaar = inputs.bezwaar if inputs.bezwaar is not None else pl.DataFrame(
+        schema={c: pl.Utf8 for c in BEZWAAR_COLUMNS} | {"is_synthetisch": pl.Boolean})
+    frames["core.bezwaar"] = bezwaar
+    progress(f"core: {wmo_rows.height} Wmo rows, {bev.height} population rows")
+    jaren = sorted(set(wmo_rows["jaar"].to_list()))
+    werkwijze_jaar = (registers.werkwijze_per_jaar(werkwijze, "huishoudelijke_ondersteuning",
+                                                    jaren)
+                      if inputs.werkwijze is not None else
+                      pl.DataFrame(schema={"gemeente_code": pl.Utf8, "jaar": pl.Int32,
+                                           "werkwijze": pl.Utf8}))
+    mapping = harmonisation_map(inputs.herindelingen,
+                                until=date(inputs.reference_year, 1, 1))
+    out = harmonise.gemeente_periode(
+        wmo=wmo_rows, bevolking=bev, gemeente=inputs.gemeente, mapping=mapping,
+        reference_year=inputs.reference_year, werkwijze_jaar=werkwijze_jaar,
+        bezwaar=bezwaar.with_columns(pl.col("bezwaren_ontvangen").cast(pl.Int64)),
+        is_synthetisch=inputs.is_synthetisch)
+    frames["out.gemeente_periode"] = out
+    frames["out.provincie_periode"] = harmonise.provincie_periode(
+        out, inputs.gemeente, inputs.reference_year, inputs.is_synthetisch)
+    progress(f"out: {out.height} harmonised rows (reference classification "
+             f"{inputs.reference_year})")
+    frames["meta.bron"] = pl.DataFrame(inputs.bronnen)
+    return frames
+
+
+def build(settings: Settings, reference_year: int | None = None,
+          progress: Progress | None = None) -> Path:
+    start = time.perf_counter()
+    progress = progress or stderr_progress(start)
+    inputs = collect_inputs(settings.raw_dir, settings.snapshot_dir, reference_year, progress)
+    for warning in inputs.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    if inputs.errors:
+        raise InputErrors(inputs.errors)
+    frames = transform(inputs, progress)
+    frames["meta.build"] = pl.DataFrame({
+        "built_at": [datetime.now(UTC)],
+        "versie": [version("wmo-atlas")],
+        "duckdb_versie": [duckdb.__version__],
+        "referentie_indeling": [inputs.reference_year],
+        "is_synthetisch": [inputs.is_synthetisch],
+        "raw_map": [display_path(settings.raw_dir)],
+        "duur_s": [round(time.perf_counter() - start, 2)],
+    })
+    from etl.load import write_database
+
+    progress(f"writing {display_path(settings.db_path)}")
+    write_database(settings.db_path, frames, load_metadata(), progress=progress)
+    label = "SYNTHETIC demo data" if inputs.is_synthetisch else "real sources"
+    progress(f"done: {display_path(settings.db_path)} ({label})")
+    return settings.db_path
+
+
+def validate(settings: Settings, reference_year: int | None = None) -> Inputs:
+    start = time.perf_counter()
+    return collect_inputs(settings.raw_dir, settings.snapshot_dir, reference_year,
+                          stderr_progress(start))

@@ -1,0 +1,85 @@
+"""Frames → one DuckDB file, written beside the target and swapped in with os.replace.
+
+A failed build leaves the previous database byte-identical; a reader that has the old file
+open keeps reading it (the inode stays alive until it closes).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from etl.metadata import Metadata, comment_statements, create_table_sql, tabel_rows, veld_rows
+
+SCHEMAS = ("core", "out", "meta")
+
+
+def temp_path_for(db_path: Path) -> Path:
+    return db_path.with_name(f"{db_path.name}.tmp-{os.getpid()}")
+
+
+def _insert(con: duckdb.DuckDBPyConnection, qualified: str, columns: list[str],
+            frame: pl.DataFrame) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{qualified}: frame lacks columns {missing}")
+    con.register("_frame", frame.select(columns).to_arrow())
+    try:
+        con.execute(f"INSERT INTO {qualified} SELECT * FROM _frame")
+    finally:
+        con.unregister("_frame")
+
+
+def write_database(
+    db_path: Path,
+    frames: dict[str, pl.DataFrame],
+    meta: Metadata,
+    *,
+    progress: Callable[[str], None] | None = None,
+) -> None:
+    """Create every table of the metadata, fill those given in `frames`, comment, swap in.
+
+    `frames` is keyed `schema.table`; meta.veld and meta.tabel come from the metadata itself.
+    """
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temp_path_for(db_path)
+    for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+        leftover.unlink(missing_ok=True)
+    try:
+        con = duckdb.connect(str(tmp))
+        try:
+            for schema in SCHEMAS:
+                con.execute(f"CREATE SCHEMA {schema}")
+            for qualified, table in meta.tables.items():
+                con.execute(create_table_sql(table))
+                if qualified == "meta.veld":
+                    frame = pl.DataFrame(veld_rows(meta), orient="row",
+                                         schema=[c.name for c in table.columns])
+                elif qualified == "meta.tabel":
+                    frame = pl.DataFrame(tabel_rows(meta), orient="row",
+                                         schema=[c.name for c in table.columns])
+                else:
+                    frame = frames.get(qualified)
+                if frame is not None and frame.height:
+                    _insert(con, qualified, [c.name for c in table.columns], frame)
+                if progress:
+                    progress(f"  {qualified}: {0 if frame is None else frame.height} rows")
+            unknown = set(frames) - set(meta.tables)
+            if unknown:
+                raise ValueError(f"frames without metadata: {sorted(unknown)}")
+            for statement in comment_statements(meta):
+                con.execute(statement)
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+        os.replace(tmp, db_path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        with contextlib.suppress(FileNotFoundError):
+            tmp.with_name(tmp.name + ".wal").unlink()

@@ -1,0 +1,180 @@
+"""CBS Wmo tables → core.wmo_clienten, core.voorziening, core.periode (as published).
+
+Several CBS tables cover overlapping periods (83262NED → 84839NED → 86050NED, each a new
+method); each period is taken from the highest-priority table that publishes it, and the row
+says which (`bron_tabel`).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from etl.errors import InputError
+from etl.sources.cbs.tables import TableSpec
+
+REGION_DIM = "RegioS"
+CATEGORY_PREFIX = "TypeMaatwerk"
+# Aggregates shared by all Wmo tables (format doc §9.2); everything else is a detail category.
+GROUP_CODES = ["T001024", "A048188", "A019507", "A019506", "A019508", "A019509"]
+
+WMO_SCHEMA = {
+    "gemeente_code": pl.Utf8, "periode_code": pl.Utf8, "jaar": pl.Int32, "halfjaar": pl.Int8,
+    "voorziening_code": pl.Utf8, "voorziening": pl.Utf8, "clienten": pl.Int64,
+    "clienten_per_1000": pl.Int32, "status": pl.Utf8, "bron_tabel": pl.Utf8,
+}
+
+
+def category_dimension(table) -> str:
+    for key in table.dimensions:
+        if key.startswith(CATEGORY_PREFIX):
+            return key
+    raise InputError(table.table_id, None, "DataProperties",
+                     f"no '{CATEGORY_PREFIX}…' dimension (found: {', '.join(table.dimensions)})")
+
+
+def total_code(table, dim: str) -> str:
+    """The 'Totaal …' category of a dimension we do not break down by (Geslacht, leeftijd…)."""
+    cats = table.dimensions[dim]
+    totals = cats.filter(pl.col("title").str.to_lowercase().str.starts_with("totaal"))
+    if totals.height == 0:
+        raise InputError(table.table_id, None, dim,
+                         "no 'Totaal …' category to take the total of this dimension from")
+    return totals["code"][0]
+
+
+def select_totals(table, keep: set[str]) -> pl.DataFrame:
+    """Observations with every dimension outside `keep` fixed to its total category."""
+    obs = table.observations
+    for dim in table.dimensions:
+        if dim in keep or dim not in obs.columns:
+            continue
+        obs = obs.filter(pl.col(dim) == total_code(table, dim))
+    return obs
+
+
+def wide_measures(obs: pl.DataFrame, index: list[str], measures: list[str]) -> pl.DataFrame:
+    wide = obs.pivot(on="measure", index=index, values="value", aggregate_function=None)
+    for m in measures:
+        if m not in wide.columns:
+            wide = wide.with_columns(pl.lit(None, pl.Float64).alias(m))
+    return wide
+
+
+def table_rows(spec: TableSpec, table) -> pl.DataFrame:
+    """One Wmo table as core.wmo_clienten rows (gemeenten only; JJ and HJ periods)."""
+    cat = category_dimension(table)
+    obs = select_totals(table, {REGION_DIM, cat})
+    obs = obs.filter(pl.col(REGION_DIM).str.starts_with("GM")
+                     & pl.col("periode_code").str.contains(r"^\d{4}(JJ|HJ)\d{2}$"))
+    wide = wide_measures(
+        obs, [REGION_DIM, cat, "periode_code", "jaar", "halfjaar", "status"],
+        ["clienten", "clienten_per_1000"],
+    )
+    titles = table.dimensions[cat].select(pl.col("code").alias(cat),
+                                          pl.col("title").alias("voorziening"))
+    return (
+        wide.join(titles, on=cat, how="left")
+        .rename({REGION_DIM: "gemeente_code", cat: "voorziening_code"})
+        .with_columns(pl.lit(spec.table_id).alias("bron_tabel"),
+                      pl.col("clienten").round(0), pl.col("clienten_per_1000").round(0))
+        .select(list(WMO_SCHEMA))
+        .cast(WMO_SCHEMA)  # type: ignore[arg-type]
+    )
+
+
+def choose_periods(tables: list[tuple[TableSpec, object]]) -> pl.DataFrame:
+    """[periode_code, bron_tabel]: per period the highest-priority table that publishes it."""
+    frames = [
+        t.periods.select("periode_code").with_columns(
+            pl.lit(spec.table_id).alias("bron_tabel"), pl.lit(spec.priority).alias("_prio"))
+        for spec, t in tables
+    ]
+    if not frames:
+        return pl.DataFrame(schema={"periode_code": pl.Utf8, "bron_tabel": pl.Utf8})
+    return (
+        pl.concat(frames).sort("_prio", descending=True)
+        .unique("periode_code", keep="first").drop("_prio").sort("periode_code")
+    )
+
+
+def wmo_clienten(tables: list[tuple[TableSpec, object]]) -> pl.DataFrame:
+    """core.wmo_clienten from all Wmo tables, each period from one table only."""
+    chosen = choose_periods(tables)
+    parts = [table_rows(spec, t) for spec, t in tables]
+    if not parts:
+        return pl.DataFrame(schema=WMO_SCHEMA)
+    return (
+        pl.concat(parts).join(chosen, on=["periode_code", "bron_tabel"], how="semi")
+        .sort("gemeente_code", "periode_code", "voorziening_code")
+    )
+
+
+def periode(tables: list[tuple[TableSpec, object]]) -> pl.DataFrame:
+    chosen = choose_periods(tables)
+    frames = [
+        t.periods.with_columns(pl.lit(spec.table_id).alias("bron_tabel")) for spec, t in tables
+    ]
+    if not frames:
+        return pl.DataFrame(schema={"periode_code": pl.Utf8, "jaar": pl.Int32,
+                                    "halfjaar": pl.Int8, "titel": pl.Utf8, "status": pl.Utf8,
+                                    "bron_tabel": pl.Utf8})
+    return (
+        pl.concat(frames, how="diagonal_relaxed")
+        .join(chosen, on=["periode_code", "bron_tabel"], how="semi")
+        .filter(pl.col("periode_code").str.contains(r"^\d{4}(JJ|HJ)\d{2}$"))
+        .select("periode_code", pl.col("jaar").cast(pl.Int32), pl.col("halfjaar").cast(pl.Int8),
+                pl.col("title").alias("titel"), "status", "bron_tabel")
+        .sort("periode_code")
+    )
+
+
+def voorziening(tables: list[tuple[TableSpec, object]]) -> pl.DataFrame:
+    """core.voorziening: every category of every Wmo table, aggregates first in CBS order."""
+    seen: dict[str, str] = {}
+    for _, t in sorted(tables, key=lambda st: -st[0].priority):
+        cats = t.dimensions[category_dimension(t)]
+        for code, title in cats.select("code", "title").iter_rows():
+            seen.setdefault(code, title)
+    order = [c for c in GROUP_CODES if c in seen] + [c for c in seen if c not in GROUP_CODES]
+    return pl.DataFrame(
+        {
+            "voorziening_code": order,
+            "voorziening": [seen[c] for c in order],
+            "niveau": ["totaal" if c == "T001024" else "groep" if c in GROUP_CODES else "detail"
+                       for c in order],
+            "volgorde": list(range(1, len(order) + 1)),
+        },
+        schema={"voorziening_code": pl.Utf8, "voorziening": pl.Utf8, "niveau": pl.Utf8,
+                "volgorde": pl.Int32},
+    )
+
+
+KENMERKEN_SCHEMA = {
+    "gemeente_code": pl.Utf8, "periode_code": pl.Utf8, "jaar": pl.Int32, "halfjaar": pl.Int8,
+    "voorziening_code": pl.Utf8, "geslacht_code": pl.Utf8, "geslacht": pl.Utf8,
+    "kenmerk_code": pl.Utf8, "kenmerk": pl.Utf8, "clienten": pl.Int64,
+    "clienten_per_1000": pl.Int32, "status": pl.Utf8, "bron_tabel": pl.Utf8,
+}
+
+
+def wmo_kenmerken(spec: TableSpec, table) -> pl.DataFrame:
+    """core.wmo_clienten_kenmerken: the persoonskenmerken table, every breakdown kept."""
+    cat = category_dimension(table)
+    obs = table.observations.filter(pl.col(REGION_DIM).str.starts_with("GM"))
+    index = [REGION_DIM, cat, "Geslacht", "KenmerkenVanPersonen", "periode_code", "jaar",
+             "halfjaar", "status"]
+    wide = wide_measures(obs, index, ["clienten", "clienten_per_1000"])
+
+    def titles(dim: str, code: str, name: str) -> pl.DataFrame:
+        return table.dimensions[dim].select(pl.col("code").alias(code), pl.col("title").alias(name))
+
+    return (
+        wide.rename({REGION_DIM: "gemeente_code", cat: "voorziening_code",
+                     "Geslacht": "geslacht_code", "KenmerkenVanPersonen": "kenmerk_code"})
+        .join(titles("Geslacht", "geslacht_code", "geslacht"), on="geslacht_code", how="left")
+        .join(titles("KenmerkenVanPersonen", "kenmerk_code", "kenmerk"), on="kenmerk_code",
+              how="left")
+        .with_columns(pl.lit(spec.table_id).alias("bron_tabel"))
+        .select(list(KENMERKEN_SCHEMA))
+        .cast(KENMERKEN_SCHEMA)  # type: ignore[arg-type]
+    )

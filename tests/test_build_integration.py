@@ -1,0 +1,201 @@
+"""`wmo demo` + `wmo build` into a temporary database: the contract, the counts, the invariants."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from etl.cli import main
+from etl.gemeenten import harmonisation_map
+from etl.metadata import load_metadata
+from etl.transform import harmonise
+
+pytestmark = pytest.mark.slow
+
+SNAPSHOT = Path(os.environ.get("WMO_SNAPSHOT_DIR", Path(__file__).parents[2] / "shared/snapshot"))
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    root = tmp_path_factory.mktemp("build")
+    raw, db = root / "raw", root / "wmo.duckdb"
+    assert main(["demo", "--out", str(raw), "--snapshot", str(SNAPSHOT), "--seed", "11"]) == 0
+    assert main(["build", "--raw", str(raw), "--db", str(db), "--snapshot", str(SNAPSHOT)]) == 0
+    return raw, db
+
+
+@pytest.fixture()
+def con(built: tuple[Path, Path]):
+    connection = duckdb.connect(str(built[1]), read_only=True)
+    yield connection
+    connection.close()
+
+
+def scalar(con, sql: str, params: list | None = None):
+    row = con.execute(sql, params or []).fetchone()
+    assert row is not None
+    return row[0]
+
+
+def test_every_contract_table_and_column_exists_with_a_comment(con) -> None:
+    meta = load_metadata()
+    for qualified, table in meta.tables.items():
+        schema, name = qualified.split(".")
+        cols = con.execute(
+            "SELECT column_name, comment FROM duckdb_columns() WHERE schema_name = ? AND "
+            "table_name = ? ORDER BY column_index", [schema, name]).fetchall()
+        assert [c for c, _ in cols] == [c.name for c in table.columns], qualified
+        assert all(comment for _, comment in cols), f"{qualified} has a column without comment"
+
+
+def test_build_is_marked_synthetic_everywhere(con) -> None:
+    assert scalar(con, "SELECT is_synthetisch FROM meta.build") is True
+    assert scalar(con, "SELECT bool_and(is_synthetisch) FROM out.gemeente_periode") is True
+    cbs = con.execute("SELECT bron_id, is_synthetisch FROM meta.bron "
+                      "WHERE bron_id LIKE 'cbs-%'").fetchall()
+    assert cbs and all(flag for _, flag in cbs)
+    # The boundaries are real and say so.
+    assert scalar(con, "SELECT bool_or(is_synthetisch) FROM meta.bron WHERE formaat = 'topojson'") \
+        is False
+
+
+def test_one_row_per_gemeente_period_voorziening(con) -> None:
+    dup = scalar(con, "SELECT count(*) FROM (SELECT gemeente_code, periode_code, voorziening_code "
+                      "FROM core.wmo_clienten GROUP BY ALL HAVING count(*) > 1)")
+    assert dup == 0
+    dup_out = scalar(con, "SELECT count(*) FROM (SELECT gemeente_code, periode_code, "
+                          "voorziening_code FROM out.gemeente_periode GROUP BY ALL "
+                          "HAVING count(*) > 1)")
+    assert dup_out == 0
+
+
+def test_periods_cover_2015_to_first_half_2025_with_status(con) -> None:
+    periods = dict(con.execute("SELECT periode_code, status FROM core.periode").fetchall())
+    assert min(periods) == "2015HJ01" and max(periods) == "2025HJ01"
+    assert periods["2024HJ01"] == "nader_voorlopig"
+    assert periods["2024JJ00"] == "voorlopig"
+    assert periods["2019JJ00"] == "definitief"
+    # Each period comes from the newest table that publishes it.
+    sources = dict(con.execute("SELECT periode_code, bron_tabel FROM core.periode").fetchall())
+    assert sources["2019JJ00"] == "84839NED"
+    assert sources["2018JJ00"] == "83262NED"
+    assert sources["2022JJ00"] == "86050NED"
+
+
+def test_gemeenten_per_year_match_the_classification(con) -> None:
+    counts = dict(con.execute(
+        "SELECT jaar, count(DISTINCT gemeente_code) FROM core.wmo_clienten w "
+        "JOIN core.gemeente g USING (gemeente_code) WHERE halfjaar IS NULL AND "
+        "(g.geldig_vanaf IS NULL OR g.geldig_vanaf <= make_date(jaar, 1, 1)) AND "
+        "(g.geldig_tot IS NULL OR g.geldig_tot > make_date(jaar, 1, 1)) GROUP BY jaar").fetchall())
+    assert counts[2015] == 393
+    assert counts[2019] == 355
+    assert counts[2023] == 342
+    # The reference classification holds 342 gemeenten in every period.
+    ref = con.execute("SELECT periode_code, count(DISTINCT gemeente_code) FROM out.gemeente_periode "
+                      "GROUP BY 1").fetchall()
+    assert {n for _, n in ref} == {342}
+
+
+def test_missing_is_null_never_zero(con) -> None:
+    zero = scalar(con, "SELECT count(*) FROM core.wmo_clienten WHERE clienten = 0")
+    nulls = scalar(con, "SELECT count(*) FROM core.wmo_clienten WHERE clienten IS NULL")
+    assert zero == 0
+    assert nulls > 0
+    # Dissolved Aalburg: values until 2018, NULL from 2019 on, yet still listed.
+    aalburg = dict(con.execute("SELECT jaar, max(clienten) FROM core.wmo_clienten WHERE "
+                               "gemeente_code = 'GM0738' AND voorziening_code = 'T001024' AND "
+                               "halfjaar IS NULL GROUP BY jaar").fetchall())
+    assert aalburg[2018] is not None and aalburg.get(2019) is None and 2019 in aalburg
+
+
+def test_national_totals_survive_harmonisation(con) -> None:
+    """With every published count known, the country total per period is the same after."""
+    wmo = con.sql("SELECT * FROM core.wmo_clienten").pl().with_columns(
+        pl.col("clienten").fill_null(0))
+    gemeente = con.sql("SELECT * FROM core.gemeente").pl()
+    her = con.sql("SELECT * FROM core.herindeling").pl()
+    comp = harmonise.components(gemeente, harmonisation_map(her), wmo["jaar"].unique().to_list())
+    valid = wmo.join(comp.select("jaar", pl.col("bron_code").alias("gemeente_code")).unique(),
+                     on=["gemeente_code", "jaar"], how="semi")
+    after = harmonise.harmonise_counts(valid, comp, ["periode_code", "jaar", "voorziening_code"],
+                                       ["clienten"])
+    before_tot = valid.group_by("periode_code", "voorziening_code").agg(pl.col("clienten").sum())
+    after_tot = after.group_by("periode_code", "voorziening_code").agg(
+        pl.col("clienten").sum().alias("na"))
+    both = before_tot.join(after_tot, on=["periode_code", "voorziening_code"])
+    assert both.height == before_tot.height
+    assert (both["clienten"] - both["na"]).abs().max() < 1e-6
+
+
+def test_harmonised_known_counts_never_exceed_published(con) -> None:
+    rows = con.execute(
+        "WITH pub AS (SELECT periode_code, voorziening_code, sum(clienten) AS n "
+        "FROM core.wmo_clienten GROUP BY ALL), "
+        "har AS (SELECT periode_code, voorziening_code, sum(clienten) AS n "
+        "FROM out.gemeente_periode GROUP BY ALL) "
+        "SELECT count(*) FROM pub JOIN har USING (periode_code, voorziening_code) "
+        "WHERE har.n > pub.n + 1e-6").fetchone()
+    assert rows == (0,)
+
+
+def test_rates_are_recomputed_and_werkwijze_comes_from_the_register(con) -> None:
+    off = scalar(con, "SELECT max(abs(clienten_per_1000 - 1000 * clienten / inwoners)) "
+                      "FROM out.gemeente_periode WHERE clienten IS NOT NULL")
+    assert off < 1e-9
+    # Boxtel: resultaatgericht until 2020-01-01, uren from then (register rows).
+    boxtel = dict(con.execute("SELECT DISTINCT jaar, werkwijze_hbh FROM out.gemeente_periode "
+                              "WHERE gemeente_code = 'GM0757' AND jaar IN (2018, 2021)").fetchall())
+    assert boxtel[2018] == "resultaatgericht"
+    assert boxtel[2021] == "uren"
+    # A gemeente absent from the register stays unknown.
+    assert scalar(con, "SELECT count(*) FROM out.gemeente_periode WHERE werkwijze_hbh IS NOT NULL "
+                       "AND gemeente_code NOT IN (SELECT gemeente_code FROM core.werkwijze)") == 0
+
+
+def test_geometry_for_342_gemeenten_with_area(con) -> None:
+    n, area = con.execute("SELECT count(*), sum(oppervlakte_km2) FROM core.gemeente_geometrie "
+                          "WHERE indeling_jaar = 2026").fetchone()
+    assert n == 342
+    assert 30_000 < area < 42_000
+
+
+def test_failed_build_leaves_the_previous_database_byte_identical(
+        built: tuple[Path, Path], tmp_path: Path) -> None:
+    raw, db = built
+    bad_raw = tmp_path / "raw"
+    shutil.copytree(raw, bad_raw)
+    target = tmp_path / "wmo.duckdb"
+    shutil.copy(db, target)
+    before = target.read_bytes()
+    register = bad_raw / "registers" / "bezwaar.csv"
+    lines = register.read_text(encoding="utf-8").splitlines()
+    lines[1] = lines[1].replace("GM1859", "GM9999", 1)
+    register.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    code = main(["build", "--raw", str(bad_raw), "--db", str(target), "--snapshot", str(SNAPSHOT)])
+    assert code == 2
+    assert target.read_bytes() == before
+    assert not list(tmp_path.glob("wmo.duckdb.tmp-*"))
+
+
+def test_info_and_export(built: tuple[Path, Path], tmp_path: Path, capsys) -> None:
+    _, db = built
+    assert main(["info", "--db", str(db)]) == 0
+    text = capsys.readouterr().out
+    assert "SYNTHETIC" in text and "out.gemeente_periode" in text
+    out = tmp_path / "export"
+    assert main(["export", "--format", "parquet", "--out", str(out), "--db", str(db)]) == 0
+    frame = pl.read_parquet(out / "gemeente_periode.parquet")
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        assert frame.height == scalar(con, "SELECT count(*) FROM out.gemeente_periode")
+        kv = con.execute("SELECT value FROM parquet_kv_metadata(?) WHERE key = 'wmo_atlas'",
+                         [str(out / "gemeente_periode.parquet")]).fetchone()
+    finally:
+        con.close()
+    assert kv is not None and b'"is_synthetisch": true' in kv[0]
