@@ -1,0 +1,1 @@
+"""wmo-atlas benchmarks: `./dev bench` (or `make bench`)."""
