@@ -17,7 +17,8 @@ EXAMPLES = {
     "demo": "examples:\n  wmo demo --out data/raw --snapshot ../shared/snapshot\n"
             "  wmo demo --out /tmp/raw-full --scale full --seed 7",
     "fetch": "examples:\n  wmo fetch cbs --table 86050NED\n"
-             "  WMO_CBS_V3_URL=http://127.0.0.1:8000 wmo fetch cbs --table 86050NED --out /tmp/raw\n"
+             "  WMO_CBS_V3_URL=http://127.0.0.1:8000 \\\n"
+             "    wmo fetch cbs --table 86050NED --out /tmp/raw\n"
              "  wmo fetch cbs --table 86050NED --api v4",
     "import": "examples:\n  wmo import statline-csv ~/Downloads/Wmo_clienten_23112026_101500.csv "
               "--table 86050NED",
@@ -40,12 +41,14 @@ def _sub(subparsers, name: str, help_text: str) -> argparse.ArgumentParser:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="wmo",
-        description="wmo-atlas: CBS Wmo figures, werkwijze and bezwaar registers in one DuckDB file.",
+        description="wmo-atlas: CBS Wmo figures, werkwijze and bezwaar registers in one "
+                    "DuckDB file.",
         epilog="Run `wmo COMMAND --help` for the options and examples of each command.",
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = _sub(sub, "demo", "Write a synthetic raw snapshot in the real CBS formats (marked synthetic).")
+    p = _sub(sub, "demo",
+             "Write a synthetic raw snapshot in the real CBS formats (marked synthetic).")
     p.add_argument("--out", type=Path, required=True, help="raw folder to write")
     p.add_argument("--seed", type=int, default=2015, help="random seed (default 2015)")
     p.add_argument("--scale", choices=["default", "full"], default="default",
@@ -66,7 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = _sub(sub, "build", "Build the DuckDB database from the raw folder (atomic swap).")
     p.add_argument("--raw", type=Path, help="raw folder (default: $WMO_RAW_DIR or data/raw)")
-    p.add_argument("--db", type=Path, help="database (default: $WMO_DB or data/processed/wmo.duckdb)")
+    p.add_argument("--db", type=Path,
+                   help="database (default: $WMO_DB or data/processed/wmo.duckdb)")
     p.add_argument("--snapshot", type=Path, help="folder with geo/ (default: $WMO_SNAPSHOT_DIR)")
     p.add_argument("--reference-year", type=int, help="reference classification (default: newest "
                    "boundary year)")
@@ -75,7 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--raw", type=Path)
     p.add_argument("--snapshot", type=Path)
 
-    p = _sub(sub, "info", "What a database holds: build time, sources, synthetic or not, row counts.")
+    p = _sub(sub, "info",
+             "What a database holds: build time, sources, synthetic or not, row counts.")
     p.add_argument("--db", type=Path)
 
     p = _sub(sub, "export", "Write the `out` tables as Parquet or CSV.")

@@ -97,8 +97,8 @@ def test_gemeenten_per_year_match_the_classification(con) -> None:
     assert counts[2019] == 355
     assert counts[2023] == 342
     # The reference classification holds 342 gemeenten in every period.
-    ref = con.execute("SELECT periode_code, count(DISTINCT gemeente_code) FROM out.gemeente_periode "
-                      "GROUP BY 1").fetchall()
+    ref = con.execute("SELECT periode_code, count(DISTINCT gemeente_code) "
+                      "FROM out.gemeente_periode GROUP BY 1").fetchall()
     assert {n for _, n in ref} == {342}
 
 

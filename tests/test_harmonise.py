@@ -104,7 +104,7 @@ def test_rates_are_recomputed_from_harmonised_numerator_and_denominator(gemeente
                         "inwoners": [1000, 4000], "inwoners_75plus": [100, 300]},
                        schema_overrides={"jaar": pl.Int32})
     row = run(gemeente, wmo, bev).row(0, named=True)
-    # 150 clients on 5 000 inwoners = 30 per 1 000; averaging the rates (100 and 12.5) would give 56.25
+    # 150 clients on 5 000 inwoners = 30 per 1 000; averaging 100 and 12.5 would give 56.25
     assert row["clienten_per_1000"] == pytest.approx(30.0)
     assert row["aandeel_75plus"] == pytest.approx(400 / 5000)
 
