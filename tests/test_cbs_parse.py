@@ -431,3 +431,29 @@ def test_csv_without_a_dimension_column_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(InputError) as info:
         load("csv-met", folder)
     assert (info.value.record, info.value.field) == (1, "Type maatwerkvoorziening")
+
+
+def test_csv_period_with_two_different_stars_is_an_error(tmp_path: Path) -> None:
+    folder = copy_fixture("86050NED-csv-met", tmp_path)
+    lines = csv_lines(folder)
+    line_no = next(i for i, line in enumerate(lines, start=1) if '"2024*"' in line)
+    lines[line_no - 1] = lines[line_no - 1].replace('"2024*"', '"2024"')
+    write_csv_lines(folder, lines, "\n")
+    with pytest.raises(InputErrors) as info:
+        load("csv-met", folder)
+    [err] = info.value.errors
+    assert err.field == "Perioden"
+    assert "2024JJ00 carries different status markers" in err.message
+
+
+def test_csv_error_list_is_capped(tmp_path: Path) -> None:
+    folder = copy_fixture("86050NED-csv-zonder", tmp_path)
+    header, *rows = csv_lines(folder)
+    rows = [row.rsplit(";", 2)[0] + ";?;?" for row in rows]
+    write_csv_lines(folder, [header, *rows], "\r\n")
+    with pytest.raises(InputErrors) as info:
+        load("csv-zonder", folder)
+    errors = info.value.errors
+    assert len(errors) == 51
+    assert [e.record for e in errors[:4]] == [2, 2, 3, 3]
+    assert errors[-1].record is None and "more problems" in errors[-1].message

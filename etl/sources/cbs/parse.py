@@ -3,7 +3,8 @@
 All three formats end in the same `CbsTable`, so that a build does not care how a table was
 obtained: v3 is a dense wide cube with padded keys, v4 a sparse long list with unrelated
 measure codes, the CSV a flat export with titles instead of codes. Measures are always found by
-their title, never by a v3 key suffix or a v4 code (see docs/cbs-open-data-format.md §2.5, §5.3).
+their title, never by a v3 key suffix or a v4 code (CBS format reference
+`cbs-open-data-format.md` §2.5, §5.3).
 
 Data rows are handled with vectorised polars expressions only: a default build reads about
 400 000 v3 rows and a full one several million.
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -256,15 +257,16 @@ def _periods_frame(root: Path, resource: str, code_field: str) -> pl.DataFrame:
             period = parse_period(code)
         except ValueError as exc:
             raise InputError(*where, code_field, f"unknown period code: {exc}") from exc
-        title = _text(record.get("Title"))
+        # Some exports keep the StatLine stars in the title (`2024*`); they are not part of it.
+        title, marker = _split_marker(_text(record.get("Title")))
         try:
             if "Status" in record:
                 status = normalise_status(record["Status"])
             else:
-                status = STATUS_BY_MARKER[_split_marker(title)[1]]
+                status = STATUS_BY_MARKER[marker]
         except ValueError as exc:
             raise InputError(*where, "Status", str(exc)) from exc
-        rows.append((period.code, _split_marker(title)[0], period.jaar, period.halfjaar, status))
+        rows.append((period.code, title, period.jaar, period.halfjaar, status))
     return pl.DataFrame(rows, schema=PERIODS_SCHEMA, orient="row")
 
 
@@ -411,7 +413,8 @@ def _explain_bad_page(path: Path, schema: dict[str, pl.DataType]) -> InputError 
 
 
 def _check_codes(
-    frame: pl.DataFrame, keys: Iterable[str], codes: dict[str, pl.Series], where: Any
+    frame: pl.DataFrame, keys: Iterable[str], codes: dict[str, pl.Series],
+    where: Callable[[int], tuple[str, str]],
 ) -> None:
     """Every row names a known category in every dimension (first offender is reported)."""
     for key in keys:
@@ -563,7 +566,7 @@ def _load_csv(folder: Path, measures: dict[str, str]) -> CbsTable:
 
 
 def _single_csv(csv_dir: Path) -> Path:
-    found = sorted(csv_dir.glob("*.csv"))
+    found = sorted(p for p in csv_dir.glob("*") if p.is_file() and p.suffix.lower() == ".csv")
     if len(found) != 1:
         raise InputError(display_path(csv_dir), None, None,
                          f"expected exactly one .csv file, found {len(found)}")
@@ -630,7 +633,7 @@ def _dimension_columns(
 
 
 def _normalised(expr: pl.Expr) -> pl.Expr:
-    # Same normal form as clean_title, applied to a whole column.
+    # clean_title for a whole column; both sides of every title lookup go through this.
     return expr.str.replace_all(r"\s+", " ").str.strip_chars().str.to_lowercase()
 
 
