@@ -5,6 +5,7 @@ Every input is checked before anything is written; all problems are reported tog
 
 from __future__ import annotations
 
+import resource
 import sys
 import time
 from collections.abc import Callable
@@ -38,7 +39,10 @@ BEZWAAR_COLUMNS = [
 
 def stderr_progress(start: float) -> Progress:
     def report(message: str) -> None:
-        print(f"[{time.perf_counter() - start:5.1f}s] {message}", file=sys.stderr, flush=True)
+        # Peak memory next to the time: the full-scale build has a memory budget too.
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"[{time.perf_counter() - start:5.1f}s {peak_mb:5.0f}MB] {message}",
+              file=sys.stderr, flush=True)
     return report
 
 

@@ -1,0 +1,142 @@
+"""dashboard.sql_console against a real demo database: refusals, limits, honest truncation."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from dashboard.db import Database
+from dashboard.sql_console import (
+    EXAMPLES,
+    ConsoleResult,
+    run_readonly,
+    schema_browser,
+    truncation_notice,
+)
+from etl.cli import main
+
+pytestmark = pytest.mark.slow
+
+SNAPSHOT = Path(os.environ.get("WMO_SNAPSHOT_DIR", "/work/shared/snapshot"))
+# A cross join of 4·10^10 rows: minutes of work, so only the time limit can end it.
+RUNAWAY = "SELECT sum(a.range * b.range) FROM range(200000) a, range(200000) b"
+
+
+@pytest.fixture(scope="module")
+def database(tmp_path_factory: pytest.TempPathFactory) -> Database:
+    root = tmp_path_factory.mktemp("console")
+    raw, db = root / "raw", root / "wmo.duckdb"
+    assert main(["demo", "--out", str(raw), "--snapshot", str(SNAPSHOT), "--seed", "11"]) == 0
+    assert main(["build", "--raw", str(raw), "--db", str(db), "--snapshot", str(SNAPSHOT)]) == 0
+    return Database(db)
+
+
+def refused(result: ConsoleResult) -> str:
+    assert result.error is not None
+    assert result.frame.is_empty()
+    assert result.full_result_parquet is None
+    return result.error
+
+
+@pytest.mark.parametrize(("sql", "expected"), [
+    ("COPY (SELECT 1) TO '/tmp/wmo-atlas-x.csv'", "Geweigerd: COPY"),
+    ("ATTACH '/tmp/wmo-atlas-x.duckdb'", "Geweigerd: ATTACH"),
+    ("INSTALL spatial", "Geweigerd: INSTALL"),
+    ("LOAD spatial", "Geweigerd: LOAD"),
+    ("SET threads=8", "Geweigerd: SET"),
+    ("PRAGMA memory_limit='4GB'", "Geweigerd: PRAGMA"),
+    ("CREATE TEMP TABLE t AS SELECT 1", "Geweigerd: CREATE"),
+    ("SELECT 1; SELECT 2", "Geweigerd: 2 statements"),
+    ("", "Lege invoer"),
+    ("  ;  -- niets", "Lege invoer"),
+    ("SELEC 1", "syntaxfout"),
+])
+def test_refuses_everything_but_one_select(database: Database, sql: str, expected: str) -> None:
+    assert expected in refused(run_readonly(database, sql))
+    assert not Path("/tmp/wmo-atlas-x.csv").exists()
+    assert not Path("/tmp/wmo-atlas-x.duckdb").exists()
+
+
+def test_refusal_in_english(database: Database) -> None:
+    error = refused(run_readonly(database, "SELECT 1; SELECT 2", lang="en"))
+    assert error.startswith("Refused: 2 statements")
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT * FROM read_csv('/etc/passwd')",
+    "SELECT * FROM read_text('/etc/hostname')",
+    "SELECT * FROM glob('/etc/*')",
+])
+def test_file_access_becomes_a_clear_message(database: Database, sql: str) -> None:
+    error = refused(run_readonly(database, sql))
+    assert error.startswith("Geen toegang")
+    assert "Permission Error" in error  # DuckDB's own words follow ours
+
+
+def test_runaway_query_is_stopped(database: Database) -> None:
+    result = run_readonly(database, RUNAWAY)
+    assert "te lang" in refused(result)
+    assert 1500 < result.elapsed_ms < 5000
+    # The shared connection is still usable afterwards.
+    assert run_readonly(database, "SELECT 42 AS x").frame["x"].to_list() == [42]
+
+
+def test_group_by_over_gemeente_periode(database: Database) -> None:
+    sql = ("WITH p AS (SELECT provincie_naam, sum(clienten) AS clienten "
+           "FROM out.gemeente_periode GROUP BY provincie_naam) "
+           "SELECT * FROM p ORDER BY provincie_naam;")
+    result = run_readonly(database, sql)
+    assert result.error is None
+    expected = database.query(sql.rstrip(";"))
+    # Parallel sums of doubles may differ in the last bits between runs.
+    assert_frame_equal(result.frame, expected, rel_tol=1e-9)
+    assert result.total_rows == expected.height and not result.truncated
+    assert truncation_notice(result) is None
+
+
+def test_truncates_at_max_rows_with_honest_total(database: Database) -> None:
+    total = database.query("SELECT count(*) AS n FROM out.gemeente_periode")["n"][0]
+    assert total > 1000
+    result = run_readonly(database, "SELECT * FROM out.gemeente_periode -- alles")
+    assert result.error is None
+    assert result.truncated and result.frame.height == 1000 and result.total_rows == total
+    shown_total = f"{total:,}".replace(",", " ")
+    assert truncation_notice(result) == (
+        f"{shown_total} rijen; getoond: de eerste 1 000. Download het volledige resultaat.")
+    assert truncation_notice(result, "en").startswith(f"{total:,} rows; showing the first 1,000")
+    full = pl.read_parquet(io.BytesIO(result.full_result_parquet()))
+    assert full.height == total
+
+
+def test_exactly_max_rows_is_not_truncated(database: Database) -> None:
+    result = run_readonly(database, "SELECT * FROM range(1000)")
+    assert result.frame.height == 1000 and not result.truncated and result.total_rows == 1000
+
+
+def test_notice_without_total_says_so() -> None:
+    result = ConsoleResult(frame=pl.DataFrame({"x": range(1000)}), total_rows=None,
+                           truncated=True, elapsed_ms=1.0, error=None, full_result_parquet=None)
+    assert truncation_notice(result) == ("Meer dan 1 000 rijen; getoond: 1 000. Het totaal kon "
+                                         "niet binnen de tijdslimiet worden geteld.")
+
+
+@pytest.mark.parametrize(("title", "sql"), EXAMPLES, ids=[t for t, _ in EXAMPLES])
+def test_every_example_runs(database: Database, title: str, sql: str) -> None:
+    result = run_readonly(database, sql)
+    assert result.error is None, result.error
+    assert result.frame.height > 0
+
+
+def test_schema_browser_describes_every_column(database: Database) -> None:
+    browser = schema_browser(database)
+    assert browser.columns == ["schema", "table", "column", "type", "description"]
+    assert set(browser["schema"]) == {"core", "out", "meta"}
+    assert browser.filter(pl.col("description").is_null()).is_empty()
+    row = browser.filter((pl.col("table") == "gemeente_periode")
+                         & (pl.col("column") == "clienten_per_1000"))
+    assert row["schema"].to_list() == ["out"] and row["type"].to_list() == ["DOUBLE"]
