@@ -1,0 +1,556 @@
+"""Downloads of exactly the filtered view, with provenance inside every file.
+
+Plain module (no Streamlit) so tests and scripts call it directly. Every format carries the
+title, filters, sources, licence, citation, caveats, CBS symbol legend and, when the database
+was built from demo data, the synthetic flag *inside* the file: a CSV renamed or an XLSX
+forwarded by mail must still say what it is.
+
+Format decisions:
+- CSV: UTF-8 with BOM (Excel detects the encoding), ',' separator and '.' decimals (what
+  machine readers expect; Dutch Excel users get the XLSX). Provenance sits in leading lines
+  starting with '#': read with ``polars.read_csv(f, comment_prefix="#")`` or
+  ``pandas.read_csv(f, comment="#")``. An empty cell is NULL (suppressed/unknown), never 0.
+- XLSX: sheet "data" is a clean table (header in row 1), provenance lives in the sheets
+  "bronnen" and "toelichting" and in the document properties. The data rows are rendered as
+  sheet XML with vectorised polars expressions, because xlsxwriter's per-cell API needs
+  ~18 s for 100 000 rows.
+- Parquet: zstd, key-value metadata ``wmo_atlas`` = the context as JSON, column descriptions
+  as field metadata.
+- ZIP (as OWID): data.csv, data.parquet, metadata.json, README.md.
+Every format gets an ``is_synthetisch`` column when the frame lacks it.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import unicodedata
+import zipfile
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+import duckdb
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+import xlsxwriter
+
+from etl.metadata import load_metadata
+
+SYNTHETIC_BANNER = "SYNTHETISCHE DEMODATA — geen CBS-cijfers"
+FLAG_COLUMN = "is_synthetisch"
+FLAG_DESCRIPTION = (
+    "True when this export comes from a build on synthetic demo data; never use such rows "
+    "for research."
+)
+PARQUET_KEY = "wmo_atlas"
+EXCEL_MAX_ROWS = 1_048_576  # including the header row
+READ_HINT = (
+    "Lezen: polars.read_csv(bestand, comment_prefix='#') of pandas.read_csv(bestand, "
+    "comment='#'); een lege cel is onbekend of geheim (NULL), nooit 0."
+)
+
+BASE_CAVEATS = (
+    "Waarnemingsgegevens: de cijfers laten verschillen en samenhang zien, geen oorzaak. "
+    "Verschillen tussen gemeenten kunnen ook komen door registratie, bevolkingsopbouw of beleid.",
+    "Het werkwijze-register (resultaatgericht of uren) is onvolledig: een lege werkwijze "
+    "betekent 'onbekend', niet 'uren'. Hetzelfde geldt voor bezwaren: leeg is niet nul.",
+    "Voorlopige cijfers: '*' = voorlopig, '**' = nader voorlopig (kolom status). Deze "
+    "cijfers kunnen in latere CBS-publicaties nog veranderen.",
+    "Een lege cel (NULL) betekent geheim gehouden (CBS publiceert 0-7 als '.'), onbekend of "
+    "niet aangeleverd; nooit nul.",
+    "CBS rondt aantallen af op vijftallen; onderdelen tellen daardoor niet altijd op tot het "
+    "totaal.",
+)
+
+
+@dataclass(frozen=True)
+class ColumnDoc:
+    name: str
+    type: str
+    description: str
+    unit: str | None
+
+
+@dataclass(frozen=True)
+class ExportContext:
+    title: str
+    filters: dict[str, str | list[str]]
+    table: str
+    is_synthetisch: bool
+    built_at: str
+    versie: str
+    referentie_indeling: int | None
+    sources: list[dict[str, Any]]
+    columns: list[ColumnDoc]
+    caveats: list[str]
+    symbols: list[dict[str, str]]
+    licence: str
+    citation: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def column_doc(self, name: str, dtype: str = "") -> ColumnDoc:
+        for doc in self.columns:
+            if doc.name == name:
+                return doc
+        if name == FLAG_COLUMN:
+            return ColumnDoc(FLAG_COLUMN, "BOOLEAN", FLAG_DESCRIPTION, None)
+        return ColumnDoc(name, dtype, "", None)
+
+
+# --- building the context -------------------------------------------------------------------
+
+def _normalise_filters(filters: Mapping[str, Any]) -> dict[str, str | list[str]]:
+    # JSON, comment lines and file names all need plain text; multi-selects stay lists.
+    out: dict[str, str | list[str]] = {}
+    for key, value in filters.items():
+        if isinstance(value, list | tuple | set | frozenset):
+            out[str(key)] = [str(v) for v in value]
+        else:
+            out[str(key)] = "" if value is None else str(value)
+    return out
+
+
+def caveats_for(is_synthetisch: bool, referentie_indeling: int | None) -> list[str]:
+    indeling = f"van {referentie_indeling}" if referentie_indeling else "van het referentiejaar"
+    harmonised = (
+        f"Geharmoniseerde rijen (is_geharmoniseerd = true) zijn omgerekend naar de gemeentelijke "
+        f"indeling {indeling}: samengevoegde gemeenten opgeteld, gesplitste naar bevolkingsaandeel "
+        "verdeeld. Aantallen kunnen daardoor gebroken getallen zijn."
+    )
+    caveats = [*BASE_CAVEATS, harmonised]
+    if is_synthetisch:
+        caveats.insert(0, f"{SYNTHETIC_BANNER}: deze cijfers zijn gegenereerd door de demo van "
+                          "wmo-atlas en zijn ongeschikt voor onderzoek of publicatie.")
+    return caveats
+
+
+def licence_line(sources: Sequence[Mapping[str, Any]]) -> str:
+    licences = list(dict.fromkeys(str(s["licentie"]) for s in sources if s.get("licentie")))
+    text = " · ".join(licences) if licences else "onbekend"
+    return f"Licentie: {text}. Naamsvermelding verplicht (zie citatie)."
+
+
+def citation_line(sources: Sequence[Mapping[str, Any]], is_synthetisch: bool, versie: str,
+                  built_at: str) -> str:
+    tables = [str(s["bron_id"]).removeprefix("cbs-") for s in sources
+              if str(s.get("bron_id", "")).startswith("cbs-")]
+    date = built_at[:10]
+    processing = f"bewerking wmo-atlas (versie {versie}, {date})"
+    if is_synthetisch:
+        # Naming CBS as the source of invented numbers is exactly the mistake to prevent.
+        return f"Bron: {SYNTHETIC_BANNER} (demo in CBS-formaat); {processing}"
+    return f"Bron: CBS, StatLine {', '.join(tables) or '(tabellen onbekend)'}; {processing}"
+
+
+def make_context(*, title: str, filters: Mapping[str, Any], table: str, is_synthetisch: bool,
+                 built_at: str, versie: str, referentie_indeling: int | None,
+                 sources: list[dict[str, Any]], columns: list[ColumnDoc],
+                 symbols: list[dict[str, str]]) -> ExportContext:
+    """Derive caveats, licence and citation from the facts, so they cannot contradict them."""
+    return ExportContext(
+        title=title, filters=_normalise_filters(filters), table=table,
+        is_synthetisch=is_synthetisch, built_at=built_at, versie=versie,
+        referentie_indeling=referentie_indeling, sources=sources, columns=columns,
+        caveats=caveats_for(is_synthetisch, referentie_indeling), symbols=symbols,
+        licence=licence_line(sources),
+        citation=citation_line(sources, is_synthetisch, versie, built_at),
+    )
+
+
+def _iso(value: Any) -> str:
+    return value.isoformat() if isinstance(value, datetime) else str(value or "")
+
+
+def context_from_db(con: duckdb.DuckDBPyConnection, title: str, filters: Mapping[str, Any],
+                    columns: Sequence[str] | None = None,
+                    table: str = "out.gemeente_periode") -> ExportContext:
+    """Read build record, sources and column docs; `columns` None = every column of `table`."""
+    cur = con.cursor()  # a cursor per use, so a shared app connection stays thread-safe
+    try:
+        build = cur.execute("SELECT built_at, versie, referentie_indeling, is_synthetisch "
+                            "FROM meta.build").fetchone()
+        if build is None:
+            raise ValueError("meta.build is empty: not a finished wmo-atlas build")
+        built_at, versie, ref, synthetic = build
+        src = cur.execute("SELECT bron_id, titel, producent, url, opgehaald_op, licentie, "
+                          "is_synthetisch FROM meta.bron ORDER BY bron_id").fetchall()
+        names = ["bron_id", "titel", "producent", "url", "opgehaald_op", "licentie",
+                 "is_synthetisch"]
+        sources = [dict(zip(names, row, strict=True)) for row in src]
+        schema, _, name = table.partition(".")
+        veld = cur.execute("SELECT kolom, type, omschrijving, eenheid FROM meta.veld "
+                           "WHERE schema_naam = ? AND tabel = ?", [schema, name]).fetchall()
+    finally:
+        cur.close()
+    docs = {k: ColumnDoc(k, t, d or "", u) for k, t, d, u in veld}
+    wanted = list(columns) if columns is not None else list(docs)
+    column_docs = [docs.get(c) or ColumnDoc(c, "", "", None) for c in wanted]
+    symbols = [asdict(s) for s in load_metadata().symbols]
+    return make_context(title=title, filters=filters, table=table, is_synthetisch=bool(synthetic),
+                        built_at=_iso(built_at), versie=str(versie), referentie_indeling=ref,
+                        sources=sources, columns=column_docs, symbols=symbols)
+
+
+def context_dict(ctx: ExportContext, frame: pl.DataFrame | None = None) -> dict[str, Any]:
+    """The context as JSON-ready dict; with a frame also row_count and the exported columns."""
+    out: dict[str, Any] = {
+        "title": ctx.title,
+        "is_synthetisch": ctx.is_synthetisch,
+        "waarschuwing": SYNTHETIC_BANNER if ctx.is_synthetisch else None,
+        "table": ctx.table,
+        "filters": ctx.filters,
+        "build": {"built_at": ctx.built_at, "versie": ctx.versie,
+                  "referentie_indeling": ctx.referentie_indeling},
+        "sources": ctx.sources,
+        "licence": ctx.licence,
+        "citation": ctx.citation,
+        "caveats": ctx.caveats,
+        "symbols": ctx.symbols,
+        "columns": [asdict(c) for c in ctx.columns],
+        **ctx.extra,
+    }
+    if frame is not None:
+        out["row_count"] = frame.height
+        out["columns"] = [asdict(ctx.column_doc(c, str(t))) for c, t in frame.schema.items()]
+    return out
+
+
+# --- shared helpers -------------------------------------------------------------------------
+
+def with_flag(frame: pl.DataFrame, ctx: ExportContext) -> pl.DataFrame:
+    """The rows as shown, plus an is_synthetisch column when the view does not have one."""
+    if FLAG_COLUMN in frame.columns:
+        return frame
+    return frame.with_columns(pl.lit(ctx.is_synthetisch, dtype=pl.Boolean).alias(FLAG_COLUMN))
+
+
+def _filter_text(ctx: ExportContext) -> str:
+    parts = [f"{k}={', '.join(v) if isinstance(v, list) else v}" for k, v in ctx.filters.items()]
+    return "; ".join(parts) or "geen (alle rijen)"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+# --- CSV ------------------------------------------------------------------------------------
+
+def csv_header_lines(ctx: ExportContext) -> list[str]:
+    lines = [f"wmo-atlas export: {ctx.title}"]
+    if ctx.is_synthetisch:
+        lines.append(f"LET OP: {SYNTHETIC_BANNER}. Niet gebruiken voor onderzoek of publicatie.")
+    lines += [
+        f"is_synthetisch: {'true' if ctx.is_synthetisch else 'false'}",
+        f"Tabel: {ctx.table}",
+        f"Filters: {_filter_text(ctx)}",
+        ctx.citation,
+        ctx.licence,
+        f"Database gebouwd: {ctx.built_at} · versie {ctx.versie} · gemeentelijke indeling "
+        f"{ctx.referentie_indeling}",
+        READ_HINT,
+    ]
+    return [f"# {_one_line(line)}" for line in lines]
+
+
+def _needs_full_quoting(frame: pl.DataFrame) -> bool:
+    # A data line starting with '#' would be dropped as a comment; quoting strings prevents it.
+    strings = [c for c, t in frame.schema.items() if t == pl.String]
+    if not strings:
+        return False
+    hit = frame.select(pl.any_horizontal(pl.col(strings).str.contains("#", literal=True).any()))
+    return bool(hit.item())
+
+
+def to_csv(frame: pl.DataFrame, ctx: ExportContext) -> bytes:
+    data = with_flag(frame, ctx)
+    quote = "non_numeric" if _needs_full_quoting(data) else "necessary"
+    buf = io.BytesIO()
+    buf.write(("\ufeff" + "\n".join(csv_header_lines(ctx)) + "\n").encode())
+    # Writing into the buffer avoids two full copies of a large body (str, then bytes).
+    data.write_csv(buf, quote_style=quote)
+    return buf.getvalue()
+
+
+# --- XLSX -----------------------------------------------------------------------------------
+
+def _col_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+_XML_ILLEGAL = r"[\x00-\x08\x0b\x0c\x0e-\x1f]"
+
+
+def _xml_text(expr: pl.Expr) -> pl.Expr:
+    return (expr.str.replace_all(_XML_ILLEGAL, "")
+            .str.replace_all("&", "&amp;", literal=True)
+            .str.replace_all("<", "&lt;", literal=True)
+            .str.replace_all(">", "&gt;", literal=True))
+
+
+def _cell_expr(name: str, dtype: pl.DataType, letter: str, rownum: pl.Expr) -> pl.Expr:
+    """Sheet XML of one cell per row; NULL gives '' (no cell), as an empty Excel cell."""
+    col = pl.col(name)
+    ref = pl.concat_str(pl.lit(f'<c r="{letter}'), rownum)
+    if dtype == pl.Boolean:
+        value = col.cast(pl.Int8).cast(pl.String)
+        cell = pl.concat_str(ref, pl.lit('" t="b"><v>'), value, pl.lit("</v></c>"))
+    elif dtype.is_numeric():
+        num = col.cast(pl.Float64)
+        # Excel has no NaN/inf; they become empty cells like NULL.
+        value = pl.when(num.is_finite()).then(col.cast(pl.String))
+        cell = pl.concat_str(ref, pl.lit('"><v>'), value, pl.lit("</v></c>"))
+    else:
+        text = _xml_text(col.cast(pl.String)) if dtype != pl.Object else col.cast(pl.String)
+        cell = pl.concat_str(ref, pl.lit('" t="inlineStr"><is><t xml:space="preserve">'), text,
+                             pl.lit("</t></is></c>"))
+    return cell.fill_null("")
+
+
+def _prepare_for_excel(frame: pl.DataFrame) -> pl.DataFrame:
+    # Nested and exotic types have no Excel cell type; their text form is what a reader needs.
+    simple = (pl.Boolean, pl.String)
+    exprs = []
+    for name, dtype in frame.schema.items():
+        if dtype in simple or dtype.is_numeric():
+            exprs.append(pl.col(name))
+        elif dtype.is_nested():
+            exprs.append(pl.col(name).map_elements(str, return_dtype=pl.String))
+        else:
+            exprs.append(pl.col(name).cast(pl.String))
+    return frame.select(exprs)
+
+
+def sheet_rows_xml(frame: pl.DataFrame, first_row: int = 2) -> str:
+    """<row> elements for the data rows (no header), built column-wise by polars."""
+    if frame.height == 0:
+        return ""
+    data = _prepare_for_excel(frame)
+    rownum = (pl.int_range(pl.len(), dtype=pl.Int64) + first_row).cast(pl.String)
+    cells = [_cell_expr(n, t, _col_letter(i), rownum)
+             for i, (n, t) in enumerate(data.schema.items())]
+    rows = data.select(pl.concat_str([pl.lit('<row r="'), rownum, pl.lit('">'), *cells,
+                                      pl.lit("</row>")]).alias("x"))
+    return "".join(rows.get_column("x").to_list())
+
+
+def _write_table(ws: Any, start: int, rows: Sequence[Sequence[Any]], bold: Any) -> int:
+    ws.write_row(start, 0, rows[0], bold)
+    for i, row in enumerate(rows[1:], start + 1):
+        ws.write_row(i, 0, ["" if v is None else v for v in row])
+    return start + len(rows) + 1
+
+
+def _bronnen_sheet(wb: Any, ctx: ExportContext, bold: Any) -> None:
+    ws = wb.add_worksheet("bronnen")
+    ws.set_column(0, 0, 26)
+    ws.set_column(1, 6, 40)
+    row = 0
+    if ctx.is_synthetisch:
+        ws.write(row, 0, SYNTHETIC_BANNER, wb.add_format({"bold": True, "font_color": "red"}))
+        row += 2
+    ws.write_row(row, 0, ["Citatie", ctx.citation])
+    ws.write_row(row + 1, 0, ["Licentie", ctx.licence])
+    ws.write_row(row + 2, 0, ["Tabel", ctx.table])
+    ws.write_row(row + 3, 0, ["Gebouwd", f"{ctx.built_at} (versie {ctx.versie})"])
+    keys = ["bron_id", "titel", "producent", "url", "opgehaald_op", "licentie", "is_synthetisch"]
+    table = [keys, *[[s.get(k) for k in keys] for s in ctx.sources]]
+    _write_table(ws, row + 5, table, bold)
+
+
+def _toelichting_sheet(wb: Any, ctx: ExportContext, frame: pl.DataFrame, bold: Any) -> None:
+    ws = wb.add_worksheet("toelichting")
+    ws.set_column(0, 0, 28)
+    ws.set_column(1, 3, 60)
+    ws.write_row(0, 0, ["Titel", ctx.title], bold)
+    ws.write_row(1, 0, ["is_synthetisch", ctx.is_synthetisch])
+    ws.write_row(2, 0, ["Aantal rijen", frame.height])
+    row = 4
+    ws.write(row, 0, "Kanttekeningen", bold)
+    for i, caveat in enumerate(ctx.caveats, row + 1):
+        ws.write(i, 1, caveat)
+    row += len(ctx.caveats) + 2
+    filters = [["Filter", "Waarde"],
+               *[[k, ", ".join(v) if isinstance(v, list) else v] for k, v in ctx.filters.items()]]
+    row = _write_table(ws, row, filters, bold)
+    symbols = [["Symbool (CBS)", "Betekenis", "Verwerking"],
+               *[[s["symbol"], s["meaning"], s["handling"]] for s in ctx.symbols]]
+    row = _write_table(ws, row, symbols, bold)
+    docs = [ctx.column_doc(c, str(t)) for c, t in frame.schema.items()]
+    columns = [["Kolom", "Omschrijving", "Eenheid", "Type"],
+               *[[d.name, d.description, d.unit, d.type] for d in docs]]
+    _write_table(ws, row, columns, bold)
+
+
+def _workbook_shell(frame: pl.DataFrame, ctx: ExportContext) -> bytes:
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False,
+                                   "strings_to_urls": False})
+    subject = f"{SYNTHETIC_BANNER} · {ctx.table}" if ctx.is_synthetisch else ctx.table
+    wb.set_properties({"title": ctx.title, "subject": subject, "author": "wmo-atlas",
+                       "keywords": "wmo-atlas, Wmo, CBS" + (", SYNTHETISCH" * ctx.is_synthetisch),
+                       "comments": f"{ctx.citation}. {ctx.licence} Filters: {_filter_text(ctx)}"})
+    wb.set_custom_property("is_synthetisch", ctx.is_synthetisch)
+    wb.set_custom_property("wmo_atlas_versie", ctx.versie)
+    bold = wb.add_format({"bold": True})
+    ws = wb.add_worksheet("data")
+    ws.write_row(0, 0, frame.columns, bold)
+    ws.freeze_panes(1, 0)
+    ws.set_column(0, max(frame.width - 1, 0), 16)
+    ws.autofilter(0, 0, max(frame.height, 1), max(frame.width - 1, 0))
+    _bronnen_sheet(wb, ctx, bold)
+    _toelichting_sheet(wb, ctx, frame, bold)
+    wb.close()
+    return buf.getvalue()
+
+
+def to_xlsx(frame: pl.DataFrame, ctx: ExportContext) -> bytes:
+    data = with_flag(frame, ctx)
+    if data.height + 1 > EXCEL_MAX_ROWS:
+        raise ValueError(f"{data.height} rijen passen niet in Excel (max {EXCEL_MAX_ROWS - 1}); "
+                         "kies CSV of Parquet")
+    shell = _workbook_shell(data, ctx)
+    # xlsxwriter wrote the header; splice the vectorised rows into its sheet XML.
+    last = f"{_col_letter(max(data.width - 1, 0))}{data.height + 1}"
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(shell)) as src, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as dst:
+        for info in src.infolist():
+            content = src.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                xml = content.decode()
+                xml = re.sub(r'<dimension ref="[^"]*"/>', f'<dimension ref="A1:{last}"/>', xml,
+                             count=1)
+                xml = xml.replace("</sheetData>", sheet_rows_xml(data) + "</sheetData>", 1)
+                content = xml.encode()
+            dst.writestr(info, content, compress_type=zipfile.ZIP_DEFLATED, compresslevel=1)
+    return out.getvalue()
+
+
+# --- Parquet --------------------------------------------------------------------------------
+
+def to_parquet(frame: pl.DataFrame, ctx: ExportContext) -> bytes:
+    data = with_flag(frame, ctx)
+    # Oldest compat level: plain (large_)string instead of string_view, so older readers cope.
+    table = data.to_arrow(compat_level=pl.CompatLevel.oldest())
+    fields = []
+    for f in table.schema:
+        doc = ctx.column_doc(f.name, str(data.schema[f.name]))
+        meta = {"description": doc.description}
+        if doc.unit:
+            meta["unit"] = doc.unit
+        fields.append(f.with_metadata(meta))
+    schema = pa.schema(fields, metadata={PARQUET_KEY: json.dumps(
+        context_dict(ctx, data), ensure_ascii=False, default=str)})
+    table = table.cast(schema)
+    buf = io.BytesIO()
+    pq.write_table(table, buf, compression="zstd")
+    return buf.getvalue()
+
+
+# --- ZIP ------------------------------------------------------------------------------------
+
+def readme_text(frame: pl.DataFrame, ctx: ExportContext) -> str:
+    data = with_flag(frame, ctx)
+    out = [f"# {ctx.title}", ""]
+    if ctx.is_synthetisch:
+        out += [f"> **{SYNTHETIC_BANNER}.** Deze cijfers zijn gegenereerd door de demo van "
+                "wmo-atlas. Niet gebruiken voor onderzoek of publicatie.", ""]
+    out += [
+        "## Wat zit erin",
+        "",
+        f"Een download uit wmo-atlas: precies de {data.height} rijen die in het dashboard "
+        f"zichtbaar waren, uit de tabel `{ctx.table}`.",
+        "",
+        "- `data.csv`: de rijen als CSV (UTF-8, komma als scheidingsteken, punt als decimaal). "
+        "De eerste regels beginnen met `#` en bevatten de herkomst; " + READ_HINT,
+        "- `data.parquet`: dezelfde rijen, met deze toelichting als metadata (`wmo_atlas`).",
+        "- `metadata.json`: alles uit dit bestand in machineleesbare vorm.",
+        "",
+        f"Database gebouwd op {ctx.built_at} met wmo-atlas versie {ctx.versie}; gemeentelijke "
+        f"indeling van {ctx.referentie_indeling}.",
+        "",
+        "## Filters",
+        "",
+        *[f"- {k}: {', '.join(v) if isinstance(v, list) else v}" for k, v in ctx.filters.items()],
+        *(["- geen (alle rijen)"] if not ctx.filters else []),
+        "",
+        "## Kolommen",
+        "",
+        "| kolom | eenheid | omschrijving |",
+        "| --- | --- | --- |",
+    ]
+    for name, dtype in data.schema.items():
+        doc = ctx.column_doc(name, str(dtype))
+        desc = _one_line(doc.description).replace("|", "\\|") or "—"
+        out.append(f"| `{name}` | {doc.unit or '—'} | {desc} |")
+    out += ["", "## Bronnen", "", "| bron | titel | producent | licentie | opgehaald op |",
+            "| --- | --- | --- | --- | --- |"]
+    for s in ctx.sources:
+        flag = " (synthetisch)" if s.get("is_synthetisch") else ""
+        out.append(f"| `{s.get('bron_id')}`{flag} | {s.get('titel') or '—'} | "
+                   f"{s.get('producent') or '—'} | {s.get('licentie') or '—'} | "
+                   f"{s.get('opgehaald_op') or 'onbekend'} |")
+    out += ["", ctx.licence, "", "## Tekens van CBS", "", "| teken | betekenis | verwerking |",
+            "| --- | --- | --- |"]
+    out += [f"| `{s['symbol']}` | {s['meaning']} | {s['handling']} |" for s in ctx.symbols]
+    out += ["", "## Kanttekeningen", "", *[f"- {c}" for c in ctx.caveats], "",
+            "## Zo citeert u", "", ctx.citation, ""]
+    return "\n".join(out)
+
+
+def _zip_time(ctx: ExportContext) -> tuple[int, int, int, int, int, int]:
+    # Same build + same view = byte-identical ZIP, so downloads can be compared by checksum.
+    try:
+        t = datetime.fromisoformat(ctx.built_at)
+    except ValueError:
+        return (1980, 1, 1, 0, 0, 0)
+    return (max(t.year, 1980), t.month, t.day, t.hour, t.minute, t.second)
+
+
+def to_zip(frame: pl.DataFrame, ctx: ExportContext) -> bytes:
+    data = with_flag(frame, ctx)
+    meta = json.dumps(context_dict(ctx, data), ensure_ascii=False, indent=2, default=str)
+    members = [
+        ("README.md", readme_text(data, ctx).encode(), zipfile.ZIP_DEFLATED),
+        ("metadata.json", meta.encode(), zipfile.ZIP_DEFLATED),
+        ("data.csv", to_csv(data, ctx), zipfile.ZIP_DEFLATED),
+        ("data.parquet", to_parquet(data, ctx), zipfile.ZIP_STORED),  # already zstd
+    ]
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, content, method in members:
+            info = zipfile.ZipInfo(name, date_time=_zip_time(ctx))
+            info.compress_type = method
+            zf.writestr(info, content)
+    return buf.getvalue()
+
+
+# --- file names -----------------------------------------------------------------------------
+
+def _slug(text: str, lower: bool = True) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    if lower:
+        ascii_text = ascii_text.lower()
+    return re.sub(r"[^A-Za-z0-9]+", "-", ascii_text).strip("-")
+
+
+def filename(ctx: ExportContext, ext: str) -> str:
+    """e.g. wmo-atlas_hulp-bij-het-huishouden_2024JJ00.csv; ASCII, no spaces, stable."""
+    parts = ["wmo-atlas", _slug(ctx.title)[:60].strip("-") or "export"]
+    periode = ctx.filters.get("periode") or ctx.filters.get("periode_code")
+    if periode:
+        text = "-".join(periode) if isinstance(periode, list) else periode
+        parts.append(_slug(text, lower=False)[:40].strip("-"))
+    if ctx.is_synthetisch:
+        parts.append("SYNTHETISCH")
+    suffix = _slug(ext.lstrip("."))
+    return "_".join(p for p in parts if p) + f".{suffix}"
