@@ -26,11 +26,6 @@ def classification_date(jaar: int) -> date:
     return date(jaar, 1, 1)
 
 
-def effective_year(d: date) -> int:
-    """First year whose 1 January classification shows a change that took effect on `d`."""
-    return d.year if (d.month, d.day) == (1, 1) else d.year + 1
-
-
 def gemeente_history(current: pl.DataFrame, herindelingen: pl.DataFrame) -> pl.DataFrame:
     """core.gemeente: the current gemeenten plus every code that disappeared since 2015.
 
@@ -115,12 +110,4 @@ def valid_in_year(gemeente: pl.DataFrame, jaar: int) -> pl.DataFrame:
     return gemeente.filter(
         (pl.col("geldig_vanaf").is_null() | (pl.col("geldig_vanaf") <= d))
         & (pl.col("geldig_tot").is_null() | (pl.col("geldig_tot") > d))
-    )
-
-
-def validity_expr() -> pl.Expr:
-    """Boolean: is the row's gemeente valid on `_peildatum` (columns from a join on gemeente)."""
-    return (
-        (pl.col("geldig_vanaf").is_null() | (pl.col("geldig_vanaf") <= pl.col("_peildatum")))
-        & (pl.col("geldig_tot").is_null() | (pl.col("geldig_tot") > pl.col("_peildatum")))
     )

@@ -8,8 +8,6 @@ never averaged.
 
 from __future__ import annotations
 
-from datetime import date
-
 import polars as pl
 
 from etl.gemeenten import valid_in_year
@@ -184,7 +182,3 @@ def provincie_periode(out: pl.DataFrame, gemeente: pl.DataFrame, reference_year:
                 "gemeenten_totaal", "gemeenten_bekend", "status", "is_synthetisch")
         .sort("provincie_code", "periode_code", "voorziening_code")
     )
-
-
-def reference_date(reference_year: int) -> date:
-    return date(reference_year, 1, 1)
