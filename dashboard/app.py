@@ -1,37 +1,41 @@
-"""wmo-atlas dashboard (shell): reads only the DuckDB file named by WMO_DB.
+"""wmo-atlas dashboard: `streamlit run dashboard/app.py`. Reads only the DuckDB file in WMO_DB.
 
-The full pages (Kaart, Vergelijken, Werkwijze, Bezwaar, Gemeente, Data, SQL, Over) are the
-dashboard issue; this shell shows what the database holds and the synthetic-data banner.
+One thin file per page in `app_pages/`; the logic lives in `views/` and the shared modules,
+which tests import without Streamlit.
 """
 
 from __future__ import annotations
 
-import os
+import sys
 from pathlib import Path
 
-import duckdb
-import streamlit as st
+# Streamlit puts the script's folder on sys.path, not the project root that holds `dashboard`.
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
-DB_PATH = Path(os.environ.get("WMO_DB", "data/processed/wmo.duckdb"))
+import streamlit as st  # noqa: E402
 
-st.set_page_config(page_title="wmo-atlas", layout="wide")
-st.title("wmo-atlas")
+from dashboard.i18n import tr  # noqa: E402
+from dashboard.ui import current_lang  # noqa: E402
 
-if not DB_PATH.exists():
-    st.error(f"Database {DB_PATH} ontbreekt: voer eerst `./dev build` uit.")
-    st.stop()
+st.set_page_config(page_title="wmo-atlas", page_icon="🗺️", layout="wide")
 
-con = duckdb.connect(str(DB_PATH), read_only=True)
-try:
-    built_at, synthetic, ref = con.execute(
-        "SELECT built_at, is_synthetisch, referentie_indeling FROM meta.build").fetchone()
-    if synthetic:
-        st.warning("SYNTHETISCHE DEMODATA: deze cijfers zijn gegenereerd en zijn géén CBS-cijfers.")
-    st.caption(f"Database gebouwd op {built_at:%Y-%m-%d %H:%M} UTC · gemeentelijke indeling {ref}")
-    st.subheader("Bronnen")
-    st.dataframe(con.sql("SELECT bron_id, titel, opgehaald_op, licentie, is_synthetisch "
-                         "FROM meta.bron ORDER BY bron_id").pl(), hide_index=True)
-    st.subheader("Gegevenswoordenboek")
-    st.dataframe(con.sql("SELECT * FROM meta.veld").pl(), hide_index=True)
-finally:
-    con.close()
+lang = current_lang()
+PAGES = [
+    # (file, url path, title key, icon); the first page is the default one, served at `/`.
+    ("kaart", "kaart", "page_kaart", ":material/map:"),
+    ("vergelijken", "vergelijken", "page_vergelijken", ":material/compare_arrows:"),
+    ("werkwijze", "werkwijze", "page_werkwijze", ":material/rule:"),
+    ("bezwaar", "bezwaar", "page_bezwaar", ":material/gavel:"),
+    ("gemeente", "gemeente", "page_gemeente", ":material/location_city:"),
+    ("data", "data", "page_data", ":material/download:"),
+    ("sql", "sql", "page_sql", ":material/terminal:"),
+    ("over", "over", "page_over", ":material/info:"),
+]
+page = st.navigation([
+    st.Page(f"app_pages/{name}.py", title=tr(title, lang), icon=icon, url_path=url,
+            default=(i == 0))
+    for i, (name, url, title, icon) in enumerate(PAGES)
+])
+page.run()

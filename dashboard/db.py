@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable, Hashable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 import polars as pl
@@ -32,6 +33,7 @@ CATALOG = "wmo"  # the attached file's catalog name; same as a researcher gets f
 DEFAULT_MAX_EXECUTION_MS = 2000
 
 FileSignature = tuple[int, int]
+T = TypeVar("T")
 
 
 def file_signature(path: str | os.PathLike[str]) -> FileSignature:
@@ -78,6 +80,17 @@ class Database:
         self._con = _guarded_connection(self.path, max_execution_ms=max_execution_ms,
                                         memory_limit=memory_limit, threads=threads)
         self._lock = threading.Lock()
+        self._memo: dict[Hashable, Any] = {}
+
+    def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """`compute()` once per build: the cache lives and dies with this attached build, so a
+        rebuilt file can never be answered from a stale cache."""
+        try:
+            return self._memo[key]
+        except KeyError:
+            value = compute()
+            self._memo[key] = value  # a race computes twice; both results are equal
+            return value
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A new cursor on the attached build; the caller closes it."""

@@ -1,0 +1,133 @@
+"""What the database holds, for every page: build record, periods, voorzieningen, gemeenten.
+
+Plain functions over a `Database` (no Streamlit). Results are memoised on the Database object,
+which is replaced when a new build is swapped in, so the cache never outlives its build.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+
+from dashboard.db import Database
+from dashboard.i18n import tr
+
+TOTAAL = "T001024"
+HBH = "A019507"  # Hulp bij het huishouden: the voorziening the werkwijze register is about
+STATUS_MARK = {"definitief": "", "voorlopig": "*", "nader_voorlopig": "**"}
+
+
+@dataclass(frozen=True)
+class BuildInfo:
+    built_at: str
+    versie: str
+    referentie_indeling: int
+    is_synthetisch: bool
+    cbs_tables: tuple[str, ...]
+
+
+def build_info(db: Database) -> BuildInfo:
+    def compute() -> BuildInfo:
+        row = db.query("SELECT strftime(built_at, '%Y-%m-%d %H:%M') AS built_at, versie, "
+                       "referentie_indeling, is_synthetisch FROM meta.build").row(0)
+        tables = db.query("SELECT replace(bron_id, 'cbs-', '') AS t FROM meta.bron "
+                          "WHERE bron_id LIKE 'cbs-%' ORDER BY bron_id")["t"].to_list()
+        return BuildInfo(str(row[0]), str(row[1]), int(row[2]), bool(row[3]), tuple(tables))
+    return db.memo("build_info", compute)
+
+
+def source_line(info: BuildInfo, lang: str) -> str:
+    """The line under every chart; never names CBS as the source of synthetic figures."""
+    if info.is_synthetisch:
+        return tr("source_synthetic", lang)
+    return tr("source_cbs", lang, tables=", ".join(info.cbs_tables))
+
+
+def periods(db: Database) -> pl.DataFrame:
+    """core.periode newest first, with a label carrying the status mark ('2024*')."""
+    def compute() -> pl.DataFrame:
+        return db.query(
+            "SELECT periode_code, jaar, halfjaar, titel, status FROM core.periode "
+            "ORDER BY jaar DESC, coalesce(halfjaar, 3) DESC"
+        ).with_columns(
+            label=pl.col("titel") + pl.col("status").replace_strict(STATUS_MARK, default=""))
+    return db.memo("periods", compute)
+
+
+def period_label(db: Database, code: str, lang: str = "nl") -> str:
+    frame = periods(db).filter(pl.col("periode_code") == code)
+    if frame.is_empty():
+        return code
+    label = str(frame["label"][0])
+    if lang == "en":
+        label = label.replace("1e halfjaar", "H1").replace("2e halfjaar", "H2")
+    return label
+
+
+def year_periods(db: Database) -> pl.DataFrame:
+    return periods(db).filter(pl.col("halfjaar").is_null())
+
+
+def default_period(db: Database) -> str:
+    """Newest whole year: the figure people quote, and the only one with bezwaar figures."""
+    years = year_periods(db)
+    return str((years if not years.is_empty() else periods(db))["periode_code"][0])
+
+
+def previous_year_code(code: str) -> str:
+    """Same kind of period one year earlier: 2024JJ00 → 2023JJ00, 2024HJ02 → 2023HJ02."""
+    return f"{int(code[:4]) - 1}{code[4:]}"
+
+
+def voorzieningen(db: Database) -> pl.DataFrame:
+    return db.memo("voorzieningen", lambda: db.query(
+        "SELECT voorziening_code, voorziening, niveau FROM core.voorziening ORDER BY volgorde"))
+
+
+def voorziening_label(db: Database, code: str) -> str:
+    frame = voorzieningen(db).filter(pl.col("voorziening_code") == code)
+    return code if frame.is_empty() else str(frame["voorziening"][0])
+
+
+def gemeenten(db: Database) -> pl.DataFrame:
+    """The gemeenten of the reference classification with province and latest size figures."""
+    def compute() -> pl.DataFrame:
+        return db.query(
+            "SELECT gemeente_code, any_value(gemeente_naam) AS gemeente_naam, "
+            "any_value(provincie_naam) AS provincie_naam, "
+            "arg_max(inwoners, jaar) FILTER (WHERE inwoners IS NOT NULL) AS inwoners, "
+            "arg_max(aandeel_75plus, jaar) FILTER (WHERE aandeel_75plus IS NOT NULL) "
+            "  AS aandeel_75plus "
+            "FROM out.gemeente_periode WHERE voorziening_code = ? AND halfjaar IS NULL "
+            "GROUP BY gemeente_code ORDER BY gemeente_naam", [TOTAAL])
+    return db.memo("gemeenten", compute)
+
+
+def gemeente_name(db: Database, code: str) -> str:
+    frame = gemeenten(db).filter(pl.col("gemeente_code") == code)
+    return code if frame.is_empty() else str(frame["gemeente_naam"][0])
+
+
+def provincies(db: Database) -> list[str]:
+    return db.memo("provincies", lambda: sorted(
+        gemeenten(db)["provincie_naam"].drop_nulls().unique().to_list()))
+
+
+def gemeente_options(db: Database) -> dict[str, str]:
+    """code → 'Naam (GM0000)': names repeat across history, codes do not."""
+    frame = gemeenten(db)
+    return dict(zip(frame["gemeente_code"].to_list(),
+                    [f"{n} ({c})" for n, c in zip(frame["gemeente_naam"], frame["gemeente_code"],
+                                                  strict=True)], strict=True))
+
+
+def meta_sources(db: Database) -> pl.DataFrame:
+    return db.memo("sources", lambda: db.query(
+        "SELECT bron_id, titel, producent, url, opgehaald_op, licentie, is_synthetisch "
+        "FROM meta.bron ORDER BY bron_id"))
+
+
+def as_records(frame: pl.DataFrame) -> list[dict[str, Any]]:
+    return frame.to_dicts()

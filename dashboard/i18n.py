@@ -1,0 +1,91 @@
+"""Dutch by default, English on request: the texts shared by every page.
+
+Page-specific texts live in their own view module as a dict of the same shape, so adding a page
+never means editing this file. `tr` falls back to Dutch, then to the key itself, so a missing
+English text shows up as Dutch rather than as an exception in front of a user.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Literal
+
+Lang = Literal["nl", "en"]
+LANGS: tuple[Lang, ...] = ("nl", "en")
+DEFAULT_LANG: Lang = "nl"
+
+Texts = Mapping[str, Mapping[str, str]]
+
+COMMON: dict[str, dict[str, str]] = {
+    "app_title": {"nl": "wmo-atlas", "en": "wmo-atlas"},
+    "page_kaart": {"nl": "Kaart", "en": "Map"},
+    "page_vergelijken": {"nl": "Vergelijken", "en": "Compare"},
+    "page_werkwijze": {"nl": "Werkwijze", "en": "Working method"},
+    "page_bezwaar": {"nl": "Bezwaar", "en": "Objections"},
+    "page_gemeente": {"nl": "Gemeente", "en": "Municipality"},
+    "page_data": {"nl": "Data", "en": "Data"},
+    "page_sql": {"nl": "SQL", "en": "SQL"},
+    "page_over": {"nl": "Over", "en": "About"},
+    "language": {"nl": "Taal / language", "en": "Taal / language"},
+    "synthetic_banner": {
+        "nl": "**Synthetische demodata.** Deze cijfers zijn gegenereerd in het formaat van CBS en "
+              "zijn géén CBS-cijfers. Niet gebruiken voor onderzoek, beleid of publicatie.",
+        "en": "**Synthetic demo data.** These figures were generated in the CBS format and are "
+              "not CBS figures. Do not use them for research, policy or publication.",
+    },
+    "no_database": {
+        "nl": "De database {path} ontbreekt of is onleesbaar. Bouw hem eerst met `./dev build`.",
+        "en": "The database {path} is missing or unreadable. Build it first with `./dev build`.",
+    },
+    "built": {
+        "nl": "Database gebouwd op {built_at} · gemeentelijke indeling {ref} · versie {versie}",
+        "en": "Database built on {built_at} · municipal classification {ref} · version {versie}",
+    },
+    "unknown_param": {
+        "nl": "De link noemt {name} = '{value}', maar die bestaat niet in deze database. "
+              "Getoond: {fallback}.",
+        "en": "The link asks for {name} = '{value}', which does not exist in this database. "
+              "Showing: {fallback}.",
+    },
+    "download_png": {"nl": "PNG", "en": "PNG"},
+    "download_svg": {"nl": "SVG", "en": "SVG"},
+    "download_chart": {"nl": "Grafiek downloaden", "en": "Download chart"},
+    "table_alternative": {"nl": "Tabel bij deze grafiek", "en": "Table for this chart"},
+    "source_cbs": {
+        "nl": "Bron: CBS, StatLine {tables}; bewerking wmo-atlas",
+        "en": "Source: CBS, StatLine {tables}; processed by wmo-atlas",
+    },
+    "source_synthetic": {
+        "nl": "Bron: SYNTHETISCHE DEMODATA (geen CBS-cijfers); bewerking wmo-atlas",
+        "en": "Source: SYNTHETIC DEMO DATA (not CBS figures); processed by wmo-atlas",
+    },
+    "status_legend": {
+        "nl": "* voorlopig, ** nader voorlopig: deze cijfers kunnen nog veranderen.",
+        "en": "* provisional, ** revised provisional: these figures may still change.",
+    },
+    "onbekend": {"nl": "onbekend", "en": "unknown"},
+    "resultaatgericht": {"nl": "resultaatgericht", "en": "result-oriented"},
+    "uren": {"nl": "in uren", "en": "in hours"},
+    "werkwijze_onbekend": {"nl": "werkwijze onbekend", "en": "method unknown"},
+    "all_provinces": {"nl": "Heel Nederland", "en": "All of the Netherlands"},
+    "provincie": {"nl": "Provincie", "en": "Province"},
+    "periode": {"nl": "Periode", "en": "Period"},
+    "voorziening": {"nl": "Voorziening", "en": "Type of support"},
+    "maat": {"nl": "Maat", "en": "Measure"},
+    "gemeente": {"nl": "Gemeente", "en": "Municipality"},
+}
+
+
+def tr(key: str, lang: str, texts: Texts | None = None, **fields: object) -> str:
+    """The text for `key` in `lang` (page texts first, then COMMON), formatted with `fields`."""
+    for table in (texts or {}, COMMON):
+        entry = table.get(key)
+        if entry is not None:
+            text = entry.get(lang) or entry.get(DEFAULT_LANG) or key
+            return text.format(**fields) if fields else text
+    return key
+
+
+def parse_lang(value: str | None) -> Lang:
+    """The language from a `taal` URL parameter; anything unknown is Dutch."""
+    return "en" if (value or "").strip().lower() == "en" else "nl"

@@ -1,0 +1,199 @@
+"""Streamlit glue shared by the pages: database, language, banner, URL-bound controls, charts.
+
+Pages stay thin: they call `page_context()` first, then these helpers and the plain view
+modules in `dashboard/views/`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import altair as alt
+import polars as pl
+import streamlit as st
+
+from dashboard import catalog, charts, db
+from dashboard.i18n import Lang, parse_lang, tr
+from dashboard.state import resolve, resolve_many
+
+PAGES_DIR = Path(__file__).resolve().parent / "app_pages"
+
+
+@dataclass(frozen=True)
+class PageContext:
+    db: db.Database
+    lang: Lang
+    info: catalog.BuildInfo
+
+    def t(self, key: str, texts: Any = None, **fields: object) -> str:
+        return tr(key, self.lang, texts, **fields)
+
+    @property
+    def source(self) -> str:
+        return catalog.source_line(self.info, self.lang)
+
+
+def db_path() -> Path:
+    return Path(os.environ.get("WMO_DB", "data/processed/wmo.duckdb"))
+
+
+def current_lang() -> Lang:
+    """`taal` from the URL, else what this session chose before (sidebar links drop params)."""
+    raw = st.query_params.get("taal")
+    lang = parse_lang(raw) if raw is not None else st.session_state.get("_taal", "nl")
+    st.session_state["_taal"] = lang
+    return lang
+
+
+def language_switch(lang: Lang) -> Lang:
+    choice = st.sidebar.radio(tr("language", lang), ["nl", "en"], index=0 if lang == "nl" else 1,
+                              format_func=lambda x: {"nl": "Nederlands", "en": "English"}[x],
+                              horizontal=True, key="taal_switch")
+    if choice != lang:
+        st.session_state["_taal"] = choice
+    if choice == "en":
+        st.query_params["taal"] = "en"
+    elif "taal" in st.query_params:
+        del st.query_params["taal"]
+    return choice
+
+
+def page_context() -> PageContext:
+    """Language, database and the synthetic banner; stops the page if there is no database."""
+    lang = current_lang()
+    lang = language_switch(lang)
+    path = db_path()
+    try:
+        database = db.current(path)
+        info = catalog.build_info(database)
+    except Exception:  # a missing or half-written file must read as a message, not a trace
+        st.error(tr("no_database", lang, path=str(path)))
+        st.stop()
+        raise  # unreachable; st.stop raises
+    if info.is_synthetisch:
+        st.warning(tr("synthetic_banner", lang), icon="⚠️")
+    return PageContext(database, lang, info)
+
+
+def footer(ctx: PageContext) -> None:
+    st.caption(ctx.t("built", built_at=ctx.info.built_at + " UTC",
+                     ref=ctx.info.referentie_indeling, versie=ctx.info.versie))
+
+
+def _sync_url(param: str, key: str, raw: str | None, resolved: str) -> None:
+    """Seed a widget from the URL on first render, or when the URL changed under it (a link to
+    the same page with another value); otherwise the widget's own state wins."""
+    seen_key = f"_url_{key}"
+    if key not in st.session_state or (raw is not None and raw != st.session_state.get(seen_key)
+                                       and resolved != st.session_state[key]):
+        st.session_state[key] = resolved
+    st.session_state[seen_key] = raw
+
+
+def url_selectbox(ctx: PageContext, label: str, param: str, options: Sequence[str],
+                  default: str, format_func: Callable[[str], str] = str, key: str | None = None,
+                  container: Any = None, **kwargs: Any) -> str:
+    """A selectbox whose value lives in the URL as `param`; an unknown value gets a message."""
+    key = key or f"w_{param}"
+    raw = st.query_params.get(param)
+    found = resolve(raw, options, default)
+    if found.rejected is not None:
+        st.info(ctx.t("unknown_param", name=param, value=found.rejected,
+                      fallback=format_func(found.value)))
+    _sync_url(param, key, raw, found.value)
+    if st.session_state[key] not in options:
+        st.session_state[key] = found.value
+    target = container if container is not None else st
+    value = target.selectbox(label, list(options), format_func=format_func, key=key, **kwargs)
+    _write_url(param, key, value)
+    return value
+
+
+def _write_url(param: str, key: str, value: str) -> None:
+    # The URL is what the next run compares with, so remember exactly what was written.
+    if st.query_params.get(param) != value:
+        st.query_params[param] = value
+    st.session_state[f"_url_{key}"] = value
+
+
+def url_multiselect(ctx: PageContext, label: str, param: str, options: Sequence[str],
+                    default: Sequence[str], format_func: Callable[[str], str] = str,
+                    key: str | None = None, container: Any = None, **kwargs: Any) -> list[str]:
+    """A multiselect stored in the URL as one comma-separated `param` (readable and short)."""
+    key = key or f"w_{param}"
+    raw_list = st.query_params.get_all(param)
+    raw = ",".join(raw_list) if raw_list else None
+    found = resolve_many(raw_list, options, default)
+    for rejected in found.rejected:
+        st.info(ctx.t("unknown_param", name=param, value=rejected,
+                      fallback=", ".join(format_func(v) for v in found.values) or "–"))
+    seen_key = f"_url_{key}"
+    if key not in st.session_state or (raw is not None and raw != st.session_state.get(seen_key)
+                                       and found.values != st.session_state[key]):
+        st.session_state[key] = found.values
+    st.session_state[seen_key] = raw
+    target = container if container is not None else st
+    values = target.multiselect(label, list(options), format_func=format_func, key=key, **kwargs)
+    text = ",".join(values)
+    if text:
+        if st.query_params.get(param) != text:
+            st.query_params[param] = text
+    elif param in st.query_params:
+        del st.query_params[param]
+    st.session_state[seen_key] = text or None
+    return values
+
+
+def url_toggle(param: str, label: str, default: bool, key: str | None = None,
+               container: Any = None) -> bool:
+    """A checkbox stored as `param=1|0`."""
+    key = key or f"w_{param}"
+    raw = st.query_params.get(param)
+    resolved = default if raw not in ("0", "1") else raw == "1"
+    seen_key = f"_url_{key}"
+    if key not in st.session_state or (raw is not None and raw != st.session_state.get(seen_key)):
+        st.session_state[key] = resolved
+    st.session_state[seen_key] = raw
+    target = container if container is not None else st
+    value = bool(target.checkbox(label, key=key))
+    st.query_params[param] = "1" if value else "0"
+    st.session_state[seen_key] = st.query_params[param]
+    return value
+
+
+def show_chart(ctx: PageContext, chart: alt.TopLevelMixin, *, name: str,
+               table: pl.DataFrame | None = None, key: str | None = None,
+               export_chart: alt.TopLevelMixin | None = None,
+               on_select: str = "ignore", selection_mode: str | None = None) -> Any:
+    """The chart, PNG/SVG rendered on the server on click, and its table alternative."""
+    event = st.altair_chart(charts.configure(chart), width="stretch", key=key,
+                            on_select=on_select, selection_mode=selection_mode)
+    spec = charts.configure(export_chart if export_chart is not None else chart)
+    row = st.container(horizontal=True)
+    # Deferred: rendering a map PNG takes a moment and most reruns never download it.
+    row.download_button(ctx.t("download_png"), data=_renderer(spec, "png"),
+                            file_name=f"{name}.png", mime="image/png", on_click="ignore",
+                            key=f"png_{key or name}", icon=":material/image:")
+    row.download_button(ctx.t("download_svg"), data=_renderer(spec, "svg"),
+                            file_name=f"{name}.svg", mime="image/svg+xml", on_click="ignore",
+                            key=f"svg_{key or name}", icon=":material/draw:")
+    if table is not None:
+        with st.expander(ctx.t("table_alternative")):
+            st.dataframe(table, hide_index=True)
+    return event
+
+
+def _renderer(chart: alt.TopLevelMixin, kind: str) -> Callable[[], bytes]:
+    def render() -> bytes:
+        spec = chart.to_dict()
+        return charts.to_png(spec) if kind == "png" else charts.to_svg(spec)
+    return render
+
+
+def page_path(name: str) -> str:
+    """Path for st.switch_page, relative to the entry script like st.navigation's pages."""
+    return f"app_pages/{name}.py"

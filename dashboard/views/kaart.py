@@ -1,0 +1,283 @@
+"""The Kaart page without Streamlit: measures, the values per gemeente, classes and charts.
+
+The SQL text only ever comes from the fixed MAATEN table below; the user's choices (period,
+voorziening, province) are bound parameters or checked against the database's own lists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import altair as alt
+import polars as pl
+
+from dashboard import catalog
+from dashboard.charts import (
+    DIVERGING_5,
+    SEQUENTIAL_5,
+    UNKNOWN_COLOUR,
+    class_labels,
+    classify,
+    fmt_number,
+    quantile_breaks,
+    symmetric_breaks,
+    titled,
+)
+from dashboard.db import Database
+from dashboard.i18n import tr
+
+TEXTS: dict[str, dict[str, str]] = {
+    "title": {"nl": "Wmo in de gemeenten", "en": "The Wmo in Dutch municipalities"},
+    "intro": {
+        "nl": "Kies een maat, voorziening en periode. Klik op een gemeente voor haar profiel.",
+        "en": "Choose a measure, type of support and period. Click a municipality for its "
+              "profile.",
+    },
+    "show_werkwijze": {"nl": "Werkwijze hulp bij het huishouden tonen (rand)",
+                       "en": "Show working method for household help (outline)"},
+    "unknown_class": {"nl": "onbekend of geheim", "en": "unknown or suppressed"},
+    "ranked_title": {"nl": "Rangorde", "en": "Ranking"},
+    "unknown_count": {
+        "nl": "{n} van {total} gemeenten zonder waarde (geheim, onbekend of niet aangeleverd): "
+              "grijs op de kaart, niet in de rangorde.",
+        "en": "{n} of {total} municipalities without a value (suppressed, unknown or not "
+              "delivered): grey on the map, not in the ranking.",
+    },
+    "fixed_voorziening": {
+        "nl": "Deze maat gaat altijd over hulp bij het huishouden; de gekozen voorziening "
+              "geldt hier niet.",
+        "en": "This measure is always about household help; the chosen type of support does "
+              "not apply.",
+    },
+    "year_only": {
+        "nl": "Bezwaarcijfers bestaan alleen per heel jaar; getoond: {period}.",
+        "en": "Objection figures exist per whole year only; showing: {period}.",
+    },
+    "no_previous": {
+        "nl": "Er is geen vorig jaar om mee te vergelijken; kies een latere periode.",
+        "en": "There is no previous year to compare with; choose a later period.",
+    },
+    "werkwijze_legend": {"nl": "Werkwijze hbh", "en": "Method (household help)"},
+    "klasse": {"nl": "Klasse", "en": "Class"},
+    "waarde": {"nl": "Waarde", "en": "Value"},
+    "status": {"nl": "Status", "en": "Status"},
+    "open_profile": {"nl": "Profiel openen", "en": "Open profile"},
+}
+
+
+@dataclass(frozen=True)
+class Maat:
+    key: str
+    nl: str
+    en: str
+    unit_nl: str
+    unit_en: str
+    expr: str  # over alias g (this period) and p (same period a year earlier)
+    voorziening: str | None = None  # fixed voorziening, if the measure is about one
+    year_only: bool = False
+    diverging: bool = False
+    decimals: int = 1
+
+    def label(self, lang: str) -> str:
+        return self.en if lang == "en" else self.nl
+
+    def unit(self, lang: str) -> str:
+        return self.unit_en if lang == "en" else self.unit_nl
+
+
+MAATEN: dict[str, Maat] = {m.key: m for m in (
+    Maat("per_1000", "Wmo-cliënten per 1 000 inwoners", "Wmo clients per 1,000 inhabitants",
+         "per 1 000 inwoners", "per 1,000 inhabitants", "g.clienten_per_1000"),
+    Maat("hbh_per_1000", "Hulp bij het huishouden per 1 000 inwoners",
+         "Household help per 1,000 inhabitants", "per 1 000 inwoners", "per 1,000 inhabitants",
+         "g.clienten_per_1000", voorziening=catalog.HBH),
+    Maat("per_1000_75plus", "Cliënten per 1 000 inwoners van 75+",
+         "Clients per 1,000 inhabitants aged 75+", "per 1 000 inwoners 75+",
+         "per 1,000 inhabitants 75+", "1000.0 * g.clienten / nullif(g.inwoners_75plus, 0)"),
+    Maat("bezwaren_per_1000", "Bezwaren per 1 000 cliënten", "Objections per 1,000 clients",
+         "per 1 000 cliënten", "per 1,000 clients", "g.bezwaren_per_1000_clienten",
+         voorziening=catalog.TOTAAL, year_only=True),
+    Maat("verandering", "Verandering t.o.v. vorig jaar (per 1 000 inwoners)",
+         "Change from previous year (per 1,000 inhabitants)", "verschil per 1 000 inwoners",
+         "difference per 1,000 inhabitants", "g.clienten_per_1000 - p.clienten_per_1000",
+         diverging=True),
+)}
+DEFAULT_MAAT = "per_1000"
+
+
+@dataclass(frozen=True)
+class MapView:
+    maat: Maat
+    periode: str
+    voorziening: str
+    provincie: str | None
+    values: pl.DataFrame  # code, naam, provincie, waarde, status, werkwijze, klasse, label
+    classes: list[str]
+    colours: list[str]
+    notes: list[str]
+
+
+def effective_choices(db: Database, maat: Maat, periode: str, voorziening: str,
+                      lang: str) -> tuple[str, str, list[str]]:
+    """Apply the measure's own constraints (fixed voorziening, whole years only) with a note."""
+    notes: list[str] = []
+    if maat.voorziening is not None and voorziening != maat.voorziening:
+        voorziening = maat.voorziening
+        if maat.key != "bezwaren_per_1000":
+            notes.append(tr("fixed_voorziening", lang, TEXTS))
+    if maat.year_only and not periode.endswith("JJ00"):
+        periode = f"{periode[:4]}JJ00"
+        if catalog.year_periods(db).filter(pl.col("periode_code") == periode).is_empty():
+            periode = catalog.default_period(db)
+        notes.append(tr("year_only", lang, TEXTS,
+                        period=catalog.period_label(db, periode, lang)))
+    if maat.key == "verandering" and catalog.periods(db).filter(
+            pl.col("periode_code") == catalog.previous_year_code(periode)).is_empty():
+        notes.append(tr("no_previous", lang, TEXTS))
+    return periode, voorziening, notes
+
+
+def raw_values(db: Database, maat: Maat, periode: str, voorziening: str) -> pl.DataFrame:
+    """One row per gemeente of the reference classification; waarde NULL when unknown."""
+    sql = (
+        "SELECT g.gemeente_code AS code, g.gemeente_naam AS naam, g.provincie_naam AS provincie, "
+        f"CAST({maat.expr} AS DOUBLE) AS waarde, g.status, "
+        "coalesce(g.werkwijze_hbh, 'onbekend') AS werkwijze "
+        "FROM out.gemeente_periode g LEFT JOIN out.gemeente_periode p "
+        "  ON p.gemeente_code = g.gemeente_code AND p.voorziening_code = g.voorziening_code "
+        "  AND p.periode_code = ? "
+        "WHERE g.periode_code = ? AND g.voorziening_code = ? ORDER BY g.gemeente_code")
+    key = ("kaart_values", maat.key, periode, voorziening)
+    return db.memo(key, lambda: db.query(
+        sql, [catalog.previous_year_code(periode), periode, voorziening]))
+
+
+def map_view(db: Database, maat_key: str, periode: str, voorziening: str,
+             provincie: str | None, lang: str) -> MapView:
+    maat = MAATEN[maat_key]
+    periode, voorziening, notes = effective_choices(db, maat, periode, voorziening, lang)
+    values = raw_values(db, maat, periode, voorziening)
+    if provincie:
+        values = values.filter(pl.col("provincie") == provincie)
+    known = values["waarde"].drop_nulls().to_list()
+    breaks = symmetric_breaks(known) if maat.diverging else quantile_breaks(known)
+    labels = class_labels(breaks, lang, maat.decimals)
+    unknown = tr("unknown_class", lang, TEXTS)
+    palette = DIVERGING_5 if maat.diverging else SEQUENTIAL_5
+    colours = _palette(palette, len(labels))
+    mark = catalog.STATUS_MARK
+    values = values.with_columns(
+        klasse=pl.col("waarde").map_elements(
+            lambda v: classify(v, breaks, labels, unknown), return_dtype=pl.String,
+            skip_nulls=False),
+        label=pl.struct("waarde", "status").map_elements(
+            lambda s: _value_label(s["waarde"], s["status"], lang, maat.decimals, mark),
+            return_dtype=pl.String, skip_nulls=False),
+        werkwijze_label=pl.col("werkwijze").replace_strict(
+            {w: tr(w if w != "onbekend" else "werkwijze_onbekend", lang)
+             for w in ("resultaatgericht", "uren", "onbekend")}, default=pl.col("werkwijze")),
+    )
+    return MapView(maat, periode, voorziening, provincie, values, [*labels, unknown],
+                   [*colours, UNKNOWN_COLOUR], notes)
+
+
+def _palette(palette: list[str], n: int) -> list[str]:
+    if n >= len(palette):
+        return palette[:n]
+    step = (len(palette) - 1) / max(n - 1, 1)
+    return [palette[round(i * step)] for i in range(n)]
+
+
+def _value_label(value: float | None, status: str | None, lang: str, decimals: int,
+                 mark: dict[str, str]) -> str:
+    if value is None:
+        return "–"
+    return fmt_number(value, lang, decimals) + mark.get(status or "", "")
+
+
+def map_chart(view: MapView, geometry: str | list[dict[str, Any]], title: str, source: str,
+              lang: str, show_werkwijze: bool) -> alt.LayerChart:
+    """Choropleth: shapes from `geometry` (URL or inline features), values joined by code."""
+    data = (alt.Data(url=geometry, format=alt.DataFormat(type="json"))
+            if isinstance(geometry, str) else alt.Data(values=geometry))
+    fields = ["naam", "provincie", "label", "klasse", "werkwijze_label", "werkwijze"]
+    records = view.values.select("code", *fields).to_dicts()
+    select = alt.selection_point(fields=["code"], name="gm", on="click")
+    klasse = alt.Color("klasse:N", title=view.maat.unit(lang),
+                       scale=alt.Scale(domain=view.classes, range=view.colours),
+                       legend=alt.Legend(orient="left", symbolType="square",
+                                         symbolStrokeColor="#666666"))
+    tooltip = [alt.Tooltip("naam:N", title=tr("gemeente", lang)),
+               alt.Tooltip("label:N", title=tr("waarde", lang, TEXTS)),
+               alt.Tooltip("klasse:N", title=tr("klasse", lang, TEXTS)),
+               alt.Tooltip("werkwijze_label:N", title=tr("werkwijze_legend", lang, TEXTS))]
+    fill = alt.Chart().mark_geoshape(stroke="#ffffff", strokeWidth=0.4).encode(
+        color=klasse, tooltip=tooltip,
+        opacity=alt.condition(select, alt.value(1.0), alt.value(0.55)),
+    ).add_params(select)
+    layers: list[alt.Chart] = [fill]
+    if show_werkwijze:
+        layers.append(_werkwijze_layer(lang))
+    chart = alt.layer(*layers, data=data).transform_lookup(
+        lookup="code", from_=alt.LookupData(data=alt.Data(values=records), key="code",
+                                           fields=fields),
+    ).transform_filter("isValid(datum.naam)").project("mercator").properties(
+        width="container", height=620)
+    return titled(chart, title, source)
+
+
+def _werkwijze_layer(lang: str) -> alt.Chart:
+    # Solid for resultaatgericht, dashed for uren: told apart by line, not by colour alone.
+    domain = ["resultaatgericht", "uren"]
+    labels = {w: tr(w, lang) for w in domain}
+    return alt.Chart().mark_geoshape(filled=False, strokeWidth=1.8).encode(
+        stroke=alt.Stroke("werkwijze:N", title=tr("werkwijze_legend", lang, TEXTS),
+                          scale=alt.Scale(domain=domain, range=["#000000", "#7a0177"]),
+                          legend=alt.Legend(orient="left", labelExpr=_label_expr(labels))),
+        strokeDash=alt.StrokeDash("werkwijze:N", scale=alt.Scale(domain=domain,
+                                  range=[[1, 0], [4, 2]]), legend=None),
+    ).transform_filter(alt.FieldOneOfPredicate(field="werkwijze", oneOf=domain))
+
+
+def _label_expr(labels: dict[str, str]) -> str:
+    cases = " : ".join(f"datum.label == '{k}' ? '{v}'" for k, v in labels.items())
+    return f"{cases} : datum.label"
+
+
+def ranked_chart(view: MapView, title: str, source: str, lang: str) -> alt.Chart:
+    """Horizontal bars, highest first: the readable alternative to the map."""
+    known = view.values.filter(pl.col("waarde").is_not_null()).select(
+        "code", "naam", "waarde", "label", "klasse")
+    height = max(120, 13 * known.height)
+    chart = alt.Chart(known).mark_bar().encode(
+        y=alt.Y("naam:N", sort="-x", title=None, axis=alt.Axis(labelLimit=160, labelFontSize=10)),
+        x=alt.X("waarde:Q", title=view.maat.unit(lang)),
+        color=alt.Color("klasse:N", scale=alt.Scale(domain=view.classes, range=view.colours),
+                        legend=None),
+        tooltip=[alt.Tooltip("naam:N", title=tr("gemeente", lang)),
+                 alt.Tooltip("label:N", title=tr("waarde", lang, TEXTS))],
+    ).properties(width="container", height=height)
+    return titled(chart, title, source)
+
+
+def table(view: MapView, lang: str) -> pl.DataFrame:
+    """The map as a table, highest first, unknown last; the column names in the UI language."""
+    frame = view.values.sort("waarde", descending=True, nulls_last=True)
+    names = {"code": "gemeente_code", "naam": tr("gemeente", lang),
+             "provincie": tr("provincie", lang), "waarde": view.maat.label(lang),
+             "status": tr("status", lang, TEXTS), "klasse": tr("klasse", lang, TEXTS),
+             "werkwijze_label": tr("werkwijze_legend", lang, TEXTS)}
+    return frame.select(list(names)).rename(names)
+
+
+def selected_code(event: Any) -> str | None:
+    """The gemeente code from a map selection event, if the user clicked one."""
+    try:
+        points = event["selection"]["gm"]
+    except (KeyError, TypeError):
+        return None
+    if isinstance(points, list) and points and isinstance(points[0], dict):
+        code = points[0].get("code")
+        return str(code) if code else None
+    return None

@@ -1,0 +1,61 @@
+"""Fixtures for dashboard tests: one demo database per test session and AppTest factories.
+
+The database is a real build (`wmo demo` + `wmo build`) in a temporary folder; AppTest runs the
+real `dashboard/app.py` in this process, so WMO_DB is set for the whole session.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from etl.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "dashboard" / "app.py")
+SNAPSHOT = Path(os.environ.get("WMO_SNAPSHOT_DIR", str(ROOT.parent / "shared" / "snapshot")))
+
+
+def build_demo(root: Path, seed: int = 7) -> Path:
+    raw, db = root / f"raw-{seed}", root / f"wmo-{seed}.duckdb"
+    assert main(["demo", "--out", str(raw), "--snapshot", str(SNAPSHOT), "--seed", str(seed)]) == 0
+    assert main(["build", "--raw", str(raw), "--db", str(db), "--snapshot", str(SNAPSHOT)]) == 0
+    return db
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A demo database, and WMO_DB pointing at it for AppTest runs in this process."""
+    db = build_demo(tmp_path_factory.mktemp("dashboard"))
+    old = os.environ.get("WMO_DB")
+    os.environ["WMO_DB"] = str(db)
+    yield db
+    if old is None:
+        os.environ.pop("WMO_DB", None)
+    else:
+        os.environ["WMO_DB"] = old
+
+
+AppFactory = Callable[..., AppTest]
+
+
+@pytest.fixture
+def make_app(demo_db: Path) -> AppFactory:
+    """make_app(page="gemeente", gemeente="GM0363") → a run AppTest on that page with those
+    query parameters, as a deep link would open it (the default page is Kaart)."""
+    def factory(page: str | None = None, **params: str) -> AppTest:
+        at = AppTest.from_file(APP, default_timeout=60)
+        for key, value in params.items():
+            at.query_params[key] = value
+        at.run()
+        if page is not None:
+            at.switch_page(f"app_pages/{page}.py")
+            for key, value in params.items():
+                at.query_params[key] = value
+            at.run()
+        return at
+    return factory

@@ -1,0 +1,132 @@
+"""Kaart page: AppTest on a real demo database, plus the view logic without Streamlit."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from dashboard import catalog, geo
+from dashboard.db import Database
+from dashboard.views import kaart
+from tests.dashboard_fixtures import AppFactory
+
+
+def spec(at, index: int = 0) -> dict:
+    return json.loads(at.get("vega_lite_chart")[index].proto.spec)
+
+
+def lookup_values(s: dict) -> list[dict]:
+    return s["transform"][0]["from"]["data"]["values"]
+
+
+def test_default_page_renders_map_with_every_gemeente_and_banner(make_app: AppFactory) -> None:
+    at = make_app()
+    assert not at.exception
+    assert at.title[0].value == "Wmo in de gemeenten"
+    assert any("Synthetische demodata" in w.value for w in at.warning)
+    s = spec(at)
+    values = lookup_values(s)
+    assert len(values) == 342
+    assert {"code", "naam", "klasse", "werkwijze"} <= set(values[0])
+    assert "SYNTHETISCHE DEMODATA" in s["title"]["subtitle"][-1]
+    # Suppressed values form their own labelled class, outside the colour ramp.
+    scale = s["layer"][0]["encoding"]["color"]["scale"]
+    assert scale["domain"][-1] == "onbekend of geheim"
+    assert scale["range"][-1] not in scale["range"][:-1]
+    unknown = [v for v in values if v["label"] == "–"]
+    assert unknown and all(v["klasse"] == "onbekend of geheim" for v in unknown)
+
+
+def test_changing_the_period_changes_values_and_url(make_app: AppFactory) -> None:
+    at = make_app()
+    before = lookup_values(spec(at))
+    at.selectbox(key="kaart_periode").select("2020").run()
+    assert at.query_params["periode"] == "2020JJ00"
+    s = spec(at)
+    assert "2020" in s["title"]["text"]
+    assert lookup_values(s) != before
+
+
+def test_deep_link_sets_controls(make_app: AppFactory) -> None:
+    at = make_app(maat="per_1000_75plus", periode="2022JJ00", provincie="Utrecht", taal="en")
+    assert not at.exception
+    assert at.selectbox(key="kaart_maat").value == "per_1000_75plus"
+    assert at.selectbox(key="kaart_periode").value == "2022JJ00"
+    values = lookup_values(spec(at))
+    assert values and all(v["provincie"] == "Utrecht" for v in values)
+    assert at.title[0].value == "The Wmo in Dutch municipalities"
+
+
+def test_unknown_deep_link_gives_a_message_and_the_default(make_app: AppFactory) -> None:
+    at = make_app(periode="1999JJ00", maat="nonsense")
+    assert not at.exception
+    messages = " ".join(i.value for i in at.info)
+    assert "1999JJ00" in messages and "nonsense" in messages
+    assert at.selectbox(key="kaart_maat").value == kaart.DEFAULT_MAAT
+
+
+def test_map_selection_opens_the_profile(make_app: AppFactory) -> None:
+    at = make_app()
+    at.session_state["kaart_map"] = {"selection": {"gm": [{"code": "GM0363"}]}}
+    at.run()
+    assert not at.exception
+    assert at.query_params["gemeente"] == "GM0363"
+
+
+def test_werkwijze_outline_layer_toggles(make_app: AppFactory) -> None:
+    at = make_app()
+    assert len(spec(at)["layer"]) == 2
+    at.checkbox(key="kaart_werkwijze").uncheck().run()
+    assert len(spec(at)["layer"]) == 1
+    assert at.query_params["werkwijze"] == "0"
+
+
+@pytest.fixture(scope="module")
+def database(demo_db: Path) -> Database:
+    return Database(demo_db)
+
+
+def test_values_match_the_out_table(database: Database) -> None:
+    view = kaart.map_view(database, "per_1000", "2023JJ00", catalog.TOTAAL, None, "nl")
+    direct = database.query(
+        "SELECT gemeente_code AS code, clienten_per_1000 AS waarde FROM out.gemeente_periode "
+        "WHERE periode_code = '2023JJ00' AND voorziening_code = 'T001024'")
+    joined = view.values.select("code", "waarde").join(direct, on="code", suffix="_db")
+    assert joined.height == 342
+    assert joined.filter(pl.col("waarde").is_null() != pl.col("waarde_db").is_null()).is_empty()
+    assert (joined["waarde"] - joined["waarde_db"]).abs().max() < 1e-9
+
+
+def test_change_measure_is_difference_with_previous_year(database: Database) -> None:
+    view = kaart.map_view(database, "verandering", "2023JJ00", catalog.TOTAAL, None, "nl")
+    prev = kaart.map_view(database, "per_1000", "2022JJ00", catalog.TOTAAL, None, "nl")
+    cur = kaart.map_view(database, "per_1000", "2023JJ00", catalog.TOTAAL, None, "nl")
+    both = cur.values.select("code", "waarde").join(
+        prev.values.select("code", "waarde"), on="code", suffix="_prev").join(
+        view.values.select("code", pl.col("waarde").alias("delta")), on="code")
+    expected = both["waarde"] - both["waarde_prev"]
+    assert ((both["delta"] - expected).abs().fill_null(0) < 1e-9).all()
+    assert both["delta"].null_count() == expected.null_count()
+
+
+def test_bezwaar_measure_forces_whole_year_and_totaal(database: Database) -> None:
+    view = kaart.map_view(database, "bezwaren_per_1000", "2023HJ01", "A019507", None, "nl")
+    assert view.periode == "2023JJ00" and view.voorziening == catalog.TOTAAL
+    assert view.notes
+
+
+def test_geometry_file_is_written_once_per_build(database: Database, tmp_path: Path) -> None:
+    url = geo.static_url(database, static_dir=tmp_path)
+    name = url.rsplit("/", 1)[-1]
+    body = json.loads((tmp_path / "geo" / name).read_text())
+    assert len(body) == 342 and body[0]["type"] == "Feature" and "code" in body[0]
+    assert geo.static_url(database, static_dir=tmp_path) == url
+
+
+def test_selected_code_reads_only_a_real_selection() -> None:
+    assert kaart.selected_code({"selection": {"gm": [{"code": "GM0014"}]}}) == "GM0014"
+    assert kaart.selected_code({"selection": {"gm": []}}) is None
+    assert kaart.selected_code(None) is None
