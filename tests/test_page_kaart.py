@@ -33,7 +33,7 @@ def test_default_page_renders_map_with_every_gemeente_and_banner(make_app: AppFa
     assert {"code", "naam", "klasse", "werkwijze"} <= set(values[0])
     assert "SYNTHETISCHE DEMODATA" in s["title"]["subtitle"][-1]
     # Suppressed values form their own labelled class, outside the colour ramp.
-    scale = s["layer"][0]["encoding"]["color"]["scale"]
+    scale = s["encoding"]["color"]["scale"]
     assert scale["domain"][-1] == "onbekend of geheim"
     assert scale["range"][-1] not in scale["range"][:-1]
     unknown = [v for v in values if v["label"] == "–"]
@@ -78,9 +78,9 @@ def test_map_selection_opens_the_profile(make_app: AppFactory) -> None:
 
 def test_werkwijze_outline_layer_toggles(make_app: AppFactory) -> None:
     at = make_app()
-    assert len(spec(at)["layer"]) == 2
+    assert spec(at)["encoding"]["strokeDash"]["field"] == "werkwijze"
     at.checkbox(key="kaart_werkwijze").uncheck().run()
-    assert len(spec(at)["layer"]) == 1
+    assert "strokeDash" not in spec(at)["encoding"]
     assert at.query_params["werkwijze"] == "0"
 
 

@@ -197,12 +197,17 @@ def _value_label(value: float | None, status: str | None, lang: str, decimals: i
 
 
 def map_chart(view: MapView, geometry: str | list[dict[str, Any]], title: str, source: str,
-              lang: str, show_werkwijze: bool) -> alt.LayerChart:
-    """Choropleth: shapes from `geometry` (URL or inline features), values joined by code."""
+              lang: str, show_werkwijze: bool) -> alt.Chart:
+    """Choropleth: shapes from `geometry` (URL or inline features), values joined by code.
+
+    One layer only: an outline layer on top would swallow the clicks meant for the shapes.
+    The werkwijze is the outline of the same shapes, drawn last so neighbours do not cover it.
+    """
     data = (alt.Data(url=geometry, format=alt.DataFormat(type="json"))
             if isinstance(geometry, str) else alt.Data(values=geometry))
-    fields = ["naam", "provincie", "label", "klasse", "werkwijze_label", "werkwijze"]
-    records = view.values.select("code", *fields).to_dicts()
+    fields = ["naam", "provincie", "label", "klasse", "werkwijze_label", "werkwijze", "rang"]
+    records = view.values.with_columns(
+        rang=(pl.col("werkwijze") != "onbekend").cast(pl.Int8)).select("code", *fields).to_dicts()
     select = alt.selection_point(fields=["code"], name="gm", on="click")
     klasse = alt.Color("klasse:N", title=view.maat.unit(lang),
                        scale=alt.Scale(domain=view.classes, range=view.colours),
@@ -212,14 +217,14 @@ def map_chart(view: MapView, geometry: str | list[dict[str, Any]], title: str, s
                alt.Tooltip("label:N", title=tr("waarde", lang, TEXTS)),
                alt.Tooltip("klasse:N", title=tr("klasse", lang, TEXTS)),
                alt.Tooltip("werkwijze_label:N", title=tr("werkwijze_legend", lang, TEXTS))]
-    fill = alt.Chart().mark_geoshape(stroke="#ffffff", strokeWidth=0.4).encode(
-        color=klasse, tooltip=tooltip,
-        opacity=alt.condition(select, alt.value(1.0), alt.value(0.55)),
-    ).add_params(select)
-    layers: list[alt.Chart] = [fill]
+    encoding: dict[str, Any] = {
+        "color": klasse, "tooltip": tooltip,
+        "opacity": alt.condition(select, alt.value(1.0), alt.value(0.55)),
+    }
     if show_werkwijze:
-        layers.append(_werkwijze_layer(lang))
-    chart = alt.layer(*layers, data=data).transform_lookup(
+        encoding.update(_werkwijze_encoding(lang))
+    chart = alt.Chart(data).mark_geoshape(stroke="#ffffff", strokeWidth=0.4).encode(
+        **encoding).add_params(select).transform_lookup(
         lookup="code", from_=alt.LookupData(data=alt.Data(values=records), key="code",
                                            fields=fields),
     ).transform_filter("isValid(datum.naam)").project("mercator").properties(
@@ -227,17 +232,24 @@ def map_chart(view: MapView, geometry: str | list[dict[str, Any]], title: str, s
     return titled(chart, title, source)
 
 
-def _werkwijze_layer(lang: str) -> alt.Chart:
+def _werkwijze_encoding(lang: str) -> dict[str, Any]:
     # Solid for resultaatgericht, dashed for uren: told apart by line, not by colour alone.
-    domain = ["resultaatgericht", "uren"]
-    labels = {w: tr(w, lang) for w in domain}
-    return alt.Chart().mark_geoshape(filled=False, strokeWidth=1.8).encode(
-        stroke=alt.Stroke("werkwijze:N", title=tr("werkwijze_legend", lang, TEXTS),
-                          scale=alt.Scale(domain=domain, range=["#000000", "#7a0177"]),
-                          legend=alt.Legend(orient="left", labelExpr=_label_expr(labels))),
-        strokeDash=alt.StrokeDash("werkwijze:N", scale=alt.Scale(domain=domain,
-                                  range=[[1, 0], [4, 2]]), legend=None),
-    ).transform_filter(alt.FieldOneOfPredicate(field="werkwijze", oneOf=domain))
+    domain = ["resultaatgericht", "uren", "onbekend"]
+    shown = domain[:2]
+    title = tr("werkwijze_legend", lang, TEXTS)
+    legend = alt.Legend(orient="left", values=shown,
+                        labelExpr=_label_expr({w: tr(w, lang) for w in shown}))
+    return {
+        "stroke": alt.Stroke("werkwijze:N", title=title, legend=legend,
+                             scale=alt.Scale(domain=domain,
+                                             range=["#000000", "#7a0177", "#ffffff"])),
+        "strokeDash": alt.StrokeDash("werkwijze:N", title=title, legend=legend,
+                                     scale=alt.Scale(domain=domain,
+                                                     range=[[1, 0], [4, 2], [1, 0]])),
+        "strokeWidth": alt.StrokeWidth("werkwijze:N", legend=None,
+                                       scale=alt.Scale(domain=domain, range=[1.8, 1.8, 0.4])),
+        "order": alt.Order("rang:Q"),
+    }
 
 
 def _label_expr(labels: dict[str, str]) -> str:
