@@ -165,14 +165,24 @@ def url_toggle(param: str, label: str, default: bool, key: str | None = None,
     return value
 
 
-def show_chart(ctx: PageContext, chart: alt.TopLevelMixin, *, name: str,
+Chartish = alt.TopLevelMixin | dict[str, Any]
+
+
+def _as_spec(chart: Chartish) -> dict[str, Any]:
+    return chart if isinstance(chart, dict) else charts.configure(chart).to_dict()
+
+
+def show_chart(ctx: PageContext, chart: Chartish, *, name: str,
                table: pl.DataFrame | None = None, key: str | None = None,
-               export_chart: alt.TopLevelMixin | None = None,
+               export_chart: Chartish | None = None,
                on_select: str = "ignore", selection_mode: str | None = None) -> Any:
-    """The chart, PNG/SVG rendered on the server on click, and its table alternative."""
-    event = st.altair_chart(charts.configure(chart), width="stretch", key=key,
-                            on_select=on_select, selection_mode=selection_mode)
-    spec = charts.configure(export_chart if export_chart is not None else chart)
+    """The chart (Altair or a finished Vega-Lite dict), PNG/SVG rendered on the server on
+    click, and its table alternative."""
+    shown = _as_spec(chart)
+    # vega_lite_chart mutates the dict (moves datasets out), so it gets its own copy.
+    event = st.vega_lite_chart(dict(shown), width="stretch", key=key, on_select=on_select,
+                               selection_mode=selection_mode)
+    spec = export_chart if export_chart is not None else chart
     row = st.container(horizontal=True)
     # Deferred: rendering a map PNG takes a moment and most reruns never download it.
     row.download_button(ctx.t("download_png"), data=_renderer(spec, "png"),
@@ -187,9 +197,9 @@ def show_chart(ctx: PageContext, chart: alt.TopLevelMixin, *, name: str,
     return event
 
 
-def _renderer(chart: alt.TopLevelMixin, kind: str) -> Callable[[], bytes]:
+def _renderer(chart: Chartish, kind: str) -> Callable[[], bytes]:
     def render() -> bytes:
-        spec = chart.to_dict()
+        spec = _as_spec(chart)
         return charts.to_png(spec) if kind == "png" else charts.to_svg(spec)
     return render
 

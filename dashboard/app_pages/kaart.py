@@ -47,7 +47,7 @@ if st.get_option("server.enableStaticServing"):
 else:
     geometry = geo.features(ctx.db)
 chart = view.map_chart(mv, geometry, title, ctx.source, ctx.lang, show_werkwijze)
-export = view.map_chart(mv, geo.features(ctx.db), title, ctx.source, ctx.lang, show_werkwijze)
+export = view.with_inline_geometry(chart, geo.features(ctx.db))
 
 left, right = st.columns([3, 2])
 with left:

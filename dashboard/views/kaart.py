@@ -6,6 +6,8 @@ voorziening, province) are bound parameters or checked against the database's ow
 
 from __future__ import annotations
 
+import copy
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +21,7 @@ from dashboard.charts import (
     UNKNOWN_COLOUR,
     class_labels,
     classify,
+    configure,
     fmt_number,
     quantile_breaks,
     symmetric_breaks,
@@ -196,21 +199,40 @@ def _value_label(value: float | None, status: str | None, lang: str, decimals: i
     return fmt_number(value, lang, decimals) + mark.get(status or "", "")
 
 
-def map_chart(view: MapView, geometry: str | list[dict[str, Any]], title: str, source: str,
-              lang: str, show_werkwijze: bool) -> alt.Chart:
-    """Choropleth: shapes from `geometry` (URL or inline features), values joined by code.
+VALUES = "waarden"  # name of the per-rerun values dataset in the map spec
+GEO = "geo"
 
-    One layer only: an outline layer on top would swallow the clicks meant for the shapes.
-    The werkwijze is the outline of the same shapes, drawn last so neighbours do not cover it.
+
+def map_chart(view: MapView, geometry: str | list[dict[str, Any]], title: str, source: str,
+              lang: str, show_werkwijze: bool) -> dict[str, Any]:
+    """Choropleth spec: shapes from `geometry` (URL or inline features), values joined by code.
+
+    Altair validates every object it builds against the Vega-Lite schema, which cost ~200 ms
+    per rerun, so the chart is built once per (unit, language, outline, source) as a template
+    and each rerun only fills in title, classes and the named datasets.
+    One layer only: an outline layer on top would swallow the clicks meant for the shapes;
+    the werkwijze is the outline of the same shapes, drawn last so neighbours do not cover it.
     """
-    data = (alt.Data(url=geometry, format=alt.DataFormat(type="json"))
-            if isinstance(geometry, str) else alt.Data(values=geometry))
-    fields = ["naam", "provincie", "label", "klasse", "werkwijze_label", "werkwijze", "rang"]
+    url = geometry if isinstance(geometry, str) else None
+    spec = copy.deepcopy(_map_template(view.maat.unit(lang), lang, show_werkwijze, source, url))
+    spec["title"]["text"] = title
+    spec["encoding"]["color"]["scale"] = {"domain": view.classes, "range": view.colours}
     records = view.values.with_columns(
-        rang=(pl.col("werkwijze") != "onbekend").cast(pl.Int8)).select("code", *fields).to_dicts()
+        rang=(pl.col("werkwijze") != "onbekend").cast(pl.Int8)).select("code", *MAP_FIELDS)
+    spec["datasets"] = {VALUES: records.to_dicts()}
+    if url is None:
+        spec["datasets"][GEO] = geometry
+    return spec
+
+
+MAP_FIELDS = ["naam", "provincie", "label", "klasse", "werkwijze_label", "werkwijze", "rang"]
+
+
+@functools.lru_cache(maxsize=64)
+def _map_template(unit: str, lang: str, show_werkwijze: bool, source: str,
+                  url: str | None) -> dict[str, Any]:
     select = alt.selection_point(fields=["code"], name="gm", on="click")
-    klasse = alt.Color("klasse:N", title=view.maat.unit(lang),
-                       scale=alt.Scale(domain=view.classes, range=view.colours),
+    klasse = alt.Color("klasse:N", title=unit, scale=alt.Scale(domain=["–"], range=["#fff"]),
                        legend=alt.Legend(orient="left", symbolType="square",
                                          symbolStrokeColor="#666666"))
     tooltip = [alt.Tooltip("naam:N", title=tr("gemeente", lang)),
@@ -223,13 +245,20 @@ def map_chart(view: MapView, geometry: str | list[dict[str, Any]], title: str, s
     }
     if show_werkwijze:
         encoding.update(_werkwijze_encoding(lang))
+    data = (alt.Data(url=url, format=alt.DataFormat(type="json")) if url is not None
+            else alt.NamedData(name=GEO))
     chart = alt.Chart(data).mark_geoshape(stroke="#ffffff", strokeWidth=0.4).encode(
         **encoding).add_params(select).transform_lookup(
-        lookup="code", from_=alt.LookupData(data=alt.Data(values=records), key="code",
-                                           fields=fields),
+        lookup="code", from_=alt.LookupData(data=alt.NamedData(name=VALUES), key="code",
+                                           fields=MAP_FIELDS),
     ).transform_filter("isValid(datum.naam)").project("mercator").properties(
         width="container", height=620)
-    return titled(chart, title, source)
+    return configure(titled(chart, "", source)).to_dict()
+
+
+def with_inline_geometry(spec: dict[str, Any], features: list[dict[str, Any]]) -> dict[str, Any]:
+    """The same map with the shapes inside the spec, for PNG/SVG rendering off the browser."""
+    return {**spec, "data": {"name": GEO}, "datasets": {**spec.get("datasets", {}), GEO: features}}
 
 
 def _werkwijze_encoding(lang: str) -> dict[str, Any]:
@@ -257,20 +286,28 @@ def _label_expr(labels: dict[str, str]) -> str:
     return f"{cases} : datum.label"
 
 
-def ranked_chart(view: MapView, title: str, source: str, lang: str) -> alt.Chart:
+def ranked_chart(view: MapView, title: str, source: str, lang: str) -> dict[str, Any]:
     """Horizontal bars, highest first: the readable alternative to the map."""
     known = view.values.filter(pl.col("waarde").is_not_null()).select(
         "code", "naam", "waarde", "label", "klasse")
-    height = max(120, 13 * known.height)
-    chart = alt.Chart(known).mark_bar().encode(
+    spec = copy.deepcopy(_ranked_template(view.maat.unit(lang), lang, source))
+    spec["title"]["text"] = title
+    spec["height"] = max(120, 13 * known.height)
+    spec["encoding"]["color"]["scale"] = {"domain": view.classes, "range": view.colours}
+    spec["datasets"] = {"rangorde": known.to_dicts()}
+    return spec
+
+
+@functools.lru_cache(maxsize=64)
+def _ranked_template(unit: str, lang: str, source: str) -> dict[str, Any]:
+    chart = alt.Chart(alt.NamedData(name="rangorde")).mark_bar().encode(
         y=alt.Y("naam:N", sort="-x", title=None, axis=alt.Axis(labelLimit=160, labelFontSize=10)),
-        x=alt.X("waarde:Q", title=view.maat.unit(lang)),
-        color=alt.Color("klasse:N", scale=alt.Scale(domain=view.classes, range=view.colours),
-                        legend=None),
+        x=alt.X("waarde:Q", title=unit),
+        color=alt.Color("klasse:N", scale=alt.Scale(domain=["–"], range=["#fff"]), legend=None),
         tooltip=[alt.Tooltip("naam:N", title=tr("gemeente", lang)),
                  alt.Tooltip("label:N", title=tr("waarde", lang, TEXTS))],
-    ).properties(width="container", height=height)
-    return titled(chart, title, source)
+    ).properties(width="container", height=120)
+    return configure(titled(chart, "", source)).to_dict()
 
 
 def table(view: MapView, lang: str) -> pl.DataFrame:
