@@ -56,14 +56,22 @@ def periods(db: Database) -> pl.DataFrame:
     return db.memo("periods", compute)
 
 
+def period_labels(db: Database, lang: str = "nl") -> dict[str, str]:
+    """periode_code → label with status mark, in the UI language ('H1 2024*' in English)."""
+    def compute() -> dict[str, str]:
+        frame = periods(db)
+        labels = dict(zip(frame["periode_code"].to_list(), frame["label"].to_list(),
+                          strict=True))
+        if lang == "en":
+            labels = {k: v.replace("1e halfjaar", "H1").replace("2e halfjaar", "H2")
+                      for k, v in labels.items()}
+        return labels
+    return db.memo(("period_labels", lang), compute)
+
+
 def period_label(db: Database, code: str, lang: str = "nl") -> str:
-    frame = periods(db).filter(pl.col("periode_code") == code)
-    if frame.is_empty():
-        return code
-    label = str(frame["label"][0])
-    if lang == "en":
-        label = label.replace("1e halfjaar", "H1").replace("2e halfjaar", "H2")
-    return label
+    # A dict lookup: selectboxes call this for every option on every rerun.
+    return period_labels(db, lang).get(code, code)
 
 
 def year_periods(db: Database) -> pl.DataFrame:
@@ -87,8 +95,10 @@ def voorzieningen(db: Database) -> pl.DataFrame:
 
 
 def voorziening_label(db: Database, code: str) -> str:
-    frame = voorzieningen(db).filter(pl.col("voorziening_code") == code)
-    return code if frame.is_empty() else str(frame["voorziening"][0])
+    labels = db.memo("voorziening_labels", lambda: dict(zip(
+        voorzieningen(db)["voorziening_code"].to_list(),
+        voorzieningen(db)["voorziening"].to_list(), strict=True)))
+    return labels.get(code, code)
 
 
 def gemeenten(db: Database) -> pl.DataFrame:
@@ -106,8 +116,10 @@ def gemeenten(db: Database) -> pl.DataFrame:
 
 
 def gemeente_name(db: Database, code: str) -> str:
-    frame = gemeenten(db).filter(pl.col("gemeente_code") == code)
-    return code if frame.is_empty() else str(frame["gemeente_naam"][0])
+    names = db.memo("gemeente_names", lambda: dict(zip(
+        gemeenten(db)["gemeente_code"].to_list(), gemeenten(db)["gemeente_naam"].to_list(),
+        strict=True)))
+    return names.get(code, code)
 
 
 def provincies(db: Database) -> list[str]:

@@ -135,3 +135,22 @@ def test_selected_code_reads_only_a_real_selection() -> None:
     assert kaart.selected_code({"selection": {"gm": [{"code": "GM0014"}]}}) == "GM0014"
     assert kaart.selected_code({"selection": {"gm": []}}) is None
     assert kaart.selected_code(None) is None
+
+
+def test_vectorised_classes_and_labels_agree_with_the_scalar_rules() -> None:
+    from dashboard.charts import class_labels, classify, fmt_number, quantile_breaks
+
+    values = [None, 0.0, 3.21, 5.0, 7.43, 9.999, 10.0, 55.5, -1.27, 12.0, None]
+    statuses = ["voorlopig", "definitief", "nader_voorlopig", *["definitief"] * 8]
+    breaks = quantile_breaks([v for v in values if v is not None])
+    labels = class_labels(breaks)
+    frame = pl.DataFrame({"v": values, "s": statuses}).with_columns(
+        k=kaart.class_expr(pl.col("v"), breaks, labels, "onbekend"),
+        label=kaart.label_expr(pl.col("v"), pl.col("s"), "nl", 1))
+    assert frame["k"].to_list() == [classify(v, breaks, labels, "onbekend") for v in values]
+    expected = ["–" if v is None else fmt_number(v, "nl", 1) + catalog.STATUS_MARK[s]
+                for v, s in zip(values, statuses, strict=True)]
+    assert frame["label"].to_list() == expected
+    halves = pl.DataFrame({"v": [7.45, -1.25], "s": ["definitief", "definitief"]})
+    assert halves.select(kaart.label_expr(pl.col("v"), pl.col("s"), "en", 1).alias("x"))["x"] \
+        .to_list() == ["7.5", "-1.3"]  # half away from zero, as CBS rounds

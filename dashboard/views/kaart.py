@@ -20,9 +20,7 @@ from dashboard.charts import (
     SEQUENTIAL_5,
     UNKNOWN_COLOUR,
     class_labels,
-    classify,
     configure,
-    fmt_number,
     quantile_breaks,
     symmetric_breaks,
     titled,
@@ -169,14 +167,9 @@ def map_view(db: Database, maat_key: str, periode: str, voorziening: str,
     unknown = tr("unknown_class", lang, TEXTS)
     palette = DIVERGING_5 if maat.diverging else SEQUENTIAL_5
     colours = _palette(palette, len(labels))
-    mark = catalog.STATUS_MARK
     values = values.with_columns(
-        klasse=pl.col("waarde").map_elements(
-            lambda v: classify(v, breaks, labels, unknown), return_dtype=pl.String,
-            skip_nulls=False),
-        label=pl.struct("waarde", "status").map_elements(
-            lambda s: _value_label(s["waarde"], s["status"], lang, maat.decimals, mark),
-            return_dtype=pl.String, skip_nulls=False),
+        klasse=class_expr(pl.col("waarde"), breaks, labels, unknown),
+        label=label_expr(pl.col("waarde"), pl.col("status"), lang, maat.decimals),
         werkwijze_label=pl.col("werkwijze").replace_strict(
             {w: tr(w if w != "onbekend" else "werkwijze_onbekend", lang)
              for w in ("resultaatgericht", "uren", "onbekend")}, default=pl.col("werkwijze")),
@@ -192,11 +185,25 @@ def _palette(palette: list[str], n: int) -> list[str]:
     return [palette[round(i * step)] for i in range(n)]
 
 
-def _value_label(value: float | None, status: str | None, lang: str, decimals: int,
-                 mark: dict[str, str]) -> str:
-    if value is None:
-        return "–"
-    return fmt_number(value, lang, decimals) + mark.get(status or "", "")
+def class_expr(value: pl.Expr, breaks: list[float], labels: list[str], unknown: str) -> pl.Expr:
+    """Vectorised `charts.classify`: [b(i-1), b(i)) intervals, NULL → the unknown class."""
+    if not breaks:
+        return pl.when(value.is_null()).then(pl.lit(unknown)).otherwise(pl.lit(labels[0]))
+    return (value.cut(breaks, labels=labels, left_closed=True).cast(pl.String)
+            .fill_null(unknown))
+
+
+def label_expr(value: pl.Expr, status: pl.Expr, lang: str, decimals: int) -> pl.Expr:
+    """'80,3*' (Dutch) or '80.3*' with the status mark; '–' when unknown."""
+    # Half away from zero, as CBS rounds (polars' default is half to even).
+    text = value.round(decimals, mode="half_away_from_zero").cast(pl.String)
+    if decimals > 0:
+        text = pl.when(text.str.contains(".", literal=True)).then(text).otherwise(
+            text + "." + "0" * decimals)
+    if lang == "nl":
+        text = text.str.replace(".", ",", literal=True)
+    mark = status.replace_strict(catalog.STATUS_MARK, default="")
+    return pl.when(value.is_null()).then(pl.lit("–")).otherwise(text + mark)
 
 
 VALUES = "waarden"  # name of the per-rerun values dataset in the map spec
