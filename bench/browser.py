@@ -1,0 +1,176 @@
+"""Browser figures on a running server: first map, interaction latency, rerun payload, and
+20 concurrent sessions. Real Streamlit server on loopback, Debian Chromium via Playwright.
+
+Timings end when the page is really done: the map's SVG shows the chosen period in its
+title and Streamlit reports the script as not running.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from playwright.async_api import Page as AsyncPage
+from playwright.async_api import async_playwright
+from playwright.sync_api import Page, sync_playwright
+
+from bench.context import Run
+from bench.harness import Figure, figure
+from tests.browser_fixtures import CHROMIUM, CHROMIUM_ARGS, start_streamlit, stop
+
+SHAPES = '[data-testid="stVegaLiteChart"] svg g.mark-shape path'
+IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+VIEWPORT = {"width": 1400, "height": 1600}
+# Whole years, as users pick them; '*' marks provisional figures in the label.
+DONE_JS = """label => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  const svg = document.querySelector('[data-testid="stVegaLiteChart"] svg');
+  return app && app.getAttribute('data-test-script-state') === 'notRunning'
+    && svg && svg.textContent.includes(', ' + label);
+}"""
+
+
+def year_labels(db: Path) -> list[str]:
+    from dashboard.catalog import periods
+    from dashboard.db import Database
+    database = Database(db)
+    try:
+        frame = periods(database)
+        return [str(x) for x in frame.filter(frame["halfjaar"].is_null())["label"].to_list()]
+    finally:
+        database.close()
+
+
+def choose_period(page: Page, label: str) -> None:
+    page.get_by_role("combobox", name="Periode").click()
+    page.keyboard.type(label.rstrip("*"))  # the option list is virtualised: filter first
+    page.get_by_role("option", name=label, exact=True).click()
+
+
+def first_map_times(url: str, runs: int) -> list[float]:
+    """Seconds from navigation to every shape drawn and the script idle, fresh context each."""
+    times: list[float] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            for i in range(runs + 1):
+                context = browser.new_context(viewport=VIEWPORT)
+                page = context.new_page()
+                start = time.perf_counter()
+                page.goto(url)
+                page.wait_for_selector(SHAPES, timeout=60_000)
+                page.wait_for_selector(IDLE, timeout=60_000)
+                if i > 0:  # the first load warms the server (imports, first queries)
+                    times.append(time.perf_counter() - start)
+                if page.locator(f'{SHAPES}[aria-label*="Gemeente: "]').count() != 342:
+                    raise RuntimeError("the map did not draw 342 gemeenten")
+                context.close()
+        finally:
+            browser.close()
+    return times
+
+
+def interaction_times(url: str, labels: list[str], rounds: int) -> tuple[list[float], list[float]]:
+    """(ms per period change, kB received over the websocket per change)."""
+    latencies: list[float] = []
+    payloads: list[float] = []
+    received: list[int] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_context(viewport=VIEWPORT).new_page()
+            page.on("websocket", lambda ws: ws.on(
+                "framereceived", lambda payload: received.append(len(payload))))
+            page.goto(url)
+            page.wait_for_selector(SHAPES, timeout=60_000)
+            page.wait_for_selector(IDLE)
+            sequence = [lab for _ in range(rounds) for lab in labels[1:] + labels[:1]]
+            for label in sequence:
+                page.get_by_role("combobox", name="Periode").click()
+                page.keyboard.type(label.rstrip("*"))
+                option = page.get_by_role("option", name=label, exact=True)
+                option.wait_for()
+                received.clear()
+                start = time.perf_counter()
+                option.click()
+                page.wait_for_function(DONE_JS, arg=label, timeout=30_000, polling="raf")
+                latencies.append((time.perf_counter() - start) * 1000)
+                page.wait_for_timeout(50)  # late frames of this rerun still count
+                payloads.append(sum(received) / 1024)
+        finally:
+            browser.close()
+    return latencies, payloads
+
+
+async def _session(page: AsyncPage, url: str, labels: list[str], n: int,
+                   latencies: list[float]) -> int:
+    errors = 0
+    await page.goto(url)
+    await page.wait_for_selector(SHAPES, timeout=120_000)
+    for i in range(n):
+        label = labels[(i + 1) % len(labels)]
+        try:
+            await page.get_by_role("combobox", name="Periode").click()
+            await page.keyboard.type(label.rstrip("*"))
+            option = page.get_by_role("option", name=label, exact=True)
+            await option.wait_for(timeout=30_000)
+            start = time.perf_counter()
+            await option.click()
+            await page.wait_for_function(DONE_JS, arg=label, timeout=30_000)
+            latencies.append((time.perf_counter() - start) * 1000)
+            if await page.locator('[data-testid="stException"]').count():
+                errors += 1
+        except Exception:  # a timeout or a crashed page is exactly what this counts
+            errors += 1
+    return errors
+
+
+async def concurrent(url: str, labels: list[str], sessions: int,
+                     interactions: int) -> tuple[list[float], int]:
+    latencies: list[float] = []
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            pages = []
+            for _ in range(sessions):
+                context = await browser.new_context(viewport=VIEWPORT)
+                pages.append(await context.new_page())
+            results: list[Any] = await asyncio.gather(
+                *(_session(pg, url, labels, interactions, latencies) for pg in pages),
+                return_exceptions=True)
+        finally:
+            await browser.close()
+    errors = sum(r if isinstance(r, int) else 1 for r in results)
+    return latencies, errors
+
+
+def run(bench: Run) -> list[Figure]:
+    db = bench.demo_db()
+    labels = year_labels(db)
+    log = Path(tempfile.mkdtemp(prefix="wmo-bench-browser-")) / "streamlit.log"
+    server = start_streamlit(db, log)
+    try:
+        first = first_map_times(server.url, 3 if bench.quick else 7)
+        latency, payload = interaction_times(server.url, labels, 1 if bench.quick else 2)
+        sessions, per = (5, 3) if bench.quick else (20, 10)
+        conc, errors = asyncio.run(concurrent(server.url, labels, sessions, per))
+    finally:
+        stop(server)
+    conc_note = f"{sessions} browser sessions × {per} period changes at once"
+    return [
+        figure("browser_first_map_s", "s", first, 1.5,
+               "navigation to all 342 shapes drawn and the script idle, fresh browser context, "
+               "warm server", judged_on="median"),
+        figure("browser_interaction_ms", "ms", latency, 300.0,
+               "period option clicked to map redrawn with the new title and script idle"),
+        figure("rerun_payload_kb", "kB", payload, 300.0,
+               "websocket bytes received per period change (geometry is a static file, "
+               "fetched once)"),
+        figure("concurrent_20_sessions_p95_ms", "ms", conc or [float("nan")] * 2, 1000.0,
+               conc_note),
+        figure("concurrent_20_sessions_errors", "count", [float(errors)] * 2, 0.0,
+               f"{conc_note}: timeouts, failed pages or exceptions shown", judged_on="median"),
+    ]
