@@ -22,6 +22,7 @@ Every format gets an ``is_synthetisch`` column when the frame lacks it.
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import re
@@ -189,10 +190,21 @@ def context_from_db(con: duckdb.DuckDBPyConnection, title: str, filters: Mapping
     docs = {k: ColumnDoc(k, t, d or "", u) for k, t, d, u in veld}
     wanted = list(columns) if columns is not None else list(docs)
     column_docs = [docs.get(c) or ColumnDoc(c, "", "", None) for c in wanted]
-    symbols = [asdict(s) for s in load_metadata().symbols]
+    symbols = symbol_legend()
     return make_context(title=title, filters=filters, table=table, is_synthetisch=bool(synthetic),
                         built_at=_iso(built_at), versie=str(versie), referentie_indeling=ref,
                         sources=sources, columns=column_docs, symbols=symbols)
+
+
+@functools.lru_cache(maxsize=1)
+def _symbol_legend() -> tuple[tuple[str, str, str], ...]:
+    return tuple((s.symbol, s.meaning, s.handling) for s in load_metadata().symbols)
+
+
+def symbol_legend() -> list[dict[str, str]]:
+    """The CBS symbol legend as dicts (symbol, meaning, handling). Parsing metadata.yaml takes
+    ~0.1 s and it cannot change while the app runs, so it is read once per process."""
+    return [{"symbol": a, "meaning": b, "handling": c} for a, b, c in _symbol_legend()]
 
 
 def context_dict(ctx: ExportContext, frame: pl.DataFrame | None = None) -> dict[str, Any]:
@@ -545,12 +557,20 @@ def _slug(text: str, lower: bool = True) -> str:
 
 def filename(ctx: ExportContext, ext: str) -> str:
     """e.g. wmo-atlas_hulp-bij-het-huishouden_2024JJ00.csv; ASCII, no spaces, stable."""
-    parts = ["wmo-atlas", _slug(ctx.title)[:60].strip("-") or "export"]
-    periode = ctx.filters.get("periode") or ctx.filters.get("periode_code")
+    return export_filename(ctx.title, ctx.filters, ctx.is_synthetisch, ext)
+
+
+def export_filename(title: str, filters: Mapping[str, Any], is_synthetisch: bool,
+                    ext: str) -> str:
+    """`filename` without a full context: a page must name its download on every rerun, while
+    the context (sources, symbols) is only built when someone clicks."""
+    filters = _normalise_filters(filters)
+    parts = ["wmo-atlas", _slug(title)[:60].strip("-") or "export"]
+    periode = filters.get("periode") or filters.get("periode_code")
     if periode:
         text = "-".join(periode) if isinstance(periode, list) else periode
         parts.append(_slug(text, lower=False)[:40].strip("-"))
-    if ctx.is_synthetisch:
+    if is_synthetisch:
         parts.append("SYNTHETISCH")
     suffix = _slug(ext.lstrip("."))
     return "_".join(p for p in parts if p) + f".{suffix}"

@@ -86,6 +86,8 @@ class ConsoleResult:
     # Re-runs the statement without a row limit (same time and memory limits), so the bytes are
     # only produced when someone actually downloads.
     full_result_parquet: Callable[[], bytes] | None
+    # The same re-run as a frame, for exports that carry provenance (see dashboard.exports).
+    full_result: Callable[[], pl.DataFrame] | None = None
 
 
 class ConsoleRefusal(Exception):
@@ -159,15 +161,22 @@ def _count(db: Database, statement: str) -> int | None:
         cur.close()
 
 
-def _parquet_exporter(db: Database, statement: str) -> Callable[[], bytes]:
-    def export() -> bytes:
+def _full_frame(db: Database, statement: str) -> Callable[[], pl.DataFrame]:
+    def load() -> pl.DataFrame:
         cur = db.cursor()
         try:
-            frame = cur.sql(statement).pl()
+            return cur.sql(statement).pl()
         finally:
             cur.close()
+    return load
+
+
+def _parquet_exporter(db: Database, statement: str) -> Callable[[], bytes]:
+    load = _full_frame(db, statement)
+
+    def export() -> bytes:
         buffer = io.BytesIO()
-        frame.write_parquet(buffer)
+        load().write_parquet(buffer)
         return buffer.getvalue()
     return export
 
@@ -198,7 +207,8 @@ def run_readonly(db: Database, sql: str, max_rows: int = DEFAULT_MAX_ROWS,
     total = _count(db, statement) if truncated else frame.height
     return ConsoleResult(frame=frame.head(max_rows), total_rows=total, truncated=truncated,
                          elapsed_ms=(time.perf_counter() - started) * 1000, error=None,
-                         full_result_parquet=_parquet_exporter(db, statement))
+                         full_result_parquet=_parquet_exporter(db, statement),
+                         full_result=_full_frame(db, statement))
 
 
 EXAMPLES: list[tuple[str, str]] = [

@@ -49,13 +49,10 @@ def make_app(demo_db: Path) -> AppFactory:
     query parameters, as a deep link would open it (the default page is Kaart)."""
     def factory(page: str | None = None, **params: str) -> AppTest:
         at = AppTest.from_file(APP, default_timeout=60)
+        if page is not None:
+            # Before the first run: rendering Kaart first would leave its URL values behind.
+            at.switch_page(f"app_pages/{page}.py")
         for key, value in params.items():
             at.query_params[key] = value
-        at.run()
-        if page is not None:
-            at.switch_page(f"app_pages/{page}.py")
-            for key, value in params.items():
-                at.query_params[key] = value
-            at.run()
-        return at
+        return at.run()
     return factory

@@ -1,8 +1,94 @@
-"""Placeholder until the page is built."""
+"""SQL (`/sql`): a read-only console for one SELECT/WITH statement, with the schema browser."""
 
 import streamlit as st
 
-from dashboard.ui import page_context
+from dashboard.sql_console import truncation_notice
+from dashboard.ui import footer, page_context, url_selectbox
+from dashboard.views import sql as view
 
 ctx = page_context()
-st.title(ctx.t("page_sql"))
+T = view.TEXTS
+st.title(ctx.t("title", T))
+st.caption(ctx.t("intro", T, seconds=ctx.db.max_execution_ms / 1000,
+                 rows=view.fmt_int(view.MAX_ROWS, ctx.lang)))
+
+examples = view.examples()
+
+
+def use_example() -> None:
+    # A callback runs before the widgets are built, so it may still set the editor's text.
+    sql = view.example_for(st.session_state.get("sql_voorbeeld") or "")
+    if sql is not None:
+        st.session_state["sql_query"] = sql
+    st.session_state["sql_voorbeeld"] = ""  # so the same example can be chosen again
+
+
+def insert_select(table: str) -> None:
+    st.session_state["sql_query"] = view.select_template(table)
+
+
+# `q` seeds the editor on the first render only (afterwards the editor wins) and runs once, so
+# a shared link shows its result. Back on the page without `q` (sidebar links drop it), the
+# editor shows the query of the result this session still holds.
+url_query = st.query_params.get("q")
+stored = st.session_state.get("sql_result")
+first_render = "sql_query" not in st.session_state
+if first_render:
+    st.session_state["sql_query"] = (url_query if url_query is not None
+                                     else stored[0] if stored else "")
+run_link = first_render and bool(url_query) and (stored is None or stored[0] != url_query)
+
+left, right = st.columns([3, 2], gap="large")
+with left:
+    st.selectbox(ctx.t("voorbeeld", T), ["", *examples],
+                 format_func=lambda t: t or ctx.t("voorbeeld_none", T), key="sql_voorbeeld",
+                 on_change=use_example)
+    query = st.text_area(ctx.t("sql", T), key="sql_query", height=220,
+                         placeholder=ctx.t("placeholder", T))
+    clicked = st.button(ctx.t("run", T), key="sql_run", type="primary",
+                        icon=":material/play_arrow:")
+    if clicked or run_link:
+        stored = (query, view.run(ctx.db, query, ctx.lang))
+        st.session_state["sql_result"] = stored
+    # The link always reproduces the result on screen, not the text being edited.
+    if stored is not None and stored[0].strip():
+        if st.query_params.get("q") != stored[0]:
+            st.query_params["q"] = stored[0]
+    else:
+        st.query_params.pop("q", None)
+
+    if stored is None:
+        st.caption(ctx.t("not_run", T))
+    else:
+        ran, result = stored
+        if ran != query:
+            st.caption(ctx.t("edited", T))
+        if result.error is not None:
+            st.error(view.error_markdown(result.error), icon=":material/block:")
+        else:
+            notice = truncation_notice(result, ctx.lang)
+            if notice:
+                st.warning(notice, icon=":material/content_cut:")
+            st.caption(view.summary(result, ctx.lang) + " · " + ctx.t("null_note", T))
+            st.dataframe(result.frame, hide_index=True, key="sql_result_table")
+            row = st.container(horizontal=True)
+            for fmt, mime in (("csv", "text/csv"), ("parquet", "application/vnd.apache.parquet")):
+                row.download_button(ctx.t(f"download_{fmt}", T),
+                                    data=view.exporter(ctx.db, result, ran, fmt),
+                                    file_name=view.export_name(ctx.info.is_synthetisch, fmt),
+                                    mime=mime, on_click="ignore", key=f"sql_download_{fmt}",
+                                    icon=":material/download:")
+            st.caption(ctx.t("download_note", T))
+
+with right:
+    st.subheader(ctx.t("schema", T))
+    st.caption(ctx.t("schema_intro", T))
+    tables = view.schema_tables(ctx.db)
+    table = url_selectbox(ctx, ctx.t("schema_table", T), "tabel", tables,
+                          "out.gemeente_periode", key="sql_tabel")
+    description, key = view.table_description(ctx.db, table)
+    st.caption(description + (" " + ctx.t("key", T, cols=key) if key else ""))
+    st.dataframe(view.table_columns(ctx.db, table), hide_index=True, key="sql_schema_columns")
+    st.button(ctx.t("insert_select", T), key="sql_insert", on_click=insert_select,
+              args=(table,), icon=":material/input:")
+footer(ctx)

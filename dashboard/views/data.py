@@ -1,0 +1,586 @@
+"""The Data page without Streamlit: downloadable tables, the filter → SQL builder, the preview,
+the exports and the data dictionary.
+
+Identifiers (schema, table and column names) come only from meta.tabel / meta.veld, checked
+against the tables that really exist; every value a user chose is a bound parameter. A URL can
+therefore pick a table or column from those lists, but never write SQL. The preview, the row
+count and every download are built by the same `select_sql`, so a download holds exactly the
+rows and columns the page shows.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from dashboard import exports
+from dashboard.catalog import BuildInfo
+from dashboard.db import Database
+from dashboard.i18n import tr
+
+DEFAULT_TABLE = "out.gemeente_periode"
+PREVIEW_ROWS = 1000
+# Geometry columns are kilobytes per row: useless in a preview or a spreadsheet, so they are
+# left out unless chosen explicitly (the DuckDB file has them too).
+HEAVY_COLUMNS = frozenset({"geojson", "wkb"})
+WERKWIJZEN = ("resultaatgericht", "uren", "onbekend")
+UNKNOWN_WERKWIJZE = "onbekend"
+
+# Filter kind → the columns it can act on, first match wins.
+FILTER_COLUMNS: dict[str, tuple[str, ...]] = {
+    "gemeenten": ("gemeente_code",),
+    "provincie": ("provincie_naam",),
+    "periode": ("periode_code",),
+    "voorziening": ("voorziening_code",),
+    "jaar": ("jaar",),
+    "werkwijze": ("werkwijze_hbh", "werkwijze"),
+}
+# Filter kind → the URL parameters it owns (to clear them when a table lacks the column).
+FILTER_PARAMS: dict[str, tuple[str, ...]] = {
+    "gemeenten": ("gemeenten", "gemeente"),
+    "provincie": ("provincie",),
+    "periode": ("periode",),
+    "voorziening": ("voorziening",),
+    "jaar": ("jaar_van", "jaar_tot"),
+    "werkwijze": ("werkwijze",),
+}
+
+FORMATS: dict[str, tuple[Callable[[pl.DataFrame, exports.ExportContext], bytes], str]] = {
+    "csv": (exports.to_csv, "text/csv"),
+    "xlsx": (exports.to_xlsx,
+             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    "parquet": (exports.to_parquet, "application/vnd.apache.parquet"),
+    "zip": (exports.to_zip, "application/zip"),
+}
+
+TEXTS: dict[str, dict[str, str]] = {
+    "title": {"nl": "Data downloaden", "en": "Download data"},
+    "intro": {
+        "nl": "Kies een tabel en filters. De voorvertoning, het aantal rijen en de downloads "
+              "gebruiken precies dezelfde selectie; elke download bevat de bronnen, "
+              "kanttekeningen, de tekenverklaring van CBS en de synthetisch-vlag.",
+        "en": "Choose a table and filters. The preview, the row count and the downloads use "
+              "exactly the same selection; every download carries the sources, caveats, the "
+              "CBS symbol legend and the synthetic flag.",
+    },
+    "tabel": {"nl": "Tabel", "en": "Table"},
+    "table_about": {"nl": "Over deze tabel (Engels): {text}", "en": "About this table: {text}"},
+    "key": {"nl": "Sleutel: {cols}", "en": "Key: {cols}"},
+    "filters": {"nl": "Filters", "en": "Filters"},
+    "gemeenten": {"nl": "Gemeenten", "en": "Municipalities"},
+    "all_gemeenten": {"nl": "Alle gemeenten", "en": "All municipalities"},
+    "all_perioden": {"nl": "Alle perioden", "en": "All periods"},
+    "all_voorzieningen": {"nl": "Alle voorzieningen", "en": "All types of support"},
+    "jaar_van": {"nl": "Vanaf jaar", "en": "From year"},
+    "jaar_tot": {"nl": "Tot en met jaar", "en": "Up to and including year"},
+    "werkwijze_hbh": {"nl": "Werkwijze hulp bij het huishouden",
+                      "en": "Method for household help"},
+    "werkwijze": {"nl": "Werkwijze", "en": "Working method"},
+    "werkwijze_alle": {"nl": "Alle (ook onbekend)", "en": "All (including unknown)"},
+    "werkwijze_onbekend_filter": {"nl": "onbekend (niet in register)",
+                                  "en": "unknown (not in register)"},
+    "kolommen": {"nl": "Kolommen", "en": "Columns"},
+    "all_kolommen": {"nl": "Alle kolommen", "en": "All columns"},
+    "heavy_note": {
+        "nl": "Geometriekolommen ({cols}) zitten alleen in de download als u ze bij Kolommen "
+              "kiest.",
+        "en": "Geometry columns ({cols}) are only included when you choose them under Columns.",
+    },
+    "no_filters_here": {
+        "nl": "Deze tabel heeft geen kolommen voor de gewone filters; u krijgt alle rijen.",
+        "en": "This table has no columns for the usual filters; you get every row.",
+    },
+    "years_swapped": {
+        "nl": "'Vanaf jaar' lag na 'tot en met jaar'; de jaren zijn omgedraaid.",
+        "en": "'From year' was after 'up to year'; the years were swapped.",
+    },
+    "rows_total": {"nl": "Rijen in deze selectie", "en": "Rows in this selection"},
+    "columns_total": {"nl": "Kolommen", "en": "Columns"},
+    "preview_all": {
+        "nl": "Alle {total} rijen worden getoond.",
+        "en": "All {total} rows are shown.",
+    },
+    "preview_first": {
+        "nl": "Voorvertoning: de eerste {shown} van {total} rijen. De downloads bevatten alle "
+              "{total} rijen.",
+        "en": "Preview: the first {shown} of {total} rows. The downloads contain all {total} "
+              "rows.",
+    },
+    "empty": {
+        "nl": "Geen rijen met deze filters. Verruim de selectie.",
+        "en": "No rows match these filters. Widen the selection.",
+    },
+    "null_note": {
+        "nl": "Een lege cel (in de voorvertoning 'None') is onbekend of geheim (CBS-teken "
+              "'.'), nooit 0.",
+        "en": "An empty cell ('None' in the preview) is unknown or suppressed (CBS symbol "
+              "'.'), never 0.",
+    },
+    "downloads": {"nl": "Downloaden", "en": "Download"},
+    "downloads_intro": {
+        "nl": "Precies de {total} rijen en {ncol} kolommen hierboven, plus een kolom "
+              "is_synthetisch. Het bestand wordt pas gemaakt als u klikt.",
+        "en": "Exactly the {total} rows and {ncol} columns above, plus an is_synthetisch "
+              "column. The file is only made when you click.",
+    },
+    "csv": {"nl": "CSV", "en": "CSV"},
+    "xlsx": {"nl": "Excel (XLSX)", "en": "Excel (XLSX)"},
+    "parquet": {"nl": "Parquet", "en": "Parquet"},
+    "zip": {"nl": "ZIP-bundel", "en": "ZIP bundle"},
+    "xlsx_too_big": {
+        "nl": "Excel kan hoogstens {max} rijen aan; deze selectie heeft er {total}. Kies CSV of "
+              "Parquet, of filter verder.",
+        "en": "Excel holds at most {max} rows; this selection has {total}. Choose CSV or "
+              "Parquet, or filter further.",
+    },
+    "zip_help": {
+        "nl": "data.csv, data.parquet, metadata.json en een README met bronnen, licentie, "
+              "tekenverklaring en kanttekeningen.",
+        "en": "data.csv, data.parquet, metadata.json and a README with sources, licence, "
+              "symbol legend and caveats.",
+    },
+    "whats_inside": {"nl": "Wat staat er in elke download?", "en": "What is in every download?"},
+    "caveats": {"nl": "Kanttekeningen", "en": "Caveats"},
+    "symbols": {"nl": "Tekens van CBS", "en": "CBS symbols"},
+    "citation": {"nl": "Zo citeert u", "en": "How to cite"},
+    "database": {"nl": "De hele database", "en": "The whole database"},
+    "database_intro": {
+        "nl": "Het DuckDB-bestand met alle tabellen, het gegevenswoordenboek (meta.veld) en de "
+              "bronnen (meta.bron). Open het alleen-lezen met DuckDB {version}:",
+        "en": "The DuckDB file with every table, the data dictionary (meta.veld) and the "
+              "sources (meta.bron). Open it read-only with DuckDB {version}:",
+    },
+    "database_button": {"nl": "DuckDB-bestand ({size})", "en": "DuckDB file ({size})"},
+    "dictionary": {"nl": "Gegevenswoordenboek", "en": "Data dictionary"},
+    "dictionary_intro": {
+        "nl": "Alle tabellen en kolommen met omschrijving en eenheid (uit meta.tabel en "
+              "meta.veld; omschrijvingen in het Engels).",
+        "en": "Every table and column with description and unit (from meta.tabel and "
+              "meta.veld).",
+    },
+    "zoek": {"nl": "Zoeken in het woordenboek", "en": "Search the dictionary"},
+    "zoek_placeholder": {"nl": "bijv. bezwaren, per 1 000, werkwijze",
+                         "en": "e.g. objections, per 1 000, werkwijze"},
+    "dictionary_count": {"nl": "{n} van {total} kolommen.", "en": "{n} of {total} columns."},
+    "tables_heading": {"nl": "Tabellen", "en": "Tables"},
+    "columns_heading": {"nl": "Kolommen", "en": "Columns"},
+    "dissolved": {"nl": "opgeheven {year}", "en": "dissolved {year}"},
+}
+
+# Column labels of the dictionary tables shown on the page.
+DICT_HEADERS: dict[str, dict[str, str]] = {
+    "nl": {"schema": "schema", "tabel": "tabel", "kolom": "kolom", "type": "type",
+           "eenheid": "eenheid", "omschrijving": "omschrijving", "sleutel": "sleutel"},
+    "en": {"schema": "schema", "tabel": "table", "kolom": "column", "type": "type",
+           "eenheid": "unit", "omschrijving": "description", "sleutel": "key"},
+}
+
+
+# --- tables ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    description: str
+    unit: str | None
+
+
+@dataclass(frozen=True)
+class TableInfo:
+    schema: str
+    name: str
+    description: str
+    key: tuple[str, ...]
+    columns: tuple[Column, ...]
+
+    @property
+    def qualified(self) -> str:
+        return f"{self.schema}.{self.name}"
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def has(self, column: str) -> bool:
+        return any(c.name == column for c in self.columns)
+
+    def column(self, name: str) -> Column | None:
+        return next((c for c in self.columns if c.name == name), None)
+
+
+def quote_ident(name: str) -> str:
+    """A DuckDB identifier in double quotes; names only ever come from the catalog."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def tables(db: Database) -> dict[str, TableInfo]:
+    """The downloadable tables: out first (gemeente_periode on top), then core, as listed in
+    meta.tabel and present in the file; columns in table order with their meta.veld docs."""
+    def compute() -> dict[str, TableInfo]:
+        listed = db.query(
+            "SELECT t.schema_naam, t.tabel, t.omschrijving, t.sleutel FROM meta.tabel AS t "
+            "JOIN duckdb_tables() AS d ON d.schema_name = t.schema_naam "
+            " AND d.table_name = t.tabel AND d.database_name = current_database() "
+            "WHERE t.schema_naam IN ('out', 'core') "
+            "ORDER BY t.schema_naam <> 'out', t.tabel <> 'gemeente_periode', t.schema_naam, "
+            "t.tabel")
+        cols = db.query(
+            "SELECT c.schema_name, c.table_name, c.column_name, c.data_type, "
+            "coalesce(v.omschrijving, c.comment, '') AS omschrijving, v.eenheid "
+            "FROM duckdb_columns() AS c LEFT JOIN meta.veld AS v ON v.schema_naam = c.schema_name "
+            " AND v.tabel = c.table_name AND v.kolom = c.column_name "
+            "WHERE c.database_name = current_database() AND c.schema_name IN ('out', 'core') "
+            "ORDER BY c.schema_name, c.table_name, c.column_index")
+        out: dict[str, TableInfo] = {}
+        for schema, name, description, key in listed.iter_rows():
+            mine = cols.filter((pl.col("schema_name") == schema) & (pl.col("table_name") == name))
+            columns = tuple(Column(n, t, d or "", u) for n, t, d, u in mine.select(
+                "column_name", "data_type", "omschrijving", "eenheid").iter_rows())
+            keys = tuple(k.strip() for k in (key or "").split(",") if k.strip())
+            info = TableInfo(schema, name, description or "", keys, columns)
+            out[info.qualified] = info
+        return out
+    return db.memo("data_tables", compute)
+
+
+def table_label(info: TableInfo) -> str:
+    return info.qualified
+
+
+def default_columns(info: TableInfo) -> list[str]:
+    return [c for c in info.column_names if c not in HEAVY_COLUMNS]
+
+
+def heavy_columns(info: TableInfo) -> list[str]:
+    return [c for c in info.column_names if c in HEAVY_COLUMNS]
+
+
+def columns_fit(info: TableInfo, kolommen: str) -> bool:
+    """Whether a comma-separated `kolommen` URL value names only columns of `info`."""
+    return all(info.has(c.strip()) for c in kolommen.split(",") if c.strip())
+
+
+def filter_column(info: TableInfo, kind: str) -> str | None:
+    """The column of `info` a filter kind acts on, or None when the filter does not apply."""
+    return next((c for c in FILTER_COLUMNS[kind] if info.has(c)), None)
+
+
+def applicable_filters(info: TableInfo) -> list[str]:
+    return [kind for kind in FILTER_COLUMNS if filter_column(info, kind) is not None]
+
+
+def stale_params(info: TableInfo) -> list[str]:
+    """URL parameters of filters this table cannot apply (cleared so the link stays honest)."""
+    return [p for kind, params in FILTER_PARAMS.items() if filter_column(info, kind) is None
+            for p in params]
+
+
+# --- filters → SQL --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Filters:
+    """The user's choices; an empty tuple or None means 'no filter' for that kind."""
+
+    gemeenten: tuple[str, ...] = ()
+    provincie: str | None = None
+    perioden: tuple[str, ...] = ()
+    voorzieningen: tuple[str, ...] = ()
+    jaar_van: int | None = None
+    jaar_tot: int | None = None
+    werkwijze: str | None = None
+    kolommen: tuple[str, ...] = ()  # empty = default_columns
+
+
+class UnknownColumn(ValueError):
+    """A column name that is not in the table: refused, never put into SQL."""
+
+
+def selected_columns(info: TableInfo, filters: Filters) -> list[str]:
+    """The chosen columns in table order (so every export has a stable layout)."""
+    if not filters.kolommen:
+        return default_columns(info)
+    unknown = [c for c in filters.kolommen if not info.has(c)]
+    if unknown:
+        raise UnknownColumn(f"{info.qualified} has no column(s) {', '.join(unknown)}")
+    wanted = set(filters.kolommen)
+    return [c for c in info.column_names if c in wanted]
+
+
+def _in_list(column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
+    marks = ", ".join("?" for _ in values)
+    return f"{quote_ident(column)} IN ({marks})", list(values)
+
+
+def where_clause(info: TableInfo, filters: Filters) -> tuple[str, list[Any]]:
+    """' WHERE …' with `?` placeholders and their values; filters the table lacks are ignored."""
+    parts: list[str] = []
+    params: list[Any] = []
+
+    def add(sql: str, values: Sequence[Any]) -> None:
+        parts.append(sql)
+        params.extend(values)
+
+    col = filter_column(info, "gemeenten")
+    if col and filters.gemeenten:
+        add(*_in_list(col, filters.gemeenten))
+    col = filter_column(info, "provincie")
+    if col and filters.provincie:
+        add(f"{quote_ident(col)} = ?", [filters.provincie])
+    col = filter_column(info, "periode")
+    if col and filters.perioden:
+        add(*_in_list(col, filters.perioden))
+    col = filter_column(info, "voorziening")
+    if col and filters.voorzieningen:
+        add(*_in_list(col, filters.voorzieningen))
+    col = filter_column(info, "jaar")
+    if col and filters.jaar_van is not None:
+        add(f"{quote_ident(col)} >= ?", [int(filters.jaar_van)])
+    if col and filters.jaar_tot is not None:
+        add(f"{quote_ident(col)} <= ?", [int(filters.jaar_tot)])
+    col = filter_column(info, "werkwijze")
+    if col and filters.werkwijze:
+        if filters.werkwijze == UNKNOWN_WERKWIJZE:
+            # NULL is 'not in the register': the filter for unknown must find it, not skip it.
+            add(f"({quote_ident(col)} IS NULL OR {quote_ident(col)} = ?)", [UNKNOWN_WERKWIJZE])
+        else:
+            add(f"{quote_ident(col)} = ?", [filters.werkwijze])
+    return (" WHERE " + " AND ".join(parts) if parts else ""), params
+
+
+def _from(info: TableInfo) -> str:
+    return f"{quote_ident(info.schema)}.{quote_ident(info.name)}"
+
+
+def select_sql(info: TableInfo, filters: Filters, limit: int | None = None
+               ) -> tuple[str, list[Any]]:
+    """The one query behind preview and downloads, ordered by the table's key."""
+    columns = ", ".join(quote_ident(c) for c in selected_columns(info, filters))
+    where, params = where_clause(info, filters)
+    order = [quote_ident(k) for k in info.key if info.has(k)]
+    sql = f"SELECT {columns} FROM {_from(info)}{where}"
+    if order:
+        sql += " ORDER BY " + ", ".join(order)
+    if limit is not None:
+        sql += " LIMIT ?"
+        params = [*params, int(limit)]
+    return sql, params
+
+
+def count_sql(info: TableInfo, filters: Filters) -> tuple[str, list[Any]]:
+    where, params = where_clause(info, filters)
+    return f"SELECT count(*) AS n FROM {_from(info)}{where}", params
+
+
+def fetch(db: Database, info: TableInfo, filters: Filters, limit: int | None = None
+          ) -> pl.DataFrame:
+    sql, params = select_sql(info, filters, limit)
+    return db.query(sql, params)
+
+
+def count_rows(db: Database, info: TableInfo, filters: Filters) -> int:
+    sql, params = count_sql(info, filters)
+    return int(db.query(sql, params).item())
+
+
+def applied_filters(info: TableInfo, filters: Filters) -> dict[str, str | list[str]]:
+    """The filters that acted on this table, as recorded inside every export."""
+    out: dict[str, str | list[str]] = {"tabel": info.qualified}
+    if filters.gemeenten and filter_column(info, "gemeenten"):
+        out["gemeenten"] = list(filters.gemeenten)
+    if filters.provincie and filter_column(info, "provincie"):
+        out["provincie"] = filters.provincie
+    if filters.perioden and filter_column(info, "periode"):
+        out["periode"] = list(filters.perioden)
+    if filters.voorzieningen and filter_column(info, "voorziening"):
+        out["voorziening"] = list(filters.voorzieningen)
+    if filter_column(info, "jaar"):
+        if filters.jaar_van is not None:
+            out["jaar_van"] = str(filters.jaar_van)
+        if filters.jaar_tot is not None:
+            out["jaar_tot"] = str(filters.jaar_tot)
+    if filters.werkwijze and filter_column(info, "werkwijze"):
+        out["werkwijze"] = filters.werkwijze
+    if filters.kolommen:
+        out["kolommen"] = selected_columns(info, filters)
+    return out
+
+
+# --- options for the controls ---------------------------------------------------------------
+
+def gemeente_choices(db: Database, lang: str) -> dict[str, str]:
+    """Every code in core.gemeente → 'Naam (GM0000)', dissolved ones marked: the core tables
+    hold historic codes, the out tables only the reference ones."""
+    def compute() -> dict[str, str]:
+        frame = db.query("SELECT gemeente_code, gemeente_naam, year(geldig_tot) AS tot "
+                         "FROM core.gemeente ORDER BY gemeente_naam, gemeente_code")
+        out: dict[str, str] = {}
+        for code, naam, tot in frame.iter_rows():
+            extra = f", {tr('dissolved', lang, TEXTS, year=tot)}" if tot is not None else ""
+            out[code] = f"{naam} ({code}{extra})"
+        return out
+    return db.memo(("data_gemeenten", lang), compute)
+
+
+def years(db: Database, info: TableInfo) -> list[int]:
+    col = filter_column(info, "jaar")
+    if col is None:
+        return []
+    return db.memo(("data_years", info.qualified), lambda: [int(y) for y in db.query(
+        f"SELECT DISTINCT {quote_ident(col)} AS j FROM {_from(info)} "
+        f"WHERE {quote_ident(col)} IS NOT NULL ORDER BY 1")["j"].to_list()])
+
+
+def year_bounds(choices: Sequence[int], van: int, tot: int) -> tuple[int | None, int | None,
+                                                                     bool]:
+    """(jaar_van, jaar_tot, swapped): None where the bound is the table's own edge, so an
+    untouched range filters nothing and is not recorded as a filter."""
+    swapped = van > tot
+    if swapped:
+        van, tot = tot, van
+    low = None if not choices or van <= min(choices) else van
+    high = None if not choices or tot >= max(choices) else tot
+    return low, high, swapped
+
+
+def column_help(info: TableInfo) -> dict[str, str]:
+    """Column → description (with unit) for the preview's header tooltips."""
+    return {c.name: c.description + (f" [{c.unit}]" if c.unit else "") for c in info.columns}
+
+
+# --- exports --------------------------------------------------------------------------------
+
+def export_context(db: Database, info: TableInfo, filters: Filters) -> exports.ExportContext:
+    """Provenance for a download; the exact query is recorded too, so it can be re-run."""
+    columns = selected_columns(info, filters)
+    ctx = exports.context_from_db(db, info.qualified, applied_filters(info, filters),
+                                  columns=columns, table=info.qualified)
+    sql, params = select_sql(info, filters)
+    return dataclasses.replace(ctx, extra={"query": {"sql": sql, "params": params}})
+
+
+def export_bytes(db: Database, info: TableInfo, filters: Filters, fmt: str) -> bytes:
+    writer, _ = FORMATS[fmt]
+    return writer(fetch(db, info, filters), export_context(db, info, filters))
+
+
+def exporter(db: Database, info: TableInfo, filters: Filters, fmt: str) -> Callable[[], bytes]:
+    """Deferred: the bytes are made only when someone clicks the download."""
+    return lambda: export_bytes(db, info, filters, fmt)
+
+
+def export_name(info: TableInfo, filters: Filters, is_synthetisch: bool, fmt: str) -> str:
+    return exports.export_filename(info.qualified, applied_filters(info, filters),
+                                   is_synthetisch, fmt)
+
+
+def mime(fmt: str) -> str:
+    return FORMATS[fmt][1]
+
+
+def xlsx_fits(total_rows: int) -> bool:
+    return total_rows + 1 <= exports.EXCEL_MAX_ROWS  # +1: the header row
+
+
+def caveats(info: BuildInfo) -> list[str]:
+    return exports.caveats_for(info.is_synthetisch, info.referentie_indeling)
+
+
+def symbols_frame() -> pl.DataFrame:
+    legend = exports.symbol_legend()
+    return pl.DataFrame(legend, schema={"symbol": pl.String, "meaning": pl.String,
+                                        "handling": pl.String})
+
+
+def citation(db: Database, info: BuildInfo) -> str:
+    sources = db.memo("data_sources", lambda: db.query(
+        "SELECT bron_id, licentie FROM meta.bron ORDER BY bron_id").to_dicts())
+    return exports.citation_line(sources, info.is_synthetisch, info.versie, info.built_at)
+
+
+# --- the whole database file ----------------------------------------------------------------
+
+def duckdb_filename(info: BuildInfo) -> str:
+    return f"wmo-atlas-{info.built_at[:10]}.duckdb"
+
+
+def duckdb_version(db: Database) -> str:
+    return db.memo("data_duckdb_version", lambda: str(
+        db.query("SELECT duckdb_versie FROM meta.build").item()))
+
+
+def file_reader(path: Path) -> Callable[[], bytes]:
+    """Deferred: a rebuild can replace the file, and most page views never download it."""
+    return path.read_bytes
+
+
+def open_snippet(filename: str, lang: str = "nl") -> str:
+    cli = "of in de DuckDB-CLI" if lang != "en" else "or in the DuckDB CLI"
+    return ("import duckdb\n\n"
+            f'con = duckdb.connect("{filename}", read_only=True)\n'
+            'con.sql("SELECT * FROM meta.tabel").show()\n\n'
+            f"# {cli}:  duckdb -readonly {filename}")
+
+
+def human_size(n_bytes: int) -> str:
+    size = float(n_bytes)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GB"
+
+
+# --- data dictionary ------------------------------------------------------------------------
+
+def dictionary(db: Database) -> pl.DataFrame:
+    """meta.veld in table order: schema, tabel, kolom, type, eenheid, omschrijving."""
+    return db.memo("data_dictionary", lambda: db.query(
+        # '—' rather than an empty unit: NULL here means 'not a quantity', not unknown.
+        "SELECT v.schema_naam AS schema, v.tabel, v.kolom, v.type, "
+        "coalesce(v.eenheid, '—') AS eenheid, v.omschrijving "
+        "FROM meta.veld AS v LEFT JOIN duckdb_columns() AS c ON c.schema_name = v.schema_naam "
+        " AND c.table_name = v.tabel AND c.column_name = v.kolom "
+        " AND c.database_name = current_database() "
+        "ORDER BY CASE v.schema_naam WHEN 'out' THEN 0 WHEN 'core' THEN 1 ELSE 2 END, "
+        "v.tabel, c.column_index NULLS LAST, v.kolom"))
+
+
+def table_overview(db: Database) -> pl.DataFrame:
+    return db.memo("data_table_overview", lambda: db.query(
+        "SELECT schema_naam AS schema, tabel, sleutel, omschrijving FROM meta.tabel "
+        "ORDER BY CASE schema_naam WHEN 'out' THEN 0 WHEN 'core' THEN 1 ELSE 2 END, tabel"))
+
+
+def search(frame: pl.DataFrame, text: str, fields: Sequence[str]) -> pl.DataFrame:
+    """Rows where every word of `text` occurs in one of `fields` (case-insensitive, literal)."""
+    words = [w.lower() for w in text.split()]
+    if not words:
+        return frame
+    haystack = pl.concat_str([pl.col(f).fill_null("") for f in fields], separator=" ")
+    cond = pl.lit(True)
+    for word in words:
+        cond = cond & haystack.str.to_lowercase().str.contains(word, literal=True)
+    return frame.filter(cond)
+
+
+def search_dictionary(db: Database, text: str) -> pl.DataFrame:
+    return search(dictionary(db), text, ["schema", "tabel", "kolom", "eenheid", "omschrijving"])
+
+
+def search_tables(db: Database, text: str) -> pl.DataFrame:
+    return search(table_overview(db), text, ["schema", "tabel", "omschrijving"])
+
+
+def localise_headers(frame: pl.DataFrame, lang: str) -> pl.DataFrame:
+    names: Mapping[str, str] = DICT_HEADERS["en" if lang == "en" else "nl"]
+    return frame.rename({c: names[c] for c in frame.columns if c in names})
+
+
+def fmt_int(n: int, lang: str) -> str:
+    return f"{n:,}".replace(",", " " if lang == "nl" else ",")

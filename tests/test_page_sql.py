@@ -1,0 +1,206 @@
+"""SQL page: the console in AppTest (refusals shown as messages, truncation, deep links,
+schema browser) and its export functions."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import polars as pl
+import pyarrow.parquet as pq
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dashboard import exports, sql_console
+from dashboard.db import Database
+from dashboard.views import sql as view
+from tests.dashboard_fixtures import APP
+
+OpenPage = Callable[..., AppTest]
+# A cross join of 4·10^10 rows: only the time limit can end it.
+RUNAWAY = "SELECT sum(a.range * b.range) FROM range(200000) a, range(200000) b"
+
+
+@pytest.fixture
+def open_sql(demo_db: Path) -> OpenPage:
+    def factory(**params: str) -> AppTest:
+        at = AppTest.from_file(APP, default_timeout=60)
+        at.switch_page("app_pages/sql.py")
+        for key, value in params.items():
+            at.query_params[key] = value
+        at.run()
+        assert not at.exception, at.exception
+        return at
+    return factory
+
+
+@pytest.fixture(scope="module")
+def database(demo_db: Path) -> Database:
+    return Database(demo_db)
+
+
+def run_query(at: AppTest, sql: str) -> AppTest:
+    at.text_area(key="sql_query").input(sql)
+    at.button(key="sql_run").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def result_table(at: AppTest) -> pl.DataFrame:
+    # The console is the left column, the schema browser the right one.
+    return pl.from_pandas(at.columns[0].dataframe[0].value)
+
+
+def has_result(at: AppTest) -> bool:
+    return len(at.columns[0].dataframe) > 0
+
+
+def test_renders_console_with_sql_field_and_run_button(open_sql: OpenPage) -> None:
+    at = open_sql()
+    assert at.title[0].value == "SQL-console"
+    assert at.text_area(key="sql_query").label == "SQL"
+    assert at.button(key="sql_run").label == "Uitvoeren"
+    assert not has_result(at) and not at.error
+
+
+def test_english_labels(open_sql: OpenPage) -> None:
+    at = open_sql(taal="en")
+    assert at.button(key="sql_run").label == "Run"
+    assert at.text_area(key="sql_query").label == "SQL"
+    assert at.title[0].value == "SQL console"
+
+
+def test_running_a_query_shows_its_result_and_puts_it_in_the_url(open_sql: OpenPage,
+                                                                 database: Database) -> None:
+    at = open_sql()
+    sql = ("SELECT provincie_naam, count(*) AS n FROM out.gemeente_periode "
+           "GROUP BY ALL ORDER BY provincie_naam")
+    run_query(at, sql)
+    assert result_table(at).equals(database.query(sql), null_equal=True)
+    assert at.query_params["q"] == sql
+    assert not at.error
+    buttons = at.get("download_button")
+    assert [b.proto.label for b in buttons] == ["Volledig resultaat (CSV)",
+                                                "Volledig resultaat (Parquet)"]
+    assert all(b.proto.ignore_rerun and b.proto.deferred_file_id for b in buttons)
+
+
+def test_example_query_fills_the_editor_and_runs(open_sql: OpenPage, database: Database) -> None:
+    at = open_sql()
+    title, sql = sql_console.EXAMPLES[4]  # the sources of this database
+    at.selectbox(key="sql_voorbeeld").select(title).run()
+    assert at.text_area(key="sql_query").value == sql
+    assert at.selectbox(key="sql_voorbeeld").value == ""  # can be chosen again
+    at.button(key="sql_run").click().run()
+    assert result_table(at).height == database.query(sql).height > 0
+
+
+def test_deep_link_sets_the_query_and_shows_its_result(open_sql: OpenPage,
+                                                       database: Database) -> None:
+    sql = "SELECT bron_id, licentie FROM meta.bron ORDER BY bron_id"
+    at = open_sql(q=sql, tabel="meta.bron")
+    assert at.text_area(key="sql_query").value == sql
+    assert result_table(at)["bron_id"].to_list() == database.query(sql)["bron_id"].to_list()
+    assert at.selectbox(key="sql_tabel").value == "meta.bron"
+
+
+def test_coming_back_to_the_page_restores_query_and_link(open_sql: OpenPage) -> None:
+    sql = "SELECT count(*) AS n FROM core.gemeente"
+    at = run_query(open_sql(), sql)
+    at.switch_page("app_pages/over.py").run()
+    for key in list(at.query_params):  # a sidebar link drops the URL parameters
+        del at.query_params[key]
+    at.switch_page("app_pages/sql.py").run()
+    assert not at.exception
+    assert at.text_area(key="sql_query").value == sql
+    assert at.query_params["q"] == sql
+    assert result_table(at).height == 1
+
+
+@pytest.mark.parametrize(("sql", "message"), [
+    ("SELECT * FROM read_csv('/etc/passwd')", "Geen toegang: bestanden, netwerk en extensies"),
+    ("COPY (SELECT 1) TO '/tmp/wmo-atlas-helper.csv'", "Geweigerd: COPY"),
+    ("ATTACH '/tmp/wmo-atlas-helper.duckdb' AS x", "Geweigerd: ATTACH"),
+    ("INSTALL spatial", "Geweigerd: INSTALL"),
+    ("SELECT 1; SELECT 2", "Geweigerd: 2 statements"),
+    (RUNAWAY, "De query duurde te lang (meer dan 2 s) en is gestopt"),
+])
+def test_refusals_are_shown_as_clear_messages(open_sql: OpenPage, sql: str,
+                                              message: str) -> None:
+    at = run_query(open_sql(), sql)
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and message in errors[0], errors
+    assert not has_result(at) and not at.get("download_button")
+    assert not Path("/tmp/wmo-atlas-helper.csv").exists()
+
+
+def test_refusal_in_english(open_sql: OpenPage) -> None:
+    at = run_query(open_sql(taal="en"), "COPY (SELECT 1) TO '/tmp/wmo-atlas-helper.csv'")
+    assert "Refused: COPY" in at.error[0].value
+
+
+def test_large_result_is_truncated_with_an_honest_notice(open_sql: OpenPage,
+                                                         database: Database) -> None:
+    at = run_query(open_sql(), "SELECT * FROM out.gemeente_periode")
+    total = int(database.query("SELECT count(*) FROM out.gemeente_periode").item())
+    assert total > view.MAX_ROWS
+    assert result_table(at).height == view.MAX_ROWS
+    notice = f"{total:,}".replace(",", " ") + " rijen; getoond: de eerste 1 000"
+    assert any(notice in w.value for w in at.warning), [w.value for w in at.warning]
+
+
+def test_schema_browser_lists_columns_and_inserts_a_select(open_sql: OpenPage,
+                                                           database: Database) -> None:
+    at = open_sql()
+    at.selectbox(key="sql_tabel").select("core.herindeling").run()
+    assert at.query_params["tabel"] == "core.herindeling"
+    columns = at.columns[1].dataframe[0]
+    expected = database.query("SELECT column_name FROM duckdb_columns() WHERE schema_name = "
+                              "'core' AND table_name = 'herindeling' ORDER BY column_index")
+    assert list(columns.value["column"]) == expected["column_name"].to_list()
+    at.button(key="sql_insert").click().run()
+    assert at.text_area(key="sql_query").value == view.select_template("core.herindeling")
+
+
+# --- view functions -------------------------------------------------------------------------
+
+def test_full_result_exports_carry_every_row_and_provenance(database: Database) -> None:
+    sql = "SELECT gemeente_code, periode_code, clienten FROM out.gemeente_periode"
+    result = view.run(database, sql)
+    assert result.truncated and result.error is None
+    total = int(database.query("SELECT count(*) FROM out.gemeente_periode").item())
+    csv_bytes = view.export_bytes(database, result, sql, "csv")
+    frame = pl.read_csv(io.BytesIO(csv_bytes), comment_prefix="#")
+    assert frame.height == total and frame.columns == ["gemeente_code", "periode_code",
+                                                       "clienten", "is_synthetisch"]
+    assert "# is_synthetisch: true" in csv_bytes.decode("utf-8-sig")
+    table = pq.read_table(io.BytesIO(view.export_bytes(database, result, sql, "parquet")))
+    meta = json.loads(table.schema.metadata[exports.PARQUET_KEY.encode()])
+    assert table.num_rows == total and meta["row_count"] == total
+    assert meta["is_synthetisch"] is True and meta["filters"]["sql"] == sql
+    assert view.export_name(True, "csv") == "wmo-atlas_sql-query_SYNTHETISCH.csv"
+
+
+def test_refused_query_cannot_be_exported(database: Database) -> None:
+    result = view.run(database, "INSTALL spatial")
+    with pytest.raises(ValueError):
+        view.export_bytes(database, result, "INSTALL spatial", "csv")
+
+
+def test_error_markdown_keeps_duckdb_text_verbatim() -> None:
+    text = view.error_markdown("Geweigerd.\nDuckDB: Parser Error: near `*`\nLINE 1: ^")
+    assert text.startswith("Geweigerd.\n\n```\nDuckDB: Parser Error")
+    assert text.endswith("LINE 1: ^\n````") or text.endswith("LINE 1: ^\n```")
+    assert view.error_markdown("Lege invoer") == "Lege invoer"
+
+
+def test_schema_helpers_match_the_catalog(database: Database) -> None:
+    tables = view.schema_tables(database)
+    expected = database.query(
+        "SELECT DISTINCT schema_name || '.' || table_name AS t FROM duckdb_tables() "
+        "WHERE database_name = current_database() AND schema_name IN ('core', 'out', 'meta')")
+    assert set(tables) == set(expected["t"].to_list())
+    description, key = view.table_description(database, "out.gemeente_periode")
+    assert description and key == "gemeente_code, periode_code, voorziening_code"
