@@ -60,8 +60,9 @@ COMMON: dict[str, dict[str, str]] = {
         "en": "Source: SYNTHETIC DEMO DATA (not CBS figures); processed by wmo-atlas",
     },
     "status_legend": {
-        "nl": "* voorlopig, ** nader voorlopig: deze cijfers kunnen nog veranderen.",
-        "en": "* provisional, ** revised provisional: these figures may still change.",
+        "nl": "Tekens: `*` voorlopig, `**` nader voorlopig; deze cijfers kunnen nog veranderen.",
+        "en": "Marks: `*` provisional, `**` revised provisional; these figures may still "
+              "change.",
     },
     "onbekend": {"nl": "onbekend", "en": "unknown"},
     "resultaatgericht": {"nl": "resultaatgericht", "en": "result-oriented"},

@@ -197,9 +197,20 @@ def show_chart(ctx: PageContext, chart: Chartish, *, name: str,
     return event
 
 
+EXPORT_WIDTH = 820  # px of the plot in a PNG/SVG: about a memo page
+
+
+def export_spec(chart: Chartish) -> dict[str, Any]:
+    """The spec as rendered off-screen: a 'container' width is 0 without a page around it."""
+    spec = _as_spec(chart)
+    if spec.get("width") == "container":
+        spec = {**spec, "width": EXPORT_WIDTH}
+    return spec
+
+
 def _renderer(chart: Chartish, kind: str) -> Callable[[], bytes]:
     def render() -> bytes:
-        spec = _as_spec(chart)
+        spec = export_spec(chart)
         return charts.to_png(spec) if kind == "png" else charts.to_svg(spec)
     return render
 

@@ -154,3 +154,19 @@ def test_vectorised_classes_and_labels_agree_with_the_scalar_rules() -> None:
     halves = pl.DataFrame({"v": [7.45, -1.25], "s": ["definitief", "definitief"]})
     assert halves.select(kaart.label_expr(pl.col("v"), pl.col("s"), "en", 1).alias("x"))["x"] \
         .to_list() == ["7.5", "-1.3"]  # half away from zero, as CBS rounds
+
+
+def test_png_export_of_the_map_is_memo_sized_with_title_and_source(database: Database) -> None:
+    import struct
+
+    from dashboard import charts, ui
+
+    view = kaart.map_view(database, "per_1000", "2023JJ00", catalog.TOTAAL, None, "nl")
+    shown = kaart.map_chart(view, "app/static/geo/x.json", "Kaarttitel", "Bron: test", "nl", True)
+    spec = ui.export_spec(kaart.with_inline_geometry(shown, geo.features(database)))
+    png = charts.to_png(spec, scale=1)
+    width, height = struct.unpack(">II", png[16:24])  # IHDR: a 'container' width renders as 0
+    assert width >= ui.EXPORT_WIDTH and height > 400
+    svg = charts.to_svg(spec).decode()
+    assert "Kaarttitel" in svg and "Bron: test" in svg
+    assert svg.count('aria-roledescription="geoshape"') == 342

@@ -1,8 +1,134 @@
-"""Placeholder until the page is built."""
+"""Gemeente (`/gemeente?gemeente=GM0363`): profile of one gemeente with sources for every figure."""
 
 import streamlit as st
 
-from dashboard.ui import page_context
+from dashboard import catalog
+from dashboard.ui import footer, page_context, page_path, show_chart, url_selectbox, url_toggle
+from dashboard.views import gemeente as view
 
 ctx = page_context()
-st.title(ctx.t("page_gemeente"))
+T = view.TEXTS
+STATUS_LEGEND = ctx.t("status_legend").replace("*", "\\*")  # literal marks, not markdown
+st.title(ctx.t("title", T))
+st.caption(ctx.t("intro", T))
+
+
+def open_gemeente(code: str) -> None:
+    st.switch_page(page_path("gemeente"), query_params={"gemeente": code, "taal": ctx.lang})
+
+
+# A map click or an old link may name a merged or split gemeente: show the successor instead.
+link = view.resolve_link(ctx.db, st.query_params.get("gemeente"))
+if link.dissolved_code:
+    if link.code:
+        st.query_params["gemeente"] = link.code
+    else:
+        del st.query_params["gemeente"]
+    # Remembered so the explanation and the other successors stay until the user moves on.
+    st.session_state["_gemeente_dissolved"] = (link.dissolved_code, link.code)
+
+options = catalog.gemeente_options(ctx.db)
+c1, c2, c3 = st.columns([4, 3, 2], vertical_alignment="bottom")
+code = url_selectbox(ctx, ctx.t("choose", T), "gemeente", list(options), view.default_code(ctx.db),
+                     format_func=lambda c: options.get(c, c), container=c1,
+                     key="gemeente_gemeente")
+maat = url_selectbox(ctx, ctx.t("trend_maat", T), "maat", list(view.MAATEN), view.DEFAULT_MAAT,
+                     format_func=lambda k: view.MAATEN[k].label(ctx.lang), container=c2,
+                     key="gemeente_maat")
+with c3:
+    halfjaar = url_toggle("halfjaar", ctx.t("halfjaar", T), False, key="gemeente_halfjaar")
+naam = catalog.gemeente_name(ctx.db, code)
+
+dissolved = st.session_state.get("_gemeente_dissolved")
+if dissolved and dissolved[1] in (code, None):
+    link = view.resolve_link(ctx.db, dissolved[0])
+    st.info(view.dissolved_message(ctx.db, link, ctx.lang), icon=":material/alt_route:")
+    row = st.container(horizontal=True)
+    for succ in link.successors[1:]:
+        if row.button(ctx.t("open", T, naam=f"{succ.naam} ({succ.code})"),
+                      key=f"gemeente_succ_{succ.code}"):
+            open_gemeente(succ.code)
+    if dissolved[1] is None:
+        st.session_state["_gemeente_dissolved"] = (dissolved[0], code)
+elif dissolved:
+    del st.session_state["_gemeente_dissolved"]
+st.header(f"{naam} ({code})")
+
+# Key figures
+st.subheader(ctx.t("key_figures", T))
+figures = view.key_figures(ctx.db, code, ctx.lang)
+for start in range(0, len(figures), 3):
+    for col, kf in zip(st.columns(3), figures[start:start + 3], strict=False):
+        col.metric(kf.label, kf.value, kf.delta, delta_color="off", help=kf.help,
+                   chart_data=kf.history or None, border=True)
+st.caption(ctx.t("key_caption", T, period=catalog.period_label(
+    ctx.db, catalog.default_period(ctx.db), ctx.lang)) + " " + STATUS_LEGEND)
+
+# Trend against peers and the country
+peers = view.peer_codes(ctx.db, code)
+m = view.MAATEN[maat]
+if halfjaar and m.year_only:
+    st.info(ctx.t("year_only", T))
+st.subheader(ctx.t("trend", T))
+tv = view.trend_view(ctx.db, code, maat, halfjaar, ctx.lang, ctx.source)
+show_chart(ctx, tv.chart, name=f"gemeente_{code}_{maat}", key="gemeente_trend", table=tv.table)
+st.caption(STATUS_LEGEND)
+
+# Peers
+st.subheader(ctx.t("peers", T))
+if peers:
+    st.markdown(view.peer_rule(ctx.db, code, ctx.lang, len(peers)))
+    st.caption(ctx.t("peers_click", T))
+    row = st.container(horizontal=True)
+    for peer in peers:
+        if row.button(catalog.gemeente_name(ctx.db, peer), key=f"gemeente_peer_{peer}"):
+            open_gemeente(peer)
+    st.dataframe(view.peer_table(ctx.db, code, peers, ctx.lang), hide_index=True,
+                 key="gemeente_peers_table")
+else:
+    st.info(ctx.t("peers_none", T))
+
+# Werkwijze history
+st.subheader(ctx.t("werkwijze", T))
+st.caption(ctx.t("werkwijze_caption", T))
+left, right = st.columns([3, 1])
+with left:
+    lines = view.werkwijze_lines(ctx.db, code, ctx.lang)
+    st.markdown("\n".join(lines) if lines else ctx.t("werkwijze_none", T))
+with right:
+    st.caption(ctx.t("werkwijze_per_jaar", T))
+    st.dataframe(view.werkwijze_years(ctx.db, code, ctx.lang), hide_index=True,
+                 key="gemeente_werkwijze_jaar")
+
+# Bezwaar figures with their sources
+st.subheader(ctx.t("bezwaar", T))
+st.caption(ctx.t("bezwaar_caption", T))
+rows = view.bezwaar_rows(ctx.db, code)
+if rows.is_empty():
+    st.info(ctx.t("bezwaar_none", T))
+else:
+    synthetic = int(rows["is_synthetisch"].sum())
+    if synthetic:
+        st.warning(ctx.t("synthetic_rows", T, n=synthetic), icon="⚠️")
+    st.dataframe(view.bezwaar_table(rows, ctx.lang), hide_index=True, key="gemeente_bezwaar",
+                 column_config={
+                     "bron_url": st.column_config.LinkColumn(ctx.t("col_bron", T)),
+                     "bron_omschrijving": st.column_config.TextColumn(
+                         ctx.t("col_omschrijving", T), width="large"),
+                     "peildatum": st.column_config.TextColumn(ctx.t("col_peildatum", T))})
+    years = view.bezwaar_years(ctx.db, code, ctx.lang)
+    if not years.is_empty():
+        st.caption(ctx.t("bezwaar_per_jaar", T))
+        st.dataframe(years, hide_index=True, key="gemeente_bezwaar_jaar")
+
+# Herindeling history
+st.subheader(ctx.t("herindeling", T))
+st.caption(view.code_validity(ctx.db, code, ctx.lang))
+history = view.herindeling_table(ctx.db, code, ctx.lang)
+if history.is_empty():
+    st.markdown(ctx.t("herindeling_none", T, naam=naam))
+else:
+    st.caption(ctx.t("herindeling_caption", T, naam=naam))
+    st.dataframe(history, hide_index=True, key="gemeente_herindeling",
+                 column_config={"bron": st.column_config.LinkColumn(ctx.t("col_bron", T))})
+footer(ctx)

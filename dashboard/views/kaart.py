@@ -273,7 +273,8 @@ def _werkwijze_encoding(lang: str) -> dict[str, Any]:
     domain = ["resultaatgericht", "uren", "onbekend"]
     shown = domain[:2]
     title = tr("werkwijze_legend", lang, TEXTS)
-    legend = alt.Legend(orient="left", values=shown,
+    legend = alt.Legend(orient="left", values=shown, symbolType="square",
+                        symbolFillColor="#ffffff",
                         labelExpr=_label_expr({w: tr(w, lang) for w in shown}))
     return {
         "stroke": alt.Stroke("werkwijze:N", title=title, legend=legend,

@@ -1,0 +1,855 @@
+"""The Gemeente page without Streamlit: deep-link resolution, key figures, trend against peers
+and the country, werkwijze and bezwaar history with sources, herindeling history.
+
+Codes reach this page from map clicks and from hand-typed or years-old links, so a link may
+name a code that has since merged or been split. `resolve_link` follows core.herindeling to the
+gemeente that now holds the territory instead of failing. The SQL text only ever comes from the
+fixed MAATEN table; every value from the user is a bound parameter.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import altair as alt
+import polars as pl
+
+from dashboard import catalog
+from dashboard.charts import CATEGORICAL, configure, fmt_number, titled
+from dashboard.db import Database
+from dashboard.i18n import tr
+from dashboard.state import normalise_code
+
+TEXTS: dict[str, dict[str, str]] = {
+    "title": {"nl": "Gemeenteprofiel", "en": "Municipality profile"},
+    "intro": {
+        "nl": "Kerncijfers, vergelijkbare gemeenten, werkwijze, bezwaren en herindelingen van "
+              "één gemeente, elk cijfer met zijn bron.",
+        "en": "Key figures, similar municipalities, working method, objections and "
+              "reorganisations of one municipality, each figure with its source.",
+    },
+    "choose": {"nl": "Gemeente", "en": "Municipality"},
+    "trend_maat": {"nl": "Maat in de trendgrafiek", "en": "Measure in the trend chart"},
+    "halfjaar": {"nl": "Halfjaren tonen", "en": "Show half-years"},
+    "key_figures": {"nl": "Kerncijfers", "en": "Key figures"},
+    "key_caption": {
+        "nl": "Nieuwste jaar ({period}); het verschil is met het jaar ervoor. Een streepje (–) "
+              "betekent onbekend of geheim, niet nul.",
+        "en": "Latest year ({period}); the change is from the year before. A dash (–) means "
+              "unknown or suppressed, not zero.",
+    },
+    "prev_value": {"nl": "Vorig jaar ({period}): {value}",
+                   "en": "Previous year ({period}): {value}"},
+    "no_prev": {"nl": "Vorig jaar onbekend", "en": "Previous year unknown"},
+    "older_year": {
+        "nl": "Nieuwste jaar onbekend; getoond het laatste bekende jaar.",
+        "en": "Latest year unknown; showing the last known year.",
+    },
+    "trend": {"nl": "Verloop", "en": "Trend"},
+    "trend_subtitle": {
+        "nl": "{unit}; vergelijkbare gemeenten en Nederland gepoold (som teller / som noemer "
+              "over gemeenten met beide bekend)",
+        "en": "{unit}; similar municipalities and the Netherlands pooled (sum of numerators / "
+              "sum of denominators over municipalities with both known)",
+    },
+    "year_only": {
+        "nl": "Bezwaarcijfers bestaan alleen per heel jaar; de grafiek toont hele jaren.",
+        "en": "Objection figures exist per whole year only; the chart shows whole years.",
+    },
+    "reeks": {"nl": "Reeks", "en": "Series"},
+    "peers_series": {"nl": "Vergelijkbare gemeenten ({n})", "en": "Similar municipalities ({n})"},
+    "nederland": {"nl": "Nederland", "en": "The Netherlands"},
+    "peers": {"nl": "Vergelijkbare gemeenten", "en": "Similar municipalities"},
+    "peers_caption": {
+        "nl": "De {n} gemeenten die qua inwonertal en aandeel 75-plussers het meest lijken op "
+              "{naam}. Klik op een naam voor haar profiel.",
+        "en": "The {n} municipalities most like {naam} in population and share aged 75+. "
+              "Click a name for its profile.",
+    },
+    "peers_none": {
+        "nl": "Geen vergelijkbare gemeenten beschikbaar.",
+        "en": "No similar municipalities available.",
+    },
+    "peers_click": {"nl": "Klik op een naam voor haar profiel.",
+                    "en": "Click a name for its profile."},
+    "werkwijze": {"nl": "Werkwijze hulp bij het huishouden",
+                  "en": "Working method, household help"},
+    "werkwijze_caption": {
+        "nl": "Uit het werkwijze-register (onvolledig: ontbreken betekent 'niet onderzocht', "
+              "niet 'uren'). Regels van voormalige gemeenten zijn meegenomen.",
+        "en": "From the working-method register (partial: absence means 'not researched', "
+              "not 'hours'). Rows of former municipalities are included.",
+    },
+    "werkwijze_none": {
+        "nl": "Geen bron gevonden voor de werkwijze van deze gemeente: onbekend.",
+        "en": "No source found for this municipality's working method: unknown.",
+    },
+    "werkwijze_per_jaar": {
+        "nl": "Werkwijze per jaar (zoals toegekend op 1 juli, alleen als alle delen "
+              "overeenkomen)",
+        "en": "Method per year (as assigned on 1 July, only when all parts agree)",
+    },
+    "vanaf": {"nl": "vanaf", "en": "from"},
+    "tot": {"nl": "tot", "en": "until"},
+    "start_unknown": {"nl": "begin onbekend", "en": "start unknown"},
+    "peildatum": {"nl": "peildatum", "en": "source date"},
+    "regel": {"nl": "registerregel", "en": "register line"},
+    "no_url": {"nl": "geen openbare URL bekend", "en": "no public URL known"},
+    "via": {"nl": "via voormalige gemeente {naam} ({code})",
+            "en": "via former municipality {naam} ({code})"},
+    "begeleiding": {"nl": "begeleiding", "en": "support (begeleiding)"},
+    "huishoudelijke_ondersteuning": {"nl": "hulp bij het huishouden", "en": "household help"},
+    "bezwaar": {"nl": "Bezwaren", "en": "Objections"},
+    "bezwaar_caption": {
+        "nl": "Uit het bezwaarregister: elk cijfer met zijn bron. Domeinen (alle Wmo, alleen "
+              "huishoudelijke hulp, heel sociaal domein) zijn niet met elkaar vergelijkbaar. "
+              "Ontbreken betekent 'niet gevonden', niet nul.",
+        "en": "From the objections register: every figure with its source. Domains (all Wmo, "
+              "household help only, whole social domain) are not comparable with each other. "
+              "Absence means 'not found', not zero.",
+    },
+    "bezwaar_none": {
+        "nl": "Geen bezwaarcijfers gevonden voor deze gemeente: onbekend.",
+        "en": "No objection figures found for this municipality: unknown.",
+    },
+    "synthetic_rows": {
+        "nl": "{n} rij(en) zijn SYNTHETISCH (verzonnen demodata, geen bron): niet gebruiken.",
+        "en": "{n} row(s) are SYNTHETIC (invented demo data, no source): do not use.",
+    },
+    "bezwaar_per_jaar": {
+        "nl": "Bezwaren per 1 000 cliënten per jaar (Wmo-domein, omgerekend naar de huidige "
+              "indeling)",
+        "en": "Objections per 1,000 clients per year (Wmo domain, converted to the current "
+              "boundaries)",
+    },
+    "herindeling": {"nl": "Herindelingen", "en": "Municipal reorganisations"},
+    "herindeling_none": {
+        "nl": "Geen herindeling sinds 2015 bekend waarbij andere gemeenten in {naam} opgingen.",
+        "en": "No reorganisation since 2015 is known in which other municipalities joined "
+              "{naam}.",
+    },
+    "herindeling_caption": {
+        "nl": "Voormalige gemeenten die (deels) in {naam} zijn opgegaan; aandeel = deel van de "
+              "inwoners van de oude gemeente dat naar {naam} ging.",
+        "en": "Former municipalities that (partly) joined {naam}; share = part of the old "
+              "municipality's population that went to {naam}.",
+    },
+    "code_since": {"nl": "Code {code} geldig sinds {datum}.",
+                   "en": "Code {code} valid since {datum}."},
+    "code_old": {
+        "nl": "Code {code} bestond al op 1 januari 2015 (eerdere geschiedenis wordt niet "
+              "bijgehouden).",
+        "en": "Code {code} already existed on 1 January 2015 (earlier history is not tracked).",
+    },
+    "dissolved": {
+        "nl": "De link noemt {naam} ({code}), maar die gemeente bestaat sinds {datum} niet "
+              "meer: {steps}. Getoond: {target}.",
+        "en": "The link asks for {naam} ({code}), but that municipality no longer exists since "
+              "{datum}: {steps}. Showing: {target}.",
+    },
+    "dissolved_split": {
+        "nl": "Het gebied is verdeeld over: {parts}. Kies hieronder een andere opvolger.",
+        "en": "Its territory was divided over: {parts}. Choose another successor below.",
+    },
+    "dissolved_none": {
+        "nl": "De link noemt {naam} ({code}); die gemeente bestaat niet meer en er is geen "
+              "opvolger bekend. Kies een gemeente.",
+        "en": "The link asks for {naam} ({code}); that municipality no longer exists and no "
+              "successor is known. Choose a municipality.",
+    },
+    "open": {"nl": "Open {naam}", "en": "Open {naam}"},
+    "step_samenvoeging": {"nl": "op {datum} samengevoegd tot {naam} ({code})",
+                          "en": "merged into {naam} ({code}) on {datum}"},
+    "step_toevoeging": {"nl": "op {datum} toegevoegd aan {naam} ({code})",
+                        "en": "added to {naam} ({code}) on {datum}"},
+    "step_splitsing": {"nl": "op {datum} voor {pct} naar {naam} ({code})",
+                       "en": "{pct} went to {naam} ({code}) on {datum}"},
+    "step_naamswijziging": {"nl": "op {datum} hernoemd tot {naam} ({code})",
+                            "en": "renamed {naam} ({code}) on {datum}"},
+    # Table headers
+    "col_gemeente": {"nl": "Gemeente", "en": "Municipality"},
+    "col_inwoners": {"nl": "Inwoners", "en": "Inhabitants"},
+    "col_aandeel75": {"nl": "Aandeel 75+ (%)", "en": "Share 75+ (%)"},
+    "col_per1000": {"nl": "Cliënten per 1 000 inwoners", "en": "Clients per 1,000 inhabitants"},
+    "col_werkwijze": {"nl": "Werkwijze hbh", "en": "Method (household help)"},
+    "col_jaar": {"nl": "Jaar", "en": "Year"},
+    "col_periode": {"nl": "Periode", "en": "Period"},
+    "col_waarde": {"nl": "Waarde", "en": "Value"},
+    "col_n": {"nl": "Aantal gemeenten (n)", "en": "Municipalities (n)"},
+    "col_domein": {"nl": "Domein", "en": "Domain"},
+    "col_ontvangen": {"nl": "Ontvangen", "en": "Received"},
+    "col_afgehandeld": {"nl": "Afgehandeld", "en": "Handled"},
+    "col_gegrond": {"nl": "Gegrond", "en": "Upheld"},
+    "col_deels": {"nl": "Deels gegrond", "en": "Partly upheld"},
+    "col_ongegrond": {"nl": "Ongegrond", "en": "Rejected"},
+    "col_nietontv": {"nl": "Niet-ontvankelijk", "en": "Inadmissible"},
+    "col_ingetrokken": {"nl": "Ingetrokken", "en": "Withdrawn"},
+    "col_beroep": {"nl": "Beroep", "en": "Appeal"},
+    "col_bron": {"nl": "Bron (URL)", "en": "Source (URL)"},
+    "col_omschrijving": {"nl": "Bronomschrijving", "en": "Source description"},
+    "col_peildatum": {"nl": "Peildatum", "en": "Source date"},
+    "col_herkomst": {"nl": "Herkomst", "en": "Origin"},
+    "col_code": {"nl": "Code in bron", "en": "Code in source"},
+    "col_datum": {"nl": "Datum", "en": "Date"},
+    "col_oud": {"nl": "Voormalige gemeente", "en": "Former municipality"},
+    "col_nieuw": {"nl": "Naar", "en": "Into"},
+    "col_type": {"nl": "Soort", "en": "Kind"},
+    "col_aandeel": {"nl": "Aandeel", "en": "Share"},
+    "col_bezwaren": {"nl": "Bezwaren ontvangen", "en": "Objections received"},
+    "col_clienten": {"nl": "Wmo-cliënten", "en": "Wmo clients"},
+    "col_bezw1000": {"nl": "Per 1 000 cliënten", "en": "Per 1,000 clients"},
+    "echt": {"nl": "bron", "en": "source"},
+    "synthetisch": {"nl": "⚠ SYNTHETISCH", "en": "⚠ SYNTHETIC"},
+    "samenvoeging": {"nl": "samenvoeging", "en": "merger"},
+    "toevoeging": {"nl": "toevoeging", "en": "absorption"},
+    "splitsing": {"nl": "splitsing", "en": "split"},
+    "naamswijziging": {"nl": "naamswijziging", "en": "renaming"},
+    # Key figure labels
+    "kf_inwoners": {"nl": "Inwoners", "en": "Inhabitants"},
+    "kf_aandeel75": {"nl": "Aandeel 75+", "en": "Share aged 75+"},
+}
+
+
+@dataclass(frozen=True)
+class Measure:
+    key: str
+    nl: str
+    en: str
+    unit_nl: str
+    unit_en: str
+    voorziening: str
+    num: str  # column of out.gemeente_periode (fixed text, never user input)
+    den: str
+    scale: float = 1000.0
+    year_only: bool = False
+    decimals: int = 1
+
+    def label(self, lang: str) -> str:
+        return self.en if lang == "en" else self.nl
+
+    def unit(self, lang: str) -> str:
+        return self.unit_en if lang == "en" else self.unit_nl
+
+
+MAATEN: dict[str, Measure] = {m.key: m for m in (
+    Measure("per_1000", "Wmo-cliënten per 1 000 inwoners", "Wmo clients per 1,000 inhabitants",
+            "per 1 000 inwoners", "per 1,000 inhabitants", catalog.TOTAAL, "clienten",
+            "inwoners"),
+    Measure("hbh_per_1000", "Hulp bij het huishouden per 1 000 inwoners",
+            "Household help per 1,000 inhabitants", "per 1 000 inwoners",
+            "per 1,000 inhabitants", catalog.HBH, "clienten", "inwoners"),
+    Measure("per_1000_75plus", "Cliënten per 1 000 inwoners van 75+",
+            "Clients per 1,000 inhabitants aged 75+", "per 1 000 inwoners 75+",
+            "per 1,000 inhabitants 75+", catalog.TOTAAL, "clienten", "inwoners_75plus"),
+    Measure("bezwaren_per_1000", "Bezwaren per 1 000 cliënten", "Objections per 1,000 clients",
+            "per 1 000 cliënten", "per 1,000 clients", catalog.TOTAAL, "bezwaren_ontvangen",
+            "clienten", year_only=True),
+)}
+DEFAULT_MAAT = "per_1000"
+WERKWIJZE = ("resultaatgericht", "uren")
+
+
+# --- codes, successors and predecessors ---------------------------------------------------------
+
+def reference_codes(db: Database) -> list[str]:
+    """The gemeenten of the reference classification, by name (the selector's order)."""
+    return catalog.gemeenten(db)["gemeente_code"].to_list()
+
+
+def default_code(db: Database) -> str:
+    """First gemeente alphabetically: predictable for a link that names nothing usable."""
+    return reference_codes(db)[0]
+
+
+def all_gemeenten(db: Database) -> pl.DataFrame:
+    """core.gemeente: every code since 2015 with validity and successor."""
+    return db.memo("gemeente_all", lambda: db.query(
+        "SELECT gemeente_code, gemeente_naam, provincie_naam, geldig_vanaf, geldig_tot, "
+        "opgegaan_in FROM core.gemeente ORDER BY gemeente_code"))
+
+
+def herindelingen(db: Database) -> pl.DataFrame:
+    return db.memo("herindeling_all", lambda: db.query(
+        "SELECT datum_ingang, oude_code, oude_naam, nieuwe_code, nieuwe_naam, type, aandeel, "
+        "bron FROM core.herindeling ORDER BY datum_ingang, oude_code, nieuwe_code"))
+
+
+def any_name(db: Database, code: str) -> str:
+    """Name of a current or former code (core.gemeente keeps dissolved ones)."""
+    frame = all_gemeenten(db).filter(pl.col("gemeente_code") == code)
+    return code if frame.is_empty() else str(frame["gemeente_naam"][0])
+
+
+@dataclass(frozen=True)
+class Step:
+    datum: date
+    oude_code: str
+    nieuwe_code: str
+    nieuwe_naam: str
+    type: str
+    aandeel: float
+
+
+@dataclass(frozen=True)
+class Successor:
+    code: str
+    naam: str
+    aandeel: float  # cumulative share of the old population that ended up here
+    steps: tuple[Step, ...]
+
+
+def _edges(db: Database) -> dict[str, list[Step]]:
+    def compute() -> dict[str, list[Step]]:
+        out: dict[str, list[Step]] = {}
+        for r in herindelingen(db).iter_rows(named=True):
+            out.setdefault(r["oude_code"], []).append(Step(
+                r["datum_ingang"], r["oude_code"], r["nieuwe_code"], r["nieuwe_naam"],
+                r["type"], float(r["aandeel"] if r["aandeel"] is not None else 1.0)))
+        return out
+    return db.memo("herindeling_edges", compute)
+
+
+def successors(db: Database, code: str) -> list[Successor]:
+    """Reference gemeenten that now hold (part of) `code`, largest share first.
+
+    Follows chains (Millingen aan de Rijn → Groesbeek → Berg en Dal) and multiplies split
+    shares along the way; a cycle in a broken register cannot loop forever.
+    """
+    ref = set(reference_codes(db))
+    edges = _edges(db)
+    found: dict[str, Successor] = {}
+
+    def walk(current: str, share: float, path: tuple[Step, ...], seen: frozenset[str]) -> None:
+        if current in ref and path:
+            prev = found.get(current)
+            total = share + (prev.aandeel if prev else 0.0)
+            best = prev.steps if prev and prev.aandeel >= share else path
+            found[current] = Successor(current, catalog.gemeente_name(db, current), total, best)
+            return
+        for step in edges.get(current, []):
+            if step.nieuwe_code not in seen:
+                walk(step.nieuwe_code, share * step.aandeel, (*path, step),
+                     seen | {step.nieuwe_code})
+
+    walk(code, 1.0, (), frozenset({code}))
+    return sorted(found.values(), key=lambda s: (-s.aandeel, s.code))
+
+
+def predecessors(db: Database, code: str) -> pl.DataFrame:
+    """Every herindeling row through which territory reached `code`, directly or in a chain.
+
+    Columns as core.herindeling plus `aandeel_hier` (share of the old population that ended up
+    in `code`) and `stap` (1 = joined `code` itself, 2 = joined a gemeente that later joined).
+    """
+    def compute() -> pl.DataFrame:
+        rows = herindelingen(db)
+        targets = {code: 1.0}
+        parts: list[pl.DataFrame] = []
+        level = 0
+        seen = {code}
+        while targets and level < 10:
+            level += 1
+            hit = rows.filter(pl.col("nieuwe_code").is_in(list(targets)))
+            if hit.is_empty():
+                break
+            hit = hit.with_columns(
+                aandeel_hier=pl.col("aandeel").fill_null(1.0)
+                * pl.col("nieuwe_code").replace_strict(targets, return_dtype=pl.Float64),
+                stap=pl.lit(level, dtype=pl.Int32))
+            parts.append(hit)
+            targets = {}
+            for r in hit.iter_rows(named=True):
+                if r["oude_code"] not in seen:
+                    seen.add(r["oude_code"])
+                    targets[r["oude_code"]] = r["aandeel_hier"]
+        if not parts:
+            return rows.head(0).with_columns(aandeel_hier=pl.lit(None, dtype=pl.Float64),
+                                             stap=pl.lit(None, dtype=pl.Int32))
+        return pl.concat(parts).sort("datum_ingang", "oude_code")
+    return db.memo(("gemeente_predecessors", code), compute)
+
+
+def predecessor_codes(db: Database, code: str) -> list[str]:
+    return sorted(set(predecessors(db, code)["oude_code"].to_list()) - {code})
+
+
+@dataclass(frozen=True)
+class LinkResolution:
+    """What a `gemeente` URL value means. `code` None: let the selector fall back (unknown)."""
+
+    raw: str | None
+    code: str | None
+    dissolved_code: str | None = None
+    successors: tuple[Successor, ...] = ()
+
+
+def resolve_link(db: Database, raw: str | None) -> LinkResolution:
+    """A reference code as typed (any case), a dissolved code → its main successor, else None."""
+    if raw is None or not raw.strip():
+        return LinkResolution(raw, None)
+    code = normalise_code(raw)
+    if code in set(reference_codes(db)):
+        return LinkResolution(raw, code)
+    known = all_gemeenten(db).filter(pl.col("gemeente_code") == code)
+    if known.is_empty():
+        return LinkResolution(raw, None)
+    succ = tuple(successors(db, code))
+    if not succ:
+        opgegaan = known["opgegaan_in"][0]
+        if opgegaan and opgegaan in set(reference_codes(db)):
+            succ = (Successor(opgegaan, catalog.gemeente_name(db, opgegaan), 1.0, ()),)
+    return LinkResolution(raw, succ[0].code if succ else None, code, succ)
+
+
+def _fmt_date(value: date | None, lang: str) -> str:
+    if value is None:
+        return tr("onbekend", lang)
+    return value.strftime("%d-%m-%Y") if lang == "nl" else value.isoformat()
+
+
+def _pct(value: float | None, lang: str, decimals: int = 0) -> str:
+    return "–" if value is None else fmt_number(100 * value, lang, decimals) + "%"
+
+
+def dissolved_message(db: Database, res: LinkResolution, lang: str) -> str:
+    """A plain sentence: what became of the code and which gemeente is shown instead."""
+    code = res.dissolved_code or ""
+    naam = any_name(db, code)
+    if not res.successors:
+        return tr("dissolved_none", lang, TEXTS, naam=naam, code=code)
+    main = res.successors[0]
+    steps = [tr(f"step_{s.type}", lang, TEXTS, datum=_fmt_date(s.datum, lang),
+                naam=s.nieuwe_naam, code=s.nieuwe_code, pct=_pct(s.aandeel, lang))
+             for s in main.steps]
+    end = all_gemeenten(db).filter(pl.col("gemeente_code") == code)["geldig_tot"]
+    datum = _fmt_date(end[0] if len(end) else None, lang)
+    text = tr("dissolved", lang, TEXTS, naam=naam, code=code, datum=datum,
+              steps=", ".join(steps) or "–", target=f"{main.naam} ({main.code})")
+    if len(res.successors) > 1:
+        parts = ", ".join(f"{s.naam} ({s.code}, {_pct(s.aandeel, lang)})"
+                          for s in res.successors)
+        text += " " + tr("dissolved_split", lang, TEXTS, parts=parts)
+    return text
+
+
+# --- figures per gemeente, peers and the country ----------------------------------------------
+
+def _series_sql(m: Measure, where: str) -> str:
+    both = f"{m.num} IS NOT NULL AND {m.den} IS NOT NULL AND {m.den} > 0"
+    return (
+        f"SELECT periode_code, any_value(jaar) AS jaar, any_value(halfjaar) AS halfjaar, "
+        f"CAST(sum({m.num}) FILTER (WHERE {both}) AS DOUBLE) AS teller, "
+        f"CAST(sum({m.den}) FILTER (WHERE {both}) AS DOUBLE) AS noemer, "
+        f"count(*) FILTER (WHERE {both}) AS n, "
+        # least final status of the rows that count, so a pooled '2024' still says '*'
+        "CASE WHEN bool_or(status = 'voorlopig') THEN 'voorlopig' "
+        "WHEN bool_or(status = 'nader_voorlopig') THEN 'nader_voorlopig' "
+        "ELSE 'definitief' END AS status "
+        f"FROM out.gemeente_periode WHERE voorziening_code = ? AND {where} "
+        "GROUP BY periode_code")
+
+
+def pooled(db: Database, maat: str, codes: Sequence[str] | None) -> pl.DataFrame:
+    """Per period: summed numerator and denominator over `codes` (None = all gemeenten) where
+    both are known, the pooled rate and how many gemeenten count (n)."""
+    m = MAATEN[maat]
+    key = ("gemeente_pooled", maat, None if codes is None else tuple(sorted(codes)))
+
+    def compute() -> pl.DataFrame:
+        if codes is None:
+            frame = db.query(_series_sql(m, "TRUE"), [m.voorziening])
+        else:
+            frame = db.query(_series_sql(m, "list_contains(?, gemeente_code)"),
+                             [m.voorziening, list(codes)])
+        if m.year_only:
+            frame = frame.filter(pl.col("halfjaar").is_null())
+        return frame.with_columns(
+            waarde=pl.when(pl.col("n") > 0).then(m.scale * pl.col("teller") / pl.col("noemer"))
+        ).sort("jaar", pl.col("halfjaar").fill_null(0))
+    return db.memo(key, compute)
+
+
+def gemeente_rows(db: Database, code: str) -> pl.DataFrame:
+    """All out.gemeente_periode rows of one gemeente (every period and voorziening)."""
+    return db.memo(("gemeente_rows", code), lambda: db.query(
+        "SELECT * FROM out.gemeente_periode WHERE gemeente_code = ? "
+        "ORDER BY jaar, coalesce(halfjaar, 0), voorziening_code", [code]))
+
+
+@dataclass(frozen=True)
+class KeyFigure:
+    key: str
+    label: str
+    value: str
+    delta: str | None
+    help: str
+    history: list[float]
+    raw: float | None
+    raw_prev: float | None
+    periode: str
+
+
+def _year_values(db: Database, code: str, voorziening: str, expr: pl.Expr) -> pl.DataFrame:
+    return (gemeente_rows(db, code)
+            .filter(pl.col("voorziening_code") == voorziening, pl.col("halfjaar").is_null())
+            .select("periode_code", "jaar", "status", waarde=expr).sort("jaar"))
+
+
+def key_figures(db: Database, code: str, lang: str) -> list[KeyFigure]:
+    return db.memo(("gemeente_key_figures", code, lang), lambda: _key_figures(db, code, lang))
+
+
+def _key_figures(db: Database, code: str, lang: str) -> list[KeyFigure]:
+    """The newest whole year per measure with its change from the year before.
+
+    Objections are known for few gemeenten and years, so when the newest year is unknown the
+    last known year is shown, with that year in the label.
+    """
+    latest = catalog.default_period(db)
+    specs: list[tuple[str, str, str, pl.Expr, int, float, bool]] = [
+        # key, label, voorziening, value expression, decimals, display factor, fallback
+        ("per_1000", MAATEN["per_1000"].label(lang), catalog.TOTAAL,
+         _rate("clienten", "inwoners"), 1, 1.0, False),
+        ("hbh_per_1000", MAATEN["hbh_per_1000"].label(lang), catalog.HBH,
+         _rate("clienten", "inwoners"), 1, 1.0, False),
+        ("per_1000_75plus", MAATEN["per_1000_75plus"].label(lang), catalog.TOTAAL,
+         _rate("clienten", "inwoners_75plus"), 1, 1.0, False),
+        ("inwoners", tr("kf_inwoners", lang, TEXTS), catalog.TOTAAL,
+         pl.col("inwoners"), 0, 1.0, False),
+        ("aandeel_75plus", tr("kf_aandeel75", lang, TEXTS) + " (%)", catalog.TOTAAL,
+         pl.col("aandeel_75plus"), 1, 100.0, False),
+        ("bezwaren_per_1000", MAATEN["bezwaren_per_1000"].label(lang), catalog.TOTAAL,
+         _rate("bezwaren_ontvangen", "clienten"), 1, 1.0, True),
+    ]
+    out: list[KeyFigure] = []
+    for key, label, voorz, expr, decimals, factor, fallback in specs:
+        series = _year_values(db, code, voorz, expr)
+        periode = latest
+        current = series.filter(pl.col("periode_code") == periode)
+        value = current["waarde"][0] if current.height else None
+        note = ""
+        if value is None and fallback:
+            known = series.filter(pl.col("waarde").is_not_null())
+            if known.height:
+                periode = str(known["periode_code"][-1])
+                value = known["waarde"][-1]
+                note = tr("older_year", lang, TEXTS) + " "
+        prev_code = catalog.previous_year_code(periode)
+        prev = series.filter(pl.col("periode_code") == prev_code)
+        prev_value = prev["waarde"][0] if prev.height else None
+        delta = None
+        if value is not None and prev_value is not None:
+            diff = factor * (value - prev_value)
+            delta = ("+" if diff > 0 else "") + fmt_number(diff, lang, decimals)
+        plabel = catalog.period_label(db, periode, lang)
+        helptext = note + (tr("prev_value", lang, TEXTS,
+                              period=catalog.period_label(db, prev_code, lang),
+                              value=_fmt(prev_value, factor, lang, decimals))
+                           if prev_value is not None else tr("no_prev", lang, TEXTS))
+        history = [factor * v for v in series["waarde"].to_list()
+                   if v is not None and not math.isnan(v)]
+        # Period first: a narrow card cuts the label's end, and the status mark must stay visible.
+        out.append(KeyFigure(key, f"{plabel} · {label}", _fmt(value, factor, lang, decimals),
+                             delta, helptext, history, value, prev_value, periode))
+    return out
+
+
+def _rate(num: str, den: str) -> pl.Expr:
+    return pl.when(pl.col(den) > 0).then(1000.0 * pl.col(num) / pl.col(den))
+
+
+def _fmt(value: float | None, factor: float, lang: str, decimals: int) -> str:
+    return fmt_number(None if value is None else factor * value, lang, decimals)
+
+
+# --- peers ------------------------------------------------------------------------------------
+
+def peer_codes(db: Database, code: str, n: int = 10) -> list[str]:
+    """Vergelijkbare gemeenten by the shared rule in dashboard/views/peers.py (imported here,
+    lazily, so this page still renders without peers if that module is broken or absent)."""
+    try:
+        from dashboard.views.peers import peers
+    except ImportError:
+        return []
+    return list(peers(db, code, n))
+
+
+def peer_rule(db: Database, code: str, lang: str, n: int) -> str:
+    """The shared rule in plain words, or this page's short version."""
+    try:
+        from dashboard.views.peers import rule_text
+    except ImportError:
+        return tr("peers_caption", lang, TEXTS, n=n, naam=catalog.gemeente_name(db, code))
+    return str(rule_text(db, code, lang, n))
+
+
+def peer_table(db: Database, code: str, peers: Sequence[str], lang: str) -> pl.DataFrame:
+    """The gemeente itself first, then its peers: size, 75+ share, latest rate, werkwijze."""
+    latest = catalog.default_period(db)
+    codes = [code, *peers]
+    frame = db.memo(("gemeente_peer_rows", latest), lambda: db.query(
+        "SELECT gemeente_code, gemeente_naam, provincie_naam, inwoners, aandeel_75plus, "
+        "clienten_per_1000, werkwijze_hbh, status FROM out.gemeente_periode "
+        "WHERE periode_code = ? AND voorziening_code = ?", [latest, catalog.TOTAAL]))
+    order = {c: i for i, c in enumerate(codes)}
+    plabel = catalog.period_label(db, latest, lang)
+    names = {
+        "gemeente_naam": tr("col_gemeente", lang, TEXTS),
+        "gemeente_code": "gemeente_code",
+        "provincie_naam": tr("provincie", lang),
+        "inwoners": tr("col_inwoners", lang, TEXTS),
+        "aandeel_75plus_pct": tr("col_aandeel75", lang, TEXTS),
+        "clienten_per_1000": f"{tr('col_per1000', lang, TEXTS)} ({plabel})",
+        "werkwijze": tr("col_werkwijze", lang, TEXTS),
+    }
+    return (frame.filter(pl.col("gemeente_code").is_in(codes))
+            .with_columns(volg=pl.col("gemeente_code").replace_strict(order, default=999),
+                          aandeel_75plus_pct=(100 * pl.col("aandeel_75plus")).round(1),
+                          clienten_per_1000=pl.col("clienten_per_1000").round(1),
+                          inwoners=pl.col("inwoners").round(0),
+                          werkwijze=_werkwijze_label(pl.col("werkwijze_hbh"), lang))
+            .sort("volg").select(list(names)).rename(names))
+
+
+def _werkwijze_label(expr: pl.Expr, lang: str) -> pl.Expr:
+    return expr.fill_null("onbekend").replace_strict(
+        {"resultaatgericht": tr("resultaatgericht", lang), "uren": tr("uren", lang),
+         "onbekend": tr("onbekend", lang)}, default=expr, return_dtype=pl.String)
+
+
+# --- trend ------------------------------------------------------------------------------------
+
+SERIES_ORDER = ("gemeente", "peers", "nederland")
+
+
+def trend(db: Database, code: str, peers: Sequence[str], maat: str, halfjaar: bool,
+          lang: str) -> pl.DataFrame:
+    """Long frame: one row per period and series (gemeente, peers pooled, Nederland pooled)."""
+    m = MAATEN[maat]
+    want_half = halfjaar and not m.year_only
+    naam = catalog.gemeente_name(db, code)
+    labels = {"gemeente": naam,
+              "peers": tr("peers_series", lang, TEXTS, n=len(peers)),
+              "nederland": tr("nederland", lang, TEXTS)}
+    parts = [pooled(db, maat, [code]).with_columns(reeks_key=pl.lit("gemeente")),
+             pooled(db, maat, list(peers)).with_columns(reeks_key=pl.lit("peers")),
+             pooled(db, maat, None).with_columns(reeks_key=pl.lit("nederland"))]
+    if not peers:
+        parts.pop(1)
+    frame = pl.concat(parts, how="vertical_relaxed")
+    frame = frame.filter(pl.col("halfjaar").is_not_null() if want_half
+                         else pl.col("halfjaar").is_null())
+    period_labels = {c: catalog.period_label(db, c, lang)
+                     for c in frame["periode_code"].unique().to_list()}
+    return frame.with_columns(
+        periode=pl.col("periode_code").replace_strict(period_labels, return_dtype=pl.String),
+        reeks=pl.col("reeks_key").replace_strict(labels, return_dtype=pl.String),
+        label=pl.col("waarde").map_elements(lambda v: fmt_number(v, lang, m.decimals),
+                                            return_dtype=pl.String, skip_nulls=False),
+    ).sort("reeks_key", "jaar", pl.col("halfjaar").fill_null(0))
+
+
+def trend_chart(frame: pl.DataFrame, title: str, subtitle: str, source: str,
+                lang: str) -> alt.LayerChart:
+    """Lines told apart by colour, dash and point shape, named at their last point."""
+    order = frame.sort("jaar", pl.col("halfjaar").fill_null(0))["periode"].unique(
+        maintain_order=True).to_list()
+    keys = [k for k in SERIES_ORDER if k in set(frame["reeks_key"].to_list())]
+    names = [frame.filter(pl.col("reeks_key") == k)["reeks"][0] for k in keys]
+    colour = dict(zip(SERIES_ORDER, [CATEGORICAL[5], CATEGORICAL[0], "#000000"], strict=True))
+    dash = dict(zip(SERIES_ORDER, [[1, 0], [6, 3], [2, 2]], strict=True))
+    shape = dict(zip(SERIES_ORDER, ["circle", "square", "triangle-up"], strict=True))
+    scale = alt.Scale(domain=names, range=[colour[k] for k in keys])
+    enc_colour = alt.Color("reeks:N", title=tr("reeks", lang, TEXTS), scale=scale,
+                           legend=alt.Legend(orient="bottom", labelLimit=300))
+    x = alt.X("periode:O", sort=order, title=None, axis=alt.Axis(labelAngle=-40))
+    y = alt.Y("waarde:Q", title=None, scale=alt.Scale(zero=False))
+    tooltip = [alt.Tooltip("reeks:N", title=tr("reeks", lang, TEXTS)),
+               alt.Tooltip("periode:N", title=tr("col_periode", lang, TEXTS)),
+               alt.Tooltip("label:N", title=tr("col_waarde", lang, TEXTS)),
+               alt.Tooltip("n:Q", title=tr("col_n", lang, TEXTS))]
+    data = frame.filter(pl.col("waarde").is_not_null()).select(
+        "periode", "reeks", "reeks_key", "waarde", "label", "n", "jaar", "halfjaar")
+    base = alt.Chart(data).encode(x=x, y=y, color=enc_colour)
+    lines = base.mark_line(strokeWidth=2.2).encode(
+        strokeDash=alt.StrokeDash("reeks:N", scale=alt.Scale(domain=names,
+                                  range=[dash[k] for k in keys]), legend=None))
+    points = base.mark_point(filled=True, size=55).encode(
+        shape=alt.Shape("reeks:N", scale=alt.Scale(domain=names, range=[shape[k] for k in keys]),
+                        legend=None), tooltip=tooltip)
+    last = data.sort("jaar", pl.col("halfjaar").fill_null(0)).group_by(
+        "reeks", maintain_order=True).last()
+    ends = alt.Chart(last).mark_text(align="right", dy=-12, fontSize=11).encode(
+        x=x, y=y, color=alt.Color("reeks:N", scale=scale, legend=None),
+        text="reeks:N")
+    chart = alt.layer(lines, points, ends).properties(width=640, height=360)
+    return titled(chart, title, source, subtitle)
+
+
+@dataclass(frozen=True)
+class TrendView:
+    frame: pl.DataFrame
+    chart: dict[str, Any]  # finished Vega-Lite spec for show_chart
+    table: pl.DataFrame
+
+
+def trend_view(db: Database, code: str, maat: str, halfjaar: bool, lang: str,
+               source: str) -> TrendView:
+    """Frame, chart and table alternative, built once per build and choice: building the
+    Altair spec is the slowest step of a rerun."""
+    def compute() -> TrendView:
+        m = MAATEN[maat]
+        frame = trend(db, code, peer_codes(db, code), maat, halfjaar, lang)
+        naam = catalog.gemeente_name(db, code)
+        chart = trend_chart(frame, f"{m.label(lang)}: {naam}",
+                            tr("trend_subtitle", lang, TEXTS, unit=m.unit(lang)), source, lang)
+        spec = configure(chart).to_dict()
+        # fit-x: stretch the width only, so the title and legend do not squeeze the plot.
+        spec["autosize"] = {"type": "fit-x", "contains": "padding"}
+        return TrendView(frame, spec, trend_table(frame, m, lang))
+    return db.memo(("gemeente_trend", code, maat, halfjaar, lang, source), compute)
+
+
+def trend_table(frame: pl.DataFrame, m: Measure, lang: str) -> pl.DataFrame:
+    return frame.select(
+        pl.col("reeks").alias(tr("reeks", lang, TEXTS)),
+        pl.col("periode").alias(tr("col_periode", lang, TEXTS)),
+        pl.col("waarde").round(3).alias(m.label(lang)),
+        pl.col("n").alias(tr("col_n", lang, TEXTS)),
+        pl.col("status"))
+
+
+# --- werkwijze, bezwaar and herindeling history ----------------------------------------------
+
+def werkwijze_history(db: Database, code: str) -> pl.DataFrame:
+    """Register rows of the gemeente and of every former gemeente now part of it."""
+    codes = [code, *predecessor_codes(db, code)]
+    return db.memo(("gemeente_werkwijze", code), lambda: db.query(
+        "SELECT w.gemeente_code, g.gemeente_naam AS naam_in_bron, w.voorziening, w.werkwijze, "
+        "w.geldig_vanaf, w.geldig_tot, w.peildatum, w.bron_url, w.bron_omschrijving, w.regel, "
+        "w.ingang_effectief "
+        "FROM core.werkwijze w LEFT JOIN core.gemeente g USING (gemeente_code) "
+        "WHERE list_contains(?, w.gemeente_code) "
+        "ORDER BY coalesce(w.ingang_effectief, DATE '1900-01-01'), w.voorziening, w.regel",
+        [codes]))
+
+
+def werkwijze_lines(db: Database, code: str, lang: str) -> list[str]:
+    """One markdown line per register row; the description links to its source."""
+    lines: list[str] = []
+    for r in werkwijze_history(db, code).iter_rows(named=True):
+        werkwijze = tr(r["werkwijze"], lang) if r["werkwijze"] in WERKWIJZE else \
+            tr("onbekend", lang)
+        voorz = tr(r["voorziening"], lang, TEXTS)
+        span = (f"{tr('vanaf', lang, TEXTS)} {_fmt_date(r['geldig_vanaf'], lang)}"
+                if r["geldig_vanaf"] else tr("start_unknown", lang, TEXTS))
+        if r["geldig_tot"]:
+            span += f" {tr('tot', lang, TEXTS)} {_fmt_date(r['geldig_tot'], lang)}"
+        desc = _md_escape(r["bron_omschrijving"] or tr("onbekend", lang))
+        source = f"[{desc}]({r['bron_url']})" if r["bron_url"] else \
+            f"{desc} ({tr('no_url', lang, TEXTS)})"
+        via = "" if r["gemeente_code"] == code else " · " + tr(
+            "via", lang, TEXTS, naam=r["naam_in_bron"] or r["gemeente_code"],
+            code=r["gemeente_code"])
+        lines.append(f"- **{werkwijze}** ({voorz}), {span} · {tr('peildatum', lang, TEXTS)} "
+                     f"{r['peildatum'] or tr('onbekend', lang)} · {source} · "
+                     f"{tr('regel', lang, TEXTS)} {r['regel']}{via}")
+    return lines
+
+
+def _md_escape(text: str) -> str:
+    for ch in "\\[]*_`<>#|$":
+        text = text.replace(ch, "\\" + ch)
+    return text
+
+
+def werkwijze_years(db: Database, code: str, lang: str) -> pl.DataFrame:
+    """werkwijze_hbh per whole year from out.gemeente_periode; NULL shown as 'onbekend'."""
+    frame = (gemeente_rows(db, code)
+             .filter(pl.col("voorziening_code") == catalog.TOTAAL, pl.col("halfjaar").is_null())
+             .select("jaar", "werkwijze_hbh").sort("jaar"))
+    return frame.select(pl.col("jaar").cast(pl.String).alias(tr("col_jaar", lang, TEXTS)),
+                        _werkwijze_label(pl.col("werkwijze_hbh"), lang)
+                        .alias(tr("col_werkwijze", lang, TEXTS)))
+
+
+BEZWAAR_COLUMNS = ("bezwaren_ontvangen", "bezwaren_afgehandeld", "gegrond", "deels_gegrond",
+                   "ongegrond", "niet_ontvankelijk", "ingetrokken", "beroep")
+
+
+def bezwaar_rows(db: Database, code: str) -> pl.DataFrame:
+    """core.bezwaar rows of the gemeente and its former parts, every figure with its source."""
+    codes = [code, *predecessor_codes(db, code)]
+    return db.memo(("gemeente_bezwaar", code), lambda: db.query(
+        "SELECT b.gemeente_code, g.gemeente_naam AS naam_in_bron, b.jaar, b.domein, "
+        + ", ".join(f"b.{c}" for c in BEZWAAR_COLUMNS)
+        + ", b.bron_url, b.bron_omschrijving, b.peildatum, b.is_synthetisch "
+        "FROM core.bezwaar b LEFT JOIN core.gemeente g USING (gemeente_code) "
+        "WHERE list_contains(?, b.gemeente_code) ORDER BY b.jaar, b.domein, b.is_synthetisch",
+        [codes]))
+
+
+def bezwaar_table(rows: pl.DataFrame, lang: str) -> pl.DataFrame:
+    """Display names; the source URL column is kept as a URL for a link column."""
+    names = {
+        "jaar": tr("col_jaar", lang, TEXTS), "domein": tr("col_domein", lang, TEXTS),
+        "code": tr("col_code", lang, TEXTS), "herkomst": tr("col_herkomst", lang, TEXTS),
+        "bezwaren_ontvangen": tr("col_ontvangen", lang, TEXTS),
+        "bezwaren_afgehandeld": tr("col_afgehandeld", lang, TEXTS),
+        "gegrond": tr("col_gegrond", lang, TEXTS), "deels_gegrond": tr("col_deels", lang, TEXTS),
+        "ongegrond": tr("col_ongegrond", lang, TEXTS),
+        "niet_ontvankelijk": tr("col_nietontv", lang, TEXTS),
+        "ingetrokken": tr("col_ingetrokken", lang, TEXTS),
+        "beroep": tr("col_beroep", lang, TEXTS),
+        "bron_url": "bron_url", "bron_omschrijving": "bron_omschrijving",
+        "peildatum": "peildatum",
+    }
+    return rows.with_columns(
+        code=pl.col("gemeente_code") + pl.when(pl.col("naam_in_bron").is_not_null())
+        .then(pl.lit(" ") + pl.col("naam_in_bron")).otherwise(pl.lit("")),
+        herkomst=pl.when(pl.col("is_synthetisch")).then(pl.lit(tr("synthetisch", lang, TEXTS)))
+        .otherwise(pl.lit(tr("echt", lang, TEXTS))),
+    ).select(list(names)).rename(names)
+
+
+def bezwaar_years(db: Database, code: str, lang: str) -> pl.DataFrame:
+    """Harmonised objections per year (domein wmo) from out.gemeente_periode, status marked."""
+    frame = (gemeente_rows(db, code)
+             .filter(pl.col("voorziening_code") == catalog.TOTAAL, pl.col("halfjaar").is_null())
+             .filter(pl.col("bezwaren_ontvangen").is_not_null()).sort("jaar"))
+    labels = {c: catalog.period_label(db, c, lang) for c in frame["periode_code"].to_list()}
+    return frame.select(
+        pl.col("periode_code").replace_strict(labels, return_dtype=pl.String)
+        .alias(tr("col_jaar", lang, TEXTS)),
+        pl.col("bezwaren_ontvangen").alias(tr("col_bezwaren", lang, TEXTS)),
+        pl.col("clienten").alias(tr("col_clienten", lang, TEXTS)),
+        pl.col("bezwaren_per_1000_clienten").round(2).alias(tr("col_bezw1000", lang, TEXTS)))
+
+
+def herindeling_table(db: Database, code: str, lang: str) -> pl.DataFrame:
+    frame = predecessors(db, code)
+    return frame.select(
+        pl.col("datum_ingang").cast(pl.String).alias(tr("col_datum", lang, TEXTS)),
+        (pl.col("oude_naam") + " (" + pl.col("oude_code") + ")").alias(tr("col_oud", lang, TEXTS)),
+        (pl.col("nieuwe_naam") + " (" + pl.col("nieuwe_code") + ")")
+        .alias(tr("col_nieuw", lang, TEXTS)),
+        pl.col("type").replace_strict({t: tr(t, lang, TEXTS) for t in
+                                       ("samenvoeging", "toevoeging", "splitsing",
+                                        "naamswijziging")},
+                                      default=pl.col("type"), return_dtype=pl.String)
+        .alias(tr("col_type", lang, TEXTS)),
+        (100 * pl.col("aandeel_hier")).round(1).alias(tr("col_aandeel", lang, TEXTS) + " (%)"),
+        pl.col("bron").alias("bron"))
+
+
+def code_validity(db: Database, code: str, lang: str) -> str:
+    row = all_gemeenten(db).filter(pl.col("gemeente_code") == code)
+    since = row["geldig_vanaf"][0] if row.height else None
+    if since is None:
+        return tr("code_old", lang, TEXTS, code=code)
+    return tr("code_since", lang, TEXTS, code=code, datum=_fmt_date(since, lang))
+

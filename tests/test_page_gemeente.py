@@ -1,0 +1,283 @@
+"""Gemeente page: AppTest on a real demo database (deep links, controls, sources) and the view
+logic checked against independent SQL."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from dashboard import catalog
+from dashboard.charts import fmt_number
+from dashboard.db import Database
+from dashboard.views import gemeente as view
+from tests.dashboard_fixtures import AppFactory
+
+
+@pytest.fixture(scope="module")
+def database(demo_db: Path) -> Database:
+    return Database(demo_db)
+
+
+def spec(at, index: int = 0) -> dict:
+    return json.loads(at.get("vega_lite_chart")[index].proto.spec)
+
+
+def frame_with(at, column: str):
+    """The first dataframe on the page that has `column` (pandas, as AppTest gives it)."""
+    for df in at.dataframe:
+        if column in df.value.columns:
+            return df.value
+    raise AssertionError(f"no dataframe with column {column!r}")
+
+
+def info_text(at) -> str:
+    return " ".join(i.value for i in at.info)
+
+
+def latest_year(database: Database) -> tuple[str, str]:
+    row = database.query("SELECT periode_code, status FROM core.periode WHERE halfjaar IS NULL "
+                         "ORDER BY jaar DESC LIMIT 1").row(0)
+    return str(row[0]), str(row[1])
+
+
+def final_successor(database: Database, code: str) -> str:
+    """Follow core.gemeente.opgegaan_in until a code that is still valid (independent of the
+    view's walk over core.herindeling)."""
+    for _ in range(10):
+        row = database.query("SELECT geldig_tot, opgegaan_in FROM core.gemeente "
+                             "WHERE gemeente_code = ?", [code]).row(0)
+        if row[0] is None:
+            return code
+        code = row[1]
+    raise AssertionError("opgegaan_in chain does not end")
+
+
+# --- AppTest ----------------------------------------------------------------------------------
+
+def test_profile_shows_key_figures_from_the_database(make_app: AppFactory,
+                                                     database: Database) -> None:
+    at = make_app(page="gemeente", gemeente="GM0363")
+    assert not at.exception
+    assert at.title[0].value == "Gemeenteprofiel"
+    assert at.header[0].value == "Amsterdam (GM0363)"
+    periode, status = latest_year(database)
+    mark = catalog.STATUS_MARK[status]
+    row = database.query(
+        "SELECT 1000.0 * clienten / inwoners AS r, inwoners FROM out.gemeente_periode "
+        "WHERE gemeente_code = 'GM0363' AND periode_code = ? AND voorziening_code = 'T001024'",
+        [periode]).row(0)
+    prev = database.query(
+        "SELECT 1000.0 * clienten / inwoners FROM out.gemeente_periode "
+        "WHERE gemeente_code = 'GM0363' AND periode_code = ? AND voorziening_code = 'T001024'",
+        [catalog.previous_year_code(periode)]).item()
+    metrics = {m.label: m for m in at.metric}
+    assert len(metrics) == 6
+    label = f"{periode[:4]}{mark} · Wmo-cliënten per 1 000 inwoners"
+    assert metrics[label].value == fmt_number(row[0], "nl", 1)
+    assert metrics[label].delta.lstrip("+") == fmt_number(row[0] - prev, "nl", 1).lstrip("+")
+    assert metrics[f"{periode[:4]}{mark} · Inwoners"].value == fmt_number(row[1], "nl", 0)
+    # The trend chart carries its title and the synthetic source line inside the image.
+    s = spec(at)
+    assert "Amsterdam" in s["title"]["text"]
+    assert "SYNTHETISCHE DEMODATA" in s["title"]["subtitle"][-1]
+    series = frame_with(at, "Reeks")["Reeks"].unique().tolist()
+    assert len(series) == 3 and "Amsterdam" in series and "Nederland" in series
+
+
+def test_changing_gemeente_measure_and_halfjaar_changes_the_page(make_app: AppFactory,
+                                                                 database: Database) -> None:
+    at = make_app(page="gemeente", gemeente="GM0363")
+    before = [m.value for m in at.metric]
+    at.selectbox(key="gemeente_gemeente").select("Rotterdam (GM0599)").run()
+    assert not at.exception
+    assert at.query_params["gemeente"] == "GM0599"
+    assert at.header[0].value == "Rotterdam (GM0599)"
+    assert [m.value for m in at.metric] != before
+
+    at.selectbox(key="gemeente_maat").select("Hulp bij het huishouden per 1 000 inwoners").run()
+    assert at.query_params["maat"] == "hbh_per_1000"
+    assert spec(at)["title"]["text"].startswith("Hulp bij het huishouden")
+
+    years = set(frame_with(at, "Reeks")["Periode"])
+    at.checkbox(key="gemeente_halfjaar").check().run()
+    assert at.query_params["halfjaar"] == "1"
+    halves = set(frame_with(at, "Reeks")["Periode"])
+    assert halves != years and all("halfjaar" in p for p in halves)
+
+
+def test_peer_button_opens_that_profile(make_app: AppFactory, database: Database) -> None:
+    at = make_app(page="gemeente", gemeente="GM0363")
+    peers = view.peer_codes(database, "GM0363")
+    assert peers and "GM0363" not in peers
+    buttons = [b for b in at.button if b.key and b.key.startswith("gemeente_peer_")]
+    assert [b.key.removeprefix("gemeente_peer_") for b in buttons] == peers
+    at.button(key=f"gemeente_peer_{peers[0]}").click().run()
+    assert not at.exception
+    assert at.query_params["gemeente"] == peers[0]
+    assert at.header[0].value.endswith(f"({peers[0]})")
+
+
+def test_lowercase_deep_link_in_english(make_app: AppFactory) -> None:
+    at = make_app(page="gemeente", gemeente="gm0599", taal="en")
+    assert not at.exception
+    assert at.selectbox(key="gemeente_gemeente").value == "GM0599"
+    assert at.title[0].value == "Municipality profile"
+    assert "does not exist" not in info_text(at)
+
+
+def test_dissolved_code_explains_and_shows_the_successor(make_app: AppFactory,
+                                                         database: Database) -> None:
+    at = make_app(page="gemeente", gemeente="GM0457")  # Weesp, joined Amsterdam in 2022
+    assert not at.exception
+    target = final_successor(database, "GM0457")
+    assert at.selectbox(key="gemeente_gemeente").value == target
+    assert at.query_params["gemeente"] == target
+    message = info_text(at)
+    assert "Weesp" in message and catalog.gemeente_name(database, target) in message
+    assert "bestaat sinds" in message
+
+
+def test_chain_of_changes_ends_at_todays_gemeente(make_app: AppFactory,
+                                                  database: Database) -> None:
+    # Millingen aan de Rijn → Groesbeek (2015) → renamed Berg en Dal (2016)
+    at = make_app(page="gemeente", gemeente="gm0265")
+    assert not at.exception
+    target = final_successor(database, "GM0265")
+    assert target != "GM0241"
+    assert at.selectbox(key="gemeente_gemeente").value == target
+    assert "Groesbeek" in info_text(at)
+
+
+def test_split_code_offers_every_successor(make_app: AppFactory, database: Database) -> None:
+    parts = database.query("SELECT nieuwe_code FROM core.herindeling WHERE oude_code = 'GM0788' "
+                           "ORDER BY aandeel DESC")["nieuwe_code"].to_list()
+    assert len(parts) > 1  # Haaren was divided over several gemeenten
+    at = make_app(page="gemeente", gemeente="GM0788")
+    assert not at.exception
+    assert at.selectbox(key="gemeente_gemeente").value == parts[0]
+    keys = {b.key for b in at.button if b.key and b.key.startswith("gemeente_succ_")}
+    assert keys == {f"gemeente_succ_{c}" for c in parts[1:]}
+    at.button(key=f"gemeente_succ_{parts[-1]}").click().run()
+    assert not at.exception
+    assert at.query_params["gemeente"] == parts[-1]
+    assert "Haaren" not in info_text(at)  # the explanation goes once the user moves on
+
+
+def test_unknown_code_gives_a_message_and_the_first_gemeente(make_app: AppFactory,
+                                                             database: Database) -> None:
+    at = make_app(page="gemeente", gemeente="GM9999")
+    assert not at.exception
+    first = database.query(
+        "SELECT gemeente_code FROM out.gemeente_periode GROUP BY gemeente_code "
+        "ORDER BY any_value(gemeente_naam) LIMIT 1").item()
+    assert at.selectbox(key="gemeente_gemeente").value == first
+    assert "GM9999" in info_text(at)
+
+
+def test_sources_of_werkwijze_bezwaar_and_herindeling(make_app: AppFactory,
+                                                      database: Database) -> None:
+    # Berg en Dal: formed from Groesbeek, Millingen aan de Rijn and Ubbergen
+    at = make_app(page="gemeente", gemeente="GM1945")
+    assert not at.exception
+    history = frame_with(at, "Voormalige gemeente")
+    expected = database.query("SELECT DISTINCT oude_naam FROM core.herindeling "
+                              "WHERE nieuwe_code IN ('GM1945', 'GM0241')")["oude_naam"].to_list()
+    assert {v.split(" (")[0] for v in history["Voormalige gemeente"]} == set(expected)
+    assert history["bron"].notna().all()
+    bezwaar = frame_with(at, "bron_url")
+    assert {"bron_omschrijving", "peildatum", "Herkomst"} <= set(bezwaar.columns)
+    n_rows = database.query("SELECT count(*) FROM core.bezwaar "
+                            "WHERE gemeente_code IN ('GM1945', 'GM0241', 'GM0265', 'GM0282')"
+                            ).item()
+    assert len(bezwaar) == n_rows
+    synthetic = bezwaar["Herkomst"].str.contains("SYNTHETISCH")
+    assert synthetic.any() and any("SYNTHETISCH" in w.value for w in at.warning)
+
+    # Oisterwijk got part of Haaren: Haaren's werkwijze rows appear, with their source links.
+    at = make_app(page="gemeente", gemeente="GM0824")
+    urls = database.query("SELECT bron_url FROM core.werkwijze WHERE gemeente_code = 'GM0788' "
+                          "AND bron_url IS NOT NULL")["bron_url"].to_list()
+    text = " ".join(m.value for m in at.markdown)
+    assert urls and all(f"]({u})" in text for u in urls)
+    assert "Haaren (GM0788)" in text
+
+
+# --- view logic against independent SQL -------------------------------------------------------
+
+def test_key_figures_match_sql(database: Database) -> None:
+    periode, _ = latest_year(database)
+    codes = database.query("SELECT DISTINCT gemeente_code FROM out.gemeente_periode "
+                           "ORDER BY gemeente_code")["gemeente_code"].to_list()[::17]
+    for code in codes:
+        figures = {f.key: f for f in view.key_figures(database, code, "nl")}
+        row = database.query(
+            "SELECT t.clienten * 1000.0 / t.inwoners, h.clienten * 1000.0 / h.inwoners, "
+            "t.clienten * 1000.0 / t.inwoners_75plus, t.inwoners, t.aandeel_75plus "
+            "FROM out.gemeente_periode t JOIN out.gemeente_periode h USING "
+            "(gemeente_code, periode_code) WHERE t.gemeente_code = ? AND t.periode_code = ? "
+            "AND t.voorziening_code = 'T001024' AND h.voorziening_code = 'A019507'",
+            [code, periode]).row(0)
+        for key, expected in zip(("per_1000", "hbh_per_1000", "per_1000_75plus", "inwoners",
+                                  "aandeel_75plus"), row, strict=True):
+            got = figures[key].raw
+            assert (got is None) == (expected is None), (code, key)
+            if got is not None:
+                assert abs(got - expected) < 1e-9, (code, key)
+            if expected is None:
+                assert figures[key].value == "–"
+
+
+def test_pooled_trend_equals_sum_over_sum(database: Database) -> None:
+    peers = view.peer_codes(database, "GM0363")
+    frame = view.trend(database, "GM0363", peers, "per_1000_75plus", False, "nl")
+    expected = database.query(
+        "SELECT periode_code, 1000.0 * sum(clienten) / sum(inwoners_75plus) AS v, count(*) AS n "
+        "FROM out.gemeente_periode WHERE voorziening_code = 'T001024' AND halfjaar IS NULL "
+        "AND clienten IS NOT NULL AND inwoners_75plus > 0 AND list_contains(?, gemeente_code) "
+        "GROUP BY periode_code", [peers])
+    got = frame.filter(pl.col("reeks_key") == "peers").join(expected, on="periode_code")
+    assert got.height == expected.height > 0
+    assert (got["waarde"] - got["v"]).abs().max() < 1e-9
+    assert (got["n"] == got["n_right"]).all()
+    national = database.query(
+        "SELECT periode_code, 1000.0 * sum(clienten) / sum(inwoners_75plus) AS v "
+        "FROM out.gemeente_periode WHERE voorziening_code = 'T001024' AND halfjaar IS NULL "
+        "AND clienten IS NOT NULL AND inwoners_75plus > 0 GROUP BY periode_code")
+    got = frame.filter(pl.col("reeks_key") == "nederland").join(national, on="periode_code")
+    assert got.height == national.height
+    assert (got["waarde"] - got["v"]).abs().max() < 1e-9
+
+
+def test_every_dissolved_code_resolves_to_a_current_gemeente(database: Database) -> None:
+    dissolved = database.query("SELECT gemeente_code FROM core.gemeente "
+                               "WHERE geldig_tot IS NOT NULL")["gemeente_code"].to_list()
+    assert dissolved
+    for code in dissolved:
+        link = view.resolve_link(database, code.lower())
+        assert link.dissolved_code == code
+        assert link.code == final_successor(database, code), code
+        shares = sum(s.aandeel for s in link.successors)
+        assert abs(shares - 1.0) < 0.01, code
+
+
+def test_predecessors_cover_every_herindeling_row(database: Database) -> None:
+    rows = database.query("SELECT oude_code, nieuwe_code FROM core.herindeling").iter_rows()
+    for oude, nieuwe in rows:
+        target = final_successor(database, nieuwe)
+        assert oude in view.predecessor_codes(database, target), (oude, target)
+
+
+def test_unknown_werkwijze_stays_onbekend(database: Database) -> None:
+    code = "GM0824"
+    years = view.werkwijze_years(database, code, "nl")
+    nulls = database.query(
+        "SELECT count(*) FILTER (WHERE werkwijze_hbh IS NULL), "
+        "count(*) FILTER (WHERE werkwijze_hbh = 'uren') FROM out.gemeente_periode "
+        "WHERE gemeente_code = ? AND voorziening_code = 'T001024' AND halfjaar IS NULL",
+        [code]).row(0)
+    values = years["Werkwijze hbh"].to_list()
+    assert values.count("onbekend") == nulls[0]
+    assert values.count("in uren") == nulls[1]
