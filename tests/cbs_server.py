@@ -13,6 +13,9 @@ makes back-off and timeouts short):
         cbs_server.add_faults(cbs_server.data_target_v3("99999NED"), status_fault(503, times=2))
         ...
         assert cbs_server.hits(target) == 3
+
+Every request is logged with its arrival time (`hit_times`), so tests can check the pause a
+client made between attempts without timing the client from outside.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from __future__ import annotations
 import json
 import sys
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -47,7 +51,8 @@ class Fault:
 
     kind: "status" (answer `status` with `headers`), "truncate" (declare a Content-Length larger
     than what is sent, send half, close), "cut_json" (a consistent 200 whose JSON is cut off),
-    "slow" (wait `delay` seconds before answering normally).
+    "slow" (wait `delay` seconds before answering normally), "stall" (send the headers and half
+    the body, wait `delay` seconds, then send the rest: a server that hangs mid-body).
     """
 
     kind: str
@@ -84,6 +89,10 @@ def cut_json(times: int | None = 1) -> Fault:
 
 def slow(delay: float, times: int | None = 1) -> Fault:
     return Fault("slow", times=times, delay=delay)
+
+
+def stalled(delay: float, times: int | None = 1) -> Fault:
+    return Fault("stall", times=times, delay=delay)
 
 
 # --- server ---------------------------------------------------------------------------------
@@ -132,6 +141,19 @@ class _Handler(BaseHTTPRequestHandler):
             if fault.kind == "cut_json":
                 self._send(route.status, body[: len(body) // 2], route.content_type)
                 return
+            if fault.kind == "stall":
+                self.close_connection = True
+                self.send_response(route.status)
+                self.send_header("Content-Type", route.content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body[: len(body) // 2])
+                self.wfile.flush()
+                if not owner._stopping.wait(fault.delay):
+                    # Usually the client has given up by now and this write fails quietly
+                    # (handle_error); a patient client gets the complete, valid body.
+                    self.wfile.write(body[len(body) // 2:])
+                return
             if fault.kind == "slow" and owner._stopping.wait(fault.delay):
                 return  # server shutting down: do not keep the test waiting
         self._send(route.status, body, route.content_type)
@@ -167,6 +189,7 @@ class CbsServer:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self.requests: list[str] = []
+        self._arrivals: list[tuple[float, str]] = []  # (time.monotonic(), target)
         self._http = _HttpServer(("127.0.0.1", 0), _Handler)
         self._http.owner = self
         self._thread = threading.Thread(target=self._http.serve_forever,
@@ -214,6 +237,7 @@ class CbsServer:
     def _lookup(self, target: str) -> tuple[Route | None, Fault | None]:
         with self._lock:
             self.requests.append(target)
+            self._arrivals.append((time.monotonic(), target))
             route = self._routes.get(target)
             if route is None:
                 return None, None
@@ -223,6 +247,11 @@ class CbsServer:
     def hits(self, target: str) -> int:
         with self._lock:
             return self.requests.count(target)
+
+    def hit_times(self, target: str) -> list[float]:
+        """time.monotonic() at the arrival of each request for `target`, in order."""
+        with self._lock:
+            return [at for at, seen in self._arrivals if seen == target]
 
     # CBS-shaped tables --------------------------------------------------------------------
 
