@@ -1,8 +1,117 @@
-"""Placeholder until the page is built."""
+"""Werkwijze (`/werkwijze`): resultaatgericht against uren for household help — coverage,
+distributions, pooled trends, an adjusted comparison with intervals, before/after a change."""
 
 import streamlit as st
 
-from dashboard.ui import page_context
+from dashboard import catalog
+from dashboard.ui import footer, page_context, show_chart, url_selectbox
+from dashboard.views import vergelijken
+from dashboard.views import werkwijze as view
+from dashboard.views.kaart import MAATEN
 
 ctx = page_context()
-st.title(ctx.t("page_werkwijze"))
+T = view.TEXTS
+st.title(ctx.t("title", T))
+st.caption(ctx.t("intro", T))
+
+with st.container(border=True):
+    st.markdown(f"**{ctx.t('caveats_heading', T)}**")
+    st.markdown("\n".join(f"- {c}" for c in view.caveats(ctx.lang, ctx.info.is_synthetisch)))
+
+voorz = catalog.voorzieningen(ctx.db)
+voorz_labels = dict(zip(voorz["voorziening_code"], voorz["voorziening"], strict=True))
+years = view.year_options(ctx.db)
+
+c1, c2, c3 = st.columns([3, 3, 1])
+maat_key = url_selectbox(ctx, ctx.t("maat"), "maat", list(view.MAAT_KEYS), view.DEFAULT_MAAT,
+                         format_func=lambda k: MAATEN[k].label(ctx.lang), container=c1,
+                         key="werkwijze_maat")
+maat = MAATEN[maat_key]
+voorziening = url_selectbox(ctx, ctx.t("voorziening"), "voorziening", list(voorz_labels),
+                            view.DEFAULT_VOORZIENING, format_func=lambda c: voorz_labels[c],
+                            container=c2, key="werkwijze_voorziening",
+                            disabled=maat.voorziening is not None)
+jaar = url_selectbox(ctx, ctx.t("jaar", T), "jaar", years, years[0],
+                     format_func=lambda j: view.year_label(ctx.db, j), container=c3,
+                     key="werkwijze_jaar")
+voorziening = view.effective_voorziening(maat, voorziening)
+if maat.voorziening is not None:
+    st.info(ctx.t("voorziening_fixed", T, voorziening=voorz_labels.get(voorziening, voorziening)))
+voorz_name = voorz_labels.get(voorziening, voorziening)
+unit = maat.unit(ctx.lang)
+# A measure about one voorziening already names it; don't say it twice.
+what = maat.label(ctx.lang) + ("" if maat.voorziening else f", {voorz_name}")
+slug = f"{maat.key}_{voorziening}"
+
+# Coverage first: it says how much the rest of the page can bear.
+st.subheader(ctx.t("coverage_heading", T))
+cov, reg = view.coverage(ctx.db), view.register_counts(ctx.db)
+cov_args = (cov, reg, ctx.t("coverage_title", T), ctx.source, ctx.t("coverage_sub", T), ctx.lang)
+show_chart(ctx, view.coverage_chart(*cov_args), name="werkwijze_dekking",
+           table=view.coverage_table(cov, reg, ctx.lang), key="werkwijze_coverage",
+           export_chart=view.coverage_chart(*cov_args, export=True))
+rows, codes = view.register_totals(ctx.db)
+st.caption(ctx.t("coverage_register", T, rows=rows, gemeenten=codes) + " "
+           + ctx.t("status_legend"))
+
+st.subheader(ctx.t("adjusted_heading", T))
+cmp = view.comparison(ctx.db, maat.key, voorziening, int(jaar))
+jaar_label = view.year_label(ctx.db, jaar)
+if cmp.raw is None and cmp.adjusted is None:
+    st.warning(ctx.t("not_estimable", T, jaar=jaar_label,
+                     reason=ctx.t(f"reason_{cmp.reason or 'few'}", T)))
+else:
+    if cmp.small:
+        st.warning(ctx.t("small_n", T, jaar=jaar_label, n_res=cmp.n_res, n_uren=cmp.n_uren,
+                         min=view.SMALL_N), icon="⚠️")
+    if cmp.adjusted is None:
+        st.warning(ctx.t("not_estimable", T, jaar=jaar_label,
+                         reason=ctx.t(f"reason_{cmp.reason or 'few'}", T)))
+    est_args = (cmp, ctx.t("adjusted_title", T, jaar=jaar_label), ctx.source,
+                ctx.t("adjusted_sub", T, maat=what, n_res=cmp.n_res, n_uren=cmp.n_uren), unit,
+                ctx.lang)
+    show_chart(ctx, view.estimate_chart(*est_args), name=f"werkwijze_verschil_{slug}_{jaar}",
+               table=view.estimate_table(cmp, ctx.lang), key="werkwijze_estimate",
+               export_chart=view.estimate_chart(*est_args, export=True))
+st.caption(ctx.t("adjusted_explain", T, jaar=jaar_label, n_missing=cmp.n_missing))
+by_year = view.comparisons_by_year(ctx.db, maat.key, voorziening)
+if not by_year.is_empty():
+    years_args = (by_year, ctx.t("years_title", T), ctx.source,
+                  ctx.t("years_sub", T, maat=what, min=view.SMALL_N), unit, ctx.lang)
+    show_chart(ctx, view.years_chart(*years_args), name=f"werkwijze_verschil_jaren_{slug}",
+               table=view.years_table(by_year, ctx.lang), key="werkwijze_years",
+               export_chart=view.years_chart(*years_args, export=True))
+
+st.subheader(ctx.t("distribution_heading", T))
+stats = view.distribution_for(ctx.db, maat.key, voorziening)
+show_chart(ctx, view.distribution_chart(
+    stats, ctx.t("distribution_title", T, maat=maat.label(ctx.lang)), ctx.source,
+    ctx.t("distribution_sub", T, voorziening=voorz_name), unit, ctx.lang),
+    name=f"werkwijze_verdeling_{slug}", table=view.distribution_table(stats, ctx.lang),
+    key="werkwijze_distribution")
+
+st.subheader(ctx.t("trend_heading", T))
+tv = view.trend_view(ctx.db, maat.key, voorziening, ctx.lang)
+trend_args = (tv.series, tv.order, tv.styles, ctx.t("trend_title", T, maat=maat.label(ctx.lang)),
+              ctx.source, f"{voorz_name}; {ctx.t('status_plain', vergelijken.TEXTS)}", unit,
+              ctx.lang)
+show_chart(ctx, vergelijken.trend_chart(*trend_args), name=f"werkwijze_trend_{slug}",
+           table=vergelijken.table(tv.series, ctx.lang), key="werkwijze_trend",
+           export_chart=vergelijken.trend_chart(*trend_args, export=True))
+st.caption(ctx.t("werkwijze_membership", vergelijken.TEXTS) + " "
+           + ctx.t("pooling_note", vergelijken.TEXTS, periode=tv.order[-1] if tv.order else "–",
+                   counts=vergelijken.latest_counts(tv, ctx.lang)))
+
+st.subheader(ctx.t("before_after_heading", T))
+panels, summary, order = view.before_after(ctx.db, maat.key, voorziening, ctx.lang)
+if summary.is_empty():
+    st.info(ctx.t("no_switches", T))
+else:
+    st.caption(ctx.t("before_after_explain", T))
+    show_chart(ctx, view.before_after_chart(
+        panels, order, ctx.t("before_after_title", T), ctx.source,
+        ctx.t("before_after_sub", T, maat=what), unit, ctx.lang),
+        name=f"werkwijze_voor_na_{slug}", table=view.summary_table(summary, ctx.lang),
+        key="werkwijze_before_after")
+    st.dataframe(view.summary_table(summary, ctx.lang), hide_index=True)
+footer(ctx)

@@ -1,0 +1,603 @@
+"""The Vergelijken page without Streamlit: measures per gemeente, pooled group series over
+years or half-years, and the small multiples 'gemeente tegenover vergelijkbare gemeenten'.
+
+Pooling rule (also used by the Werkwijze page): a group's figure for a period is
+1000 * sum(teller) / sum(noemer) over the gemeenten whose teller *and* noemer are known, never
+an average of their rates; every group point carries how many gemeenten contributed (n of N).
+A gemeente's own figure is the same ratio over one gemeente.
+
+The SQL text is fixed; the user's choices are bound parameters or checked against the
+database's own lists before they get here.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import altair as alt
+import polars as pl
+
+from dashboard import catalog
+from dashboard.charts import CATEGORICAL, WERKWIJZE_COLOURS, configure, fmt_number, titled
+from dashboard.db import Database
+from dashboard.i18n import tr
+from dashboard.views import peers as peer_logic
+from dashboard.views.kaart import MAATEN, Maat
+
+TEXTS: dict[str, dict[str, str]] = {
+    "title": {"nl": "Vergelijken", "en": "Compare"},
+    "intro": {
+        "nl": "Zet een gemeente naast vergelijkbare gemeenten, haar provincie, de werkwijze-"
+              "groepen of een eigen lijst, door de jaren of halfjaren heen.",
+        "en": "Put a municipality beside similar municipalities, its province, the working-"
+              "method groups or a list of your own, over years or half-years.",
+    },
+    "groep": {"nl": "Vergelijken met", "en": "Compare with"},
+    "groep_peers": {"nl": "Vergelijkbare gemeenten", "en": "Similar municipalities"},
+    "groep_provincie": {"nl": "Provincie", "en": "Province"},
+    "groep_werkwijze": {"nl": "Werkwijze hulp bij het huishouden",
+                        "en": "Working method for household help"},
+    "groep_lijst": {"nl": "Eigen lijst van gemeenten", "en": "Your own list of municipalities"},
+    "focus": {"nl": "Gemeente", "en": "Municipality"},
+    "lijst": {"nl": "Gemeenten in de lijst", "en": "Municipalities in the list"},
+    "lijst_empty": {
+        "nl": "Kies hierboven gemeenten om naast {naam} te zetten.",
+        "en": "Choose municipalities above to put beside {naam}.",
+    },
+    "interval": {"nl": "Per", "en": "Per"},
+    "interval_jaar": {"nl": "jaar", "en": "year"},
+    "interval_halfjaar": {"nl": "halfjaar", "en": "half-year"},
+    "all_provinces_lines": {"nl": "Alle provincies", "en": "All provinces"},
+    "nederland": {"nl": "Nederland", "en": "The Netherlands"},
+    "peer_group": {"nl": "Vergelijkbare gemeenten van {naam}",
+                   "en": "Municipalities similar to {naam}"},
+    "peer_short": {"nl": "Vergelijkbare gemeenten", "en": "Similar municipalities"},
+    "werkwijze_group": {"nl": "Werkwijze: {werkwijze}", "en": "Method: {werkwijze}"},
+    # Gemeente and province can share a name (Utrecht, Groningen): say which is meant.
+    "provincie_group": {"nl": "Provincie {naam}", "en": "Province of {naam}"},
+    "trend_title": {"nl": "{maat}: {naam} en {groep}", "en": "{maat}: {naam} and {groep}"},
+    "trend_title_plain": {"nl": "{maat}: {groep}", "en": "{maat}: {groep}"},
+    "multiples_title": {"nl": "Gemeente tegenover haar vergelijkbare gemeenten",
+                        "en": "Municipality against its similar municipalities"},
+    "multiples_chart_title": {"nl": "Gemeente tegenover vergelijkbare gemeenten: {maat}",
+                              "en": "Municipality against similar municipalities: {maat}"},
+    "multiples_sub": {
+        "nl": "Doorgetrokken: de gemeente; gestreept: haar eigen {n} vergelijkbare gemeenten "
+              "samen, zonder haarzelf",
+        "en": "Solid: the municipality; dashed: its own {n} similar municipalities pooled, "
+              "without itself",
+    },
+    "multiples_capped": {
+        "nl": "Alleen de eerste {max} gemeenten krijgen een paneel.",
+        "en": "Only the first {max} municipalities get a panel.",
+    },
+    "reeks": {"nl": "Reeks", "en": "Series"},
+    "soort": {"nl": "Soort", "en": "Kind"},
+    "soort_gemeente": {"nl": "gemeente", "en": "municipality"},
+    "soort_groep": {"nl": "groep (opgeteld)", "en": "group (pooled)"},
+    "soort_referentie": {"nl": "referentie (opgeteld)", "en": "reference (pooled)"},
+    "waarde": {"nl": "Waarde", "en": "Value"},
+    "teller": {"nl": "Teller", "en": "Numerator"},
+    "noemer": {"nl": "Noemer", "en": "Denominator"},
+    "n_bekend": {"nl": "Gemeenten met cijfer", "en": "Municipalities with a figure"},
+    "n_totaal": {"nl": "Gemeenten in groep", "en": "Municipalities in group"},
+    "n_of_n": {"nl": "{n} van {total}", "en": "{n} of {total}"},
+    "status": {"nl": "Status", "en": "Status"},
+    # Chart subtitles are plain text, not markdown: the shared legend's backticks would show.
+    "status_plain": {"nl": "* voorlopig, ** nader voorlopig: kan nog veranderen",
+                     "en": "* provisional, ** revised provisional: may still change"},
+    "status_definitief": {"nl": "definitief", "en": "final"},
+    "status_voorlopig": {"nl": "voorlopig (*)", "en": "provisional (*)"},
+    "status_nader_voorlopig": {"nl": "nader voorlopig (**)", "en": "revised provisional (**)"},
+    "panel": {"nl": "Paneel", "en": "Panel"},
+    "pooling_note": {
+        "nl": "Groepen tellen cliënten en inwoners (of 75-plussers, of cliënten voor bezwaren) "
+              "op over de gemeenten waarvan beide bekend zijn, en delen dan: geen gemiddelde "
+              "van percentages. In de laatste periode ({periode}): {counts}.",
+        "en": "Groups add up clients and inhabitants (or residents aged 75+, or clients for "
+              "objections) over the municipalities where both are known, then divide: no "
+              "average of rates. In the latest period ({periode}): {counts}.",
+    },
+    "werkwijze_membership": {
+        "nl": "Een gemeente telt mee bij de werkwijze die volgens het register op 1 juli van "
+              "dat jaar gold; de groepen veranderen dus van jaar tot jaar. Het register is "
+              "onvolledig: 'onbekend' is niet hetzelfde als 'uren'.",
+        "en": "A municipality counts under the method that, according to the register, applied "
+              "on 1 July of that year, so the groups change from year to year. The register is "
+              "partial: 'unknown' is not the same as 'in hours'.",
+    },
+    "fixed_voorziening": {
+        "nl": "Deze maat gaat altijd over {voorziening}; de gekozen voorziening geldt hier niet.",
+        "en": "This measure is always about {voorziening}; the chosen type of support does not "
+              "apply.",
+    },
+    "year_only": {
+        "nl": "Bezwaarcijfers bestaan alleen per heel jaar; getoond per jaar.",
+        "en": "Objection figures exist per whole year only; shown per year.",
+    },
+    "download_table": {"nl": "Tabel downloaden (CSV)", "en": "Download table (CSV)"},
+    "table_heading": {"nl": "Onderliggende tabel", "en": "Underlying table"},
+    "peers_heading": {"nl": "Wie zijn de vergelijkbare gemeenten?",
+                      "en": "Which municipalities are similar?"},
+    "unknown_gaps": {
+        "nl": "Een onderbroken lijn betekent: geen cijfer (geheim, onbekend of niet "
+              "aangeleverd), niet nul.",
+        "en": "A broken line means: no figure (suppressed, unknown or not delivered), not zero.",
+    },
+}
+
+MAAT_KEYS: tuple[str, ...] = ("per_1000", "hbh_per_1000", "per_1000_75plus", "bezwaren_per_1000")
+DEFAULT_MAAT = "per_1000"
+GROEPEN: tuple[str, ...] = ("peers", "provincie", "werkwijze", "lijst")
+ALLE = "alle"  # the provincie value meaning 'every province' (or 'no province filter')
+DEFAULT_GROEP = "peers"
+INTERVALS: tuple[str, ...] = ("jaar", "halfjaar")
+WERKWIJZEN: tuple[str, ...] = ("resultaatgericht", "uren", "onbekend")
+MAX_PANELS = 12
+PER = 1000.0  # every measure here is 'per 1 000'
+# Downloads need a fixed width ('container' has no container outside the page).
+EXPORT_SIZE: dict[str, int] = {"width": 760, "height": 360}
+NEDERLAND_COLOUR = "#000000"
+DASHES: list[list[float]] = [[1, 0], [6, 3], [2, 2], [8, 3, 2, 3], [4, 4], [1, 3]]
+SHAPES: list[str] = ["circle", "square", "triangle-up", "diamond", "cross", "triangle-down",
+                     "wedge", "stroke"]
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """What a measure sums: figure = PER * sum(teller) / sum(noemer)."""
+
+    teller: str
+    noemer: str
+
+
+RATIOS: dict[str, Ratio] = {
+    "per_1000": Ratio("clienten", "inwoners"),
+    "hbh_per_1000": Ratio("clienten", "inwoners"),
+    "per_1000_75plus": Ratio("clienten", "inwoners_75plus"),
+    "bezwaren_per_1000": Ratio("bezwaren_ontvangen", "clienten"),
+}
+
+
+@dataclass(frozen=True)
+class Choices:
+    """What the page asked for, already checked against the database's lists."""
+
+    groep: str = DEFAULT_GROEP
+    gemeente: str = ""
+    gemeenten: tuple[str, ...] = ()
+    provincie: str | None = None
+    maat: str = DEFAULT_MAAT
+    voorziening: str = catalog.TOTAAL
+    interval: str = "jaar"
+
+
+@dataclass(frozen=True)
+class Style:
+    colour: str
+    dash: list[float]
+    shape: str
+
+
+@dataclass
+class CompareView:
+    choices: Choices
+    maat: Maat
+    voorziening: str
+    interval: str
+    notes: list[str]
+    series: pl.DataFrame  # one row per reeks and periode, see SERIES_COLUMNS
+    order: list[str]  # period labels in time order (x axis)
+    styles: dict[str, Style]
+    panels: pl.DataFrame  # the small multiples, same columns plus `paneel`
+    panel_order: list[str]
+    capped: bool = False
+    peer_codes: list[str] = field(default_factory=list)
+
+
+def default_gemeente(db: Database) -> str:
+    """The largest gemeente: a recognisable starting point with a meaningful peer group."""
+    frame = catalog.gemeenten(db).drop_nulls("inwoners").sort(
+        ["inwoners", "gemeente_code"], descending=[True, False])
+    if frame.is_empty():
+        return str(catalog.gemeenten(db)["gemeente_code"][0])
+    return str(frame["gemeente_code"][0])
+
+
+def provincie_of(db: Database, code: str) -> str | None:
+    frame = catalog.gemeenten(db).filter(pl.col("gemeente_code") == code)
+    return None if frame.is_empty() else frame["provincie_naam"][0]
+
+
+def effective(maat_key: str, voorziening: str, interval: str, db: Database,
+              lang: str) -> tuple[str, str, list[str]]:
+    """Apply the measure's own constraints (fixed voorziening, whole years only) with a note."""
+    maat = MAATEN[maat_key]
+    notes: list[str] = []
+    if maat.voorziening is not None and voorziening != maat.voorziening:
+        voorziening = maat.voorziening
+        notes.append(tr("fixed_voorziening", lang, TEXTS,
+                        voorziening=catalog.voorziening_label(db, voorziening)))
+    if maat.year_only and interval != "jaar":
+        interval = "jaar"
+        notes.append(tr("year_only", lang, TEXTS))
+    return voorziening, interval, notes
+
+
+def base_frame(db: Database, voorziening: str) -> pl.DataFrame:
+    """Every gemeente and period of one voorziening with the columns the measures need."""
+    return db.memo(("vergelijken_base", voorziening), lambda: db.query(
+        "SELECT gemeente_code AS code, gemeente_naam AS naam, provincie_naam AS provincie, "
+        "periode_code AS periode, jaar, halfjaar, "
+        "CAST(clienten AS DOUBLE) AS clienten, CAST(inwoners AS DOUBLE) AS inwoners, "
+        "CAST(inwoners_75plus AS DOUBLE) AS inwoners_75plus, aandeel_75plus, "
+        # The stored count of a harmonised gemeente is rounded to a whole number while its
+        # rate uses the unrounded share; recovering the count from the rate keeps this page
+        # equal to the Kaart page (and to bezwaren_per_1000_clienten) to the last digit.
+        "bezwaren_per_1000_clienten * clienten / 1000.0 AS bezwaren_ontvangen, "
+        "coalesce(werkwijze_hbh, 'onbekend') AS werkwijze, status "
+        "FROM out.gemeente_periode WHERE voorziening_code = ? "
+        "ORDER BY gemeente_code, jaar, halfjaar NULLS FIRST", [voorziening]))
+
+
+def measure_frame(db: Database, maat_key: str, voorziening: str, interval: str) -> pl.DataFrame:
+    """One row per gemeente and period of the interval with teller, noemer and waarde.
+
+    waarde = PER * teller / noemer when both are known and noemer > 0, else NULL (unknown
+    stays unknown)."""
+    ratio = RATIOS[maat_key]
+
+    def compute() -> pl.DataFrame:
+        frame = base_frame(db, voorziening)
+        frame = frame.filter(pl.col("halfjaar").is_null() if interval == "jaar"
+                             else pl.col("halfjaar").is_not_null())
+        teller, noemer = pl.col(ratio.teller), pl.col(ratio.noemer)
+        known = teller.is_not_null() & noemer.is_not_null() & (noemer > 0)
+        return frame.with_columns(
+            teller=teller, noemer=noemer,
+            waarde=pl.when(known).then(PER * teller / noemer).otherwise(None))
+    return db.memo(("vergelijken_measure", maat_key, voorziening, interval), compute)
+
+
+def period_order(db: Database, interval: str, lang: str) -> pl.DataFrame:
+    """periode, label (short, with status mark) and volgorde, oldest first."""
+    frame = catalog.periods(db).filter(
+        pl.col("halfjaar").is_null() if interval == "jaar" else pl.col("halfjaar").is_not_null()
+    ).sort(["jaar", "halfjaar"])
+    marks = [catalog.STATUS_MARK.get(s or "", "") for s in frame["status"]]
+    labels = [_short_label(j, h, m, lang) for j, h, m in
+              zip(frame["jaar"], frame["halfjaar"], marks, strict=True)]
+    return pl.DataFrame({"periode": frame["periode_code"], "periode_label": labels,
+                         "volgorde": list(range(frame.height)), "status": frame["status"]})
+
+
+def _short_label(jaar: int, halfjaar: int | None, mark: str, lang: str) -> str:
+    if halfjaar is None:
+        return f"{jaar}{mark}"
+    return f"H{halfjaar} {jaar}{mark}" if lang == "en" else f"{halfjaar}e hj {jaar}{mark}"
+
+
+def pool(frame: pl.DataFrame, by: list[str] | None = None) -> pl.DataFrame:
+    """Pooled figure per periode (and `by`): PER * sum(teller) / sum(noemer) over the rows
+    with both known; n_bekend of n_totaal rows contributed. `frame` comes from measure_frame,
+    so waarde is known exactly when teller and noemer are (and noemer > 0)."""
+    keys = ["periode", *(by or [])]
+    known = pl.col("waarde").is_not_null()
+    pooled = frame.group_by(keys, maintain_order=True).agg(
+        teller=pl.col("teller").filter(known).sum(),
+        noemer=pl.col("noemer").filter(known).sum(),
+        n_bekend=known.sum().cast(pl.Int64),
+        n_totaal=pl.len().cast(pl.Int64),
+    )
+    some = pl.col("n_bekend") > 0
+    return pooled.with_columns(
+        teller=pl.when(some).then(pl.col("teller")),
+        noemer=pl.when(some).then(pl.col("noemer")),
+        waarde=pl.when(some).then(PER * pl.col("teller") / pl.col("noemer")),
+    )
+
+
+SERIES_COLUMNS = ["reeks", "soort", "periode", "periode_label", "volgorde", "status", "waarde",
+                  "waarde_label", "teller", "noemer", "n_bekend", "n_totaal"]
+
+
+def _series(frame: pl.DataFrame, periods: pl.DataFrame, name: str, soort: str,
+            lang: str) -> pl.DataFrame:
+    """One pooled series over every period (a period without members shows as unknown)."""
+    pooled = pool(frame) if not frame.is_empty() else pl.DataFrame(schema={
+        "periode": pl.String, "teller": pl.Float64, "noemer": pl.Float64,
+        "n_bekend": pl.Int64, "n_totaal": pl.Int64, "waarde": pl.Float64})
+    out = periods.join(pooled, on="periode", how="left").with_columns(
+        reeks=pl.lit(name), soort=pl.lit(soort),
+        n_bekend=pl.col("n_bekend").fill_null(0), n_totaal=pl.col("n_totaal").fill_null(0))
+    return _with_value_label(out, lang).select(SERIES_COLUMNS)
+
+
+def _with_value_label(frame: pl.DataFrame, lang: str) -> pl.DataFrame:
+    labels = [("–" if v is None else fmt_number(v, lang, 1) + catalog.STATUS_MARK.get(s or "", ""))
+              for v, s in zip(frame["waarde"], frame["status"], strict=True)]
+    return frame.with_columns(waarde_label=pl.Series(labels, dtype=pl.String))
+
+
+def compare_view(db: Database, choices: Choices, lang: str) -> CompareView:
+    """The series for the trend chart and the panels for the small multiples (memoised per
+    build: reruns with the same choices cost nothing)."""
+    return db.memo(("vergelijken_view", choices, lang),
+                   lambda: _compare_view(db, choices, lang))
+
+
+def _compare_view(db: Database, choices: Choices, lang: str) -> CompareView:
+    maat = MAATEN[choices.maat]
+    voorziening, interval, notes = effective(choices.maat, choices.voorziening,
+                                             choices.interval, db, lang)
+    frame = measure_frame(db, choices.maat, voorziening, interval)
+    periods = period_order(db, interval, lang)
+    focus = choices.gemeente
+    focus_name = catalog.gemeente_name(db, focus)
+    parts: list[pl.DataFrame] = []
+    peer_codes: list[str] = []
+    soort_g, soort_grp = tr("soort_gemeente", lang, TEXTS), tr("soort_groep", lang, TEXTS)
+    soort_ref = tr("soort_referentie", lang, TEXTS)
+
+    if focus:
+        parts.append(_series(frame.filter(pl.col("code") == focus), periods, focus_name,
+                             soort_g, lang))
+    if choices.groep == "peers" and focus:
+        peer_codes = peer_logic.peers(db, focus)
+        parts.append(_series(frame.filter(pl.col("code").is_in(peer_codes)), periods,
+                             tr("peer_group", lang, TEXTS, naam=focus_name), soort_grp, lang))
+    elif choices.groep == "provincie":
+        names = [choices.provincie] if choices.provincie else catalog.provincies(db)
+        for name in names:
+            parts.append(_series(frame.filter(pl.col("provincie") == name), periods,
+                                 tr("provincie_group", lang, TEXTS, naam=name), soort_grp, lang))
+    elif choices.groep == "werkwijze":
+        members = frame if not choices.provincie else frame.filter(
+            pl.col("provincie") == choices.provincie)
+        for werkwijze in WERKWIJZEN:
+            label = werkwijze_label(werkwijze, lang)
+            name = tr("werkwijze_group", lang, TEXTS, werkwijze=label)
+            parts.append(_series(members.filter(pl.col("werkwijze") == werkwijze), periods,
+                                 name, soort_grp, lang))
+    elif choices.groep == "lijst":
+        for code in choices.gemeenten:
+            if code != focus:
+                parts.append(_series(frame.filter(pl.col("code") == code), periods,
+                                     catalog.gemeente_name(db, code), soort_g, lang))
+    parts.append(_series(frame, periods, tr("nederland", lang, TEXTS), soort_ref, lang))
+    series = pl.concat(parts)
+    names = list(dict.fromkeys(series["reeks"].to_list()))
+    styles = series_styles(names, tr("nederland", lang, TEXTS), choices.groep, lang)
+
+    members = [focus] if focus else []
+    if choices.groep == "lijst":
+        members += [c for c in choices.gemeenten if c != focus]
+    elif choices.groep == "peers":
+        members += peer_codes
+    capped = len(members) > MAX_PANELS
+    panels, panel_order = small_multiples(db, frame, periods, members[:MAX_PANELS], lang)
+    return CompareView(choices, maat, voorziening, interval, notes, series,
+                       periods["periode_label"].to_list(), styles, panels, panel_order, capped,
+                       peer_codes)
+
+
+def werkwijze_label(werkwijze: str, lang: str) -> str:
+    return tr("werkwijze_onbekend" if werkwijze == "onbekend" else werkwijze, lang)
+
+
+def series_styles(names: list[str], nederland: str, groep: str, lang: str) -> dict[str, Style]:
+    """Colour, dash and point shape per series, so no series is told apart by colour alone;
+    Nederland is always black and dashed, the werkwijze groups keep their site-wide colours."""
+    werkwijze_colour = {tr("werkwijze_group", lang, TEXTS, werkwijze=werkwijze_label(w, lang)):
+                        WERKWIJZE_COLOURS[w] for w in WERKWIJZEN}
+    palette = itertools.cycle([c for c in CATEGORICAL if c != NEDERLAND_COLOUR])
+    styles: dict[str, Style] = {}
+    others = [n for n in names if n != nederland]
+    for i, name in enumerate(others):
+        colour = werkwijze_colour.get(name) if groep == "werkwijze" else None
+        styles[name] = Style(colour or next(palette), DASHES[i % len(DASHES)],
+                             SHAPES[i % len(SHAPES)])
+    if nederland in names:
+        styles[nederland] = Style(NEDERLAND_COLOUR, [3, 3], "stroke")
+    return styles
+
+
+def small_multiples(db: Database, frame: pl.DataFrame, periods: pl.DataFrame,
+                    members: list[str], lang: str) -> tuple[pl.DataFrame, list[str]]:
+    """Per member: its own series and its own peers pooled (the member itself never counts).
+
+    All panels in one join and one group-by: a rerun with a new gemeente must stay cheap."""
+    own_label, peer_label = tr("gemeente", lang), tr("peer_short", lang, TEXTS)
+    order = [f"{catalog.gemeente_name(db, c)} ({c})" for c in members]
+    rows = [(panel, code, own_label, code) for panel, code in zip(order, members, strict=True)]
+    rows += [(panel, code, peer_label, peer) for panel, code in zip(order, members, strict=True)
+             for peer in peer_logic.peers(db, code)]
+    if not rows:
+        return pl.DataFrame(schema={c: pl.String for c in [*SERIES_COLUMNS, "paneel"]}), order
+    keys = ["paneel", "gemeente_code", "reeks"]
+    mapping = pl.DataFrame(rows, schema=[*keys, "code"], orient="row")
+    pooled = pool(mapping.join(frame.select("code", "periode", "teller", "noemer", "waarde"),
+                               on="code"), by=keys)
+    soort = {own_label: tr("soort_gemeente", lang, TEXTS),
+             peer_label: tr("soort_groep", lang, TEXTS)}
+    panels = (mapping.select(keys).unique(maintain_order=True).join(periods, how="cross")
+              .join(pooled, on=[*keys, "periode"], how="left")
+              .with_columns(soort=pl.col("reeks").replace_strict(soort),
+                            n_bekend=pl.col("n_bekend").fill_null(0),
+                            n_totaal=pl.col("n_totaal").fill_null(0)))
+    return _with_value_label(panels, lang).select(*SERIES_COLUMNS, "paneel", "gemeente_code"), \
+        order
+
+
+def latest_counts(view: CompareView, lang: str) -> str:
+    """'Naam: n van N; ...' for the pooled series in the newest period."""
+    last = view.order[-1] if view.order else ""
+    rows = view.series.filter((pl.col("periode_label") == last)
+                              & (pl.col("soort") != tr("soort_gemeente", lang, TEXTS)))
+    return "; ".join(f"{r['reeks']}: " + tr("n_of_n", lang, TEXTS, n=r["n_bekend"],
+                                           total=r["n_totaal"]) for r in rows.to_dicts())
+
+
+# --- charts as templates ---------------------------------------------------------------------
+#
+# Altair checks every chart it builds against the Vega-Lite schema, at 15-90 ms a chart, which
+# a rerun cannot afford. So each chart is built once per (language, layout) with Altair, on
+# named datasets and with '@name' placeholders for the parts that vary (titles, units, scale
+# domains, sort orders); a rerun copies that checked template, fills in the placeholders and
+# attaches the rows.
+
+Spec = dict[str, Any]
+
+
+def fill(template: Any, values: Mapping[str, Any]) -> Any:
+    """A copy of `template` with each placeholder string, or a list holding just one
+    placeholder, replaced by its value from `values`."""
+    if isinstance(template, dict):
+        return {k: fill(v, values) for k, v in template.items()}
+    if isinstance(template, list):
+        if len(template) == 1 and isinstance(template[0], str) and template[0] in values:
+            return values[template[0]]
+        return [fill(v, values) for v in template]
+    if isinstance(template, str) and template in values:
+        return values[template]
+    return template
+
+
+def finish(template: Spec, values: Mapping[str, Any], datasets: Mapping[str, pl.DataFrame],
+           **top: Any) -> Spec:
+    """The filled template with its rows (and top-level overrides such as height)."""
+    spec = fill(template, values)
+    spec.update(top)
+    spec["datasets"] = {name: frame.to_dicts() for name, frame in datasets.items()}
+    return spec
+
+
+def template_of(chart: alt.TopLevelMixin) -> Spec:
+    return configure(chart).to_dict()
+
+
+def chart_size(export: bool, page_height: int, export_height: int) -> dict[str, int | str]:
+    """In the page Streamlit fits title, axes and legend inside the height; a downloaded image
+    has a fixed width (there is no container) and the height of the plot itself."""
+    if export:
+        return {"width": EXPORT_SIZE["width"], "height": export_height}
+    return {"width": "container", "height": page_height}
+
+
+def trend_chart(series: pl.DataFrame, order: list[str], styles: dict[str, Style], title: str,
+                source: str, subtitle: str, unit: str, lang: str,
+                export: bool = False) -> Spec:
+    """Lines with points and a label at each line's end; a gap where a figure is unknown.
+
+    The y axis starts near the data, not at 0: the point is the gap between the lines.
+    `export=True` gives the fixed size for the PNG/SVG download."""
+    names = list(styles)
+    data = series.select("reeks", "periode_label", "waarde", "waarde_label",
+                         n_tekst=pl.format("{} / {}", "n_bekend", "n_totaal"))
+    last = (series.drop_nulls("waarde").sort("volgorde").group_by("reeks", maintain_order=True)
+            .last().select("reeks", "periode_label", "waarde"))
+    return finish(_trend_template(lang, len(order) > 12, export), {
+        "@title": title, "@subtitle": subtitle, "@source": source, "@unit": unit,
+        "@order": order, "@names": names, "@colours": [styles[n].colour for n in names],
+        "@dashes": [styles[n].dash for n in names], "@shapes": [styles[n].shape for n in names],
+    }, {"trend": data, "trend_eind": last})
+
+
+@functools.lru_cache(maxsize=32)
+def _trend_template(lang: str, long_axis: bool, export: bool) -> Spec:
+    legend_title = tr("reeks", lang, TEXTS)
+    scale_colour = alt.Scale(domain=["@names"], range=["@colours"])
+    scale_dash = alt.Scale(domain=["@names"], range=["@dashes"])
+    scale_shape = alt.Scale(domain=["@names"], range=["@shapes"])
+    x = alt.X("periode_label:O", sort=["@order"], title=None,
+              axis=alt.Axis(labelAngle=-45 if long_axis else 0, labelOverlap=True))
+    y = alt.Y("waarde:Q", title="@unit", scale=alt.Scale(zero=False))
+    tooltip = [alt.Tooltip("reeks:N", title=legend_title),
+               alt.Tooltip("periode_label:N", title=tr("periode", lang)),
+               alt.Tooltip("waarde_label:N", title=tr("waarde", lang, TEXTS)),
+               alt.Tooltip("n_tekst:N", title=tr("n_bekend", lang, TEXTS))]
+    base = alt.Chart(alt.NamedData("trend")).encode(x=x, y=y)
+    lines = base.mark_line(strokeWidth=2).encode(
+        color=alt.Color("reeks:N", scale=scale_colour, title=legend_title,
+                        legend=alt.Legend(orient="bottom", columns=2, symbolStrokeWidth=2,
+                                          labelLimit=320)),
+        strokeDash=alt.StrokeDash("reeks:N", scale=scale_dash, title=legend_title),
+        detail="reeks:N")
+    points = base.mark_point(filled=True, size=45).encode(
+        color=alt.Color("reeks:N", scale=scale_colour, title=legend_title),
+        shape=alt.Shape("reeks:N", scale=scale_shape, title=legend_title),
+        tooltip=tooltip)
+    labels = alt.Chart(alt.NamedData("trend_eind")).mark_text(
+        align="left", dx=7, fontSize=11).encode(
+        x=x, y=y, text="reeks:N", color=alt.Color("reeks:N", scale=scale_colour, legend=None))
+    chart = alt.layer(lines, points, labels).properties(**chart_size(export, 500, 360))
+    return template_of(titled(chart, "@title", "@source", "@subtitle"))
+
+
+def multiples_chart(panels: pl.DataFrame, panel_order: list[str], order: list[str], title: str,
+                    source: str, subtitle: str, unit: str, lang: str) -> Spec:
+    """One small panel per gemeente: solid line for the gemeente, dashed for its peers."""
+    data = panels.select("paneel", "reeks", "periode_label", "waarde", "waarde_label",
+                         n_tekst=pl.format("{} / {}", "n_bekend", "n_totaal"))
+    return finish(_multiples_template(lang), {
+        "@title": title, "@subtitle": subtitle, "@source": source, "@unit": unit,
+        "@order": order, "@panels": panel_order}, {"panelen": data})
+
+
+@functools.lru_cache(maxsize=8)
+def _multiples_template(lang: str) -> Spec:
+    own, group = tr("gemeente", lang), tr("peer_short", lang, TEXTS)
+    domain = [own, group]
+    legend_title = tr("reeks", lang, TEXTS)
+    colour = alt.Scale(domain=domain, range=["#0072B2", "#E69F00"])
+    x = alt.X("periode_label:O", sort=["@order"], title=None,
+              axis=alt.Axis(labelAngle=-90, labelOverlap=True, labelFontSize=9))
+    y = alt.Y("waarde:Q", title="@unit", scale=alt.Scale(zero=False))
+    base = alt.Chart().encode(x=x, y=y)
+    lines = base.mark_line(strokeWidth=2).encode(
+        color=alt.Color("reeks:N", scale=colour, title=legend_title,
+                        legend=alt.Legend(orient="bottom", labelLimit=320)),
+        strokeDash=alt.StrokeDash("reeks:N", scale=alt.Scale(domain=domain,
+                                  range=[[1, 0], [6, 3]]), title=legend_title))
+    points = base.mark_point(filled=True, size=22).encode(
+        color=alt.Color("reeks:N", scale=colour, title=legend_title),
+        shape=alt.Shape("reeks:N", scale=alt.Scale(domain=domain, range=["circle", "square"]),
+                        title=legend_title),
+        tooltip=[alt.Tooltip("paneel:N", title=tr("gemeente", lang)),
+                 alt.Tooltip("reeks:N", title=legend_title),
+                 alt.Tooltip("periode_label:N", title=tr("periode", lang)),
+                 alt.Tooltip("waarde_label:N", title=tr("waarde", lang, TEXTS)),
+                 alt.Tooltip("n_tekst:N", title=tr("n_bekend", lang, TEXTS))])
+    chart = alt.layer(lines, points, data=alt.NamedData("panelen")).properties(
+        width=230, height=150).facet(
+        facet=alt.Facet("paneel:N", sort=["@panels"], title=None,
+                        header=alt.Header(labelFontSize=12, labelFontWeight="bold",
+                                          labelLimit=260)),
+        columns=3)
+    return template_of(titled(chart, "@title", "@source", "@subtitle"))
+
+
+def table(series: pl.DataFrame, lang: str) -> pl.DataFrame:
+    """The trend chart as a table, in the UI language, in time order per series."""
+    names = {"reeks": tr("reeks", lang, TEXTS), "soort": tr("soort", lang, TEXTS),
+             "periode_label": tr("periode", lang), "waarde": tr("waarde", lang, TEXTS),
+             "teller": tr("teller", lang, TEXTS), "noemer": tr("noemer", lang, TEXTS),
+             "n_bekend": tr("n_bekend", lang, TEXTS), "n_totaal": tr("n_totaal", lang, TEXTS),
+             "status": tr("status", lang, TEXTS)}
+    status = {s: tr(f"status_{s}", lang, TEXTS) for s in catalog.STATUS_MARK}
+    return series.with_columns(pl.col("waarde").round(2),
+                               pl.col("status").replace(status)).select(list(names)).rename(names)
+
+
+def export_frame(series: pl.DataFrame, maat: Maat, voorziening: str) -> pl.DataFrame:
+    """Machine-readable column names for the CSV download (the same rows as the table)."""
+    return series.select(
+        "reeks", "soort", pl.col("periode").alias("periode_code"),
+        pl.col("periode_label").alias("periode"), pl.lit(maat.key).alias("maat"),
+        pl.lit(voorziening).alias("voorziening_code"), "waarde", "teller", "noemer",
+        pl.col("n_bekend").alias("gemeenten_bekend"),
+        pl.col("n_totaal").alias("gemeenten_totaal"), "status")

@@ -1,0 +1,864 @@
+"""The Werkwijze page without Streamlit: resultaatgericht against uren for household help.
+
+What it shows and how it is computed:
+- Coverage: per year how many gemeenten have a known method in out.gemeente_periode
+  (werkwijze_hbh on 1 July; NULL = onbekend, never 'uren') and how many register rows of
+  core.werkwijze vouch for that 1 July.
+- Distributions per year and pooled trends per method group (pooling as on Vergelijken:
+  sum of numerators over sum of denominators, with n of N).
+- Adjusted comparison for one year: OLS of the gemeente's figure on a resultaatgericht dummy
+  (uren = 0; onbekend left out), aandeel_75plus and log(inwoners), with heteroskedasticity-
+  robust HC1 standard errors and a 95% interval from Student's t with n - k degrees of freedom.
+  The raw difference is the same model without the two controls. Every gemeente counts once
+  (unweighted): the question is about gemeenten' policies, not about clients.
+- Before/after: gemeenten whose known method changed from one known year to the next; their
+  figure in the years before against the years after, with the national figure beside it.
+
+No statsmodels/scipy: the estimator and the t quantile are small numpy/stdlib functions here,
+tested against closed forms.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+
+import altair as alt
+import numpy as np
+import polars as pl
+
+from dashboard import catalog
+from dashboard.charts import WERKWIJZE_COLOURS, fmt_number, titled
+from dashboard.db import Database
+from dashboard.i18n import tr
+from dashboard.views import vergelijken
+from dashboard.views.kaart import Maat
+from dashboard.views.vergelijken import Spec, chart_size, finish, template_of
+
+TEXTS: dict[str, dict[str, str]] = {
+    "title": {"nl": "Werkwijze: resultaatgericht of in uren",
+              "en": "Working method: result-oriented or in hours"},
+    "intro": {
+        "nl": "Hulp bij het huishouden wordt resultaatgericht toegekend (de beschikking noemt "
+              "een resultaat, zoals 'een schoon huis') of in uren per week. Hoe verschillen "
+              "gemeenten met die twee werkwijzen?",
+        "en": "Household help is granted result-oriented (the decision names a result, such as "
+              "'a clean home') or in hours per week. How do municipalities with these two "
+              "methods differ?",
+    },
+    "jaar": {"nl": "Jaar", "en": "Year"},
+    "caveats_heading": {"nl": "Lees dit eerst", "en": "Read this first"},
+    "caveat_observational": {
+        "nl": "**Waarnemingsgegevens, geen experiment.** Gemeenten kiezen zelf hun werkwijze. "
+              "Een verschil tussen de groepen kan ook komen door beleid, de bevolking, de "
+              "manier van registreren of toeval. De correctie hieronder haalt alleen het "
+              "verschil in aandeel 75-plussers en inwonertal weg; ze bewijst geen oorzaak.",
+        "en": "**Observational data, not an experiment.** Municipalities choose their own "
+              "method. A difference between the groups can also come from policy, population, "
+              "the way of recording or chance. The adjustment below only removes differences "
+              "in share aged 75+ and population size; it does not prove a cause.",
+    },
+    "caveat_register": {
+        "nl": "**Onvolledig register.** Van de meeste gemeenten is de werkwijze niet "
+              "uitgezocht: 'onbekend' betekent niet onderzocht, niet 'uren'. De groepen zijn "
+              "klein en niet willekeurig gekozen.",
+        "en": "**Partial register.** For most municipalities the method has not been "
+              "researched: 'unknown' means not researched, not 'in hours'. The groups are small "
+              "and not a random sample.",
+    },
+    "caveat_provisional": {
+        "nl": "**Voorlopige cijfers.** Jaren met * (voorlopig) of ** (nader voorlopig) kunnen "
+              "nog veranderen.",
+        "en": "**Provisional figures.** Years marked * (provisional) or ** (revised "
+              "provisional) may still change.",
+    },
+    "caveat_unweighted": {
+        "nl": "**Elke gemeente telt één keer** in de verdeling en de vergelijking (ongewogen); "
+              "de trendlijnen per groep tellen juist cliënten en inwoners op.",
+        "en": "**Every municipality counts once** in the distribution and the comparison "
+              "(unweighted); the group trend lines instead add up clients and inhabitants.",
+    },
+    "caveat_synthetic": {
+        "nl": "**Synthetische demodata.** Alle cijfers in deze database zijn verzonnen. Elk "
+              "'effect' of verschil tussen de werkwijzen hieronder is dus ook verzonnen en zegt "
+              "niets over echte gemeenten.",
+        "en": "**Synthetic demo data.** Every figure in this database is invented, so any "
+              "'effect' or difference between the methods below is invented too and says "
+              "nothing about real municipalities.",
+    },
+    "coverage_heading": {"nl": "Van hoeveel gemeenten is de werkwijze bekend?",
+                         "en": "For how many municipalities is the method known?"},
+    "coverage_title": {"nl": "Gemeenten naar werkwijze hulp bij het huishouden, per jaar",
+                       "en": "Municipalities by method for household help, per year"},
+    "coverage_sub": {
+        "nl": "Werkwijze op 1 juli volgens het werkwijze-register; rechts: bronregels in het "
+              "register die dat jaar onderbouwen",
+        "en": "Method on 1 July according to the method register; right: register rows "
+              "that support that year",
+    },
+    "coverage_register": {
+        "nl": "Het register telt {rows} bronregels over hulp bij het huishouden, over {gemeenten} "
+              "gemeentecodes (soms van inmiddels opgeheven gemeenten).",
+        "en": "The register holds {rows} source rows about household help, covering "
+              "{gemeenten} municipality codes (some of since-dissolved municipalities).",
+    },
+    "bronregels": {"nl": "bronregels", "en": "source rows"},
+    "aantal": {"nl": "Aantal gemeenten", "en": "Number of municipalities"},
+    "distribution_heading": {"nl": "Verdeling per jaar", "en": "Distribution per year"},
+    "distribution_title": {"nl": "{maat} per gemeente, naar werkwijze",
+                           "en": "{maat} per municipality, by method"},
+    "distribution_sub": {
+        "nl": "{voorziening}; lijn = laagste tot hoogste, doos = middelste helft, streep = "
+              "mediaan; getal = gemeenten met een cijfer",
+        "en": "{voorziening}; line = lowest to highest, box = middle half, tick = median; "
+              "number = municipalities with a figure",
+    },
+    "n_gemeenten": {"nl": "Gemeenten met cijfer", "en": "Municipalities with a figure"},
+    "laagste": {"nl": "Laagste", "en": "Lowest"},
+    "q1": {"nl": "Eerste kwartiel", "en": "First quartile"},
+    "mediaan": {"nl": "Mediaan", "en": "Median"},
+    "q3": {"nl": "Derde kwartiel", "en": "Third quartile"},
+    "hoogste": {"nl": "Hoogste", "en": "Highest"},
+    "trend_heading": {"nl": "Trend per groep", "en": "Trend per group"},
+    "trend_title": {"nl": "{maat}: groepen naar werkwijze (opgeteld)",
+                    "en": "{maat}: groups by method (pooled)"},
+    "adjusted_heading": {"nl": "Gecorrigeerde vergelijking", "en": "Adjusted comparison"},
+    "adjusted_title": {"nl": "Verschil resultaatgericht min uren, {jaar}",
+                       "en": "Difference result-oriented minus hours, {jaar}"},
+    "adjusted_sub": {
+        "nl": "{maat}; lijn = 95%-interval (robuust, HC1); n = {n_res} resultaatgericht, "
+              "{n_uren} uren",
+        "en": "{maat}; line = 95% interval (robust, HC1); n = {n_res} result-oriented, "
+              "{n_uren} in hours",
+    },
+    "raw": {"nl": "Ruw verschil", "en": "Raw difference"},
+    "adjusted": {"nl": "Gecorrigeerd voor aandeel 75+ en inwonertal",
+                 "en": "Adjusted for share 75+ and population size"},
+    "schatting": {"nl": "Schatting", "en": "Estimate"},
+    "ondergrens": {"nl": "95%-ondergrens", "en": "95% lower bound"},
+    "bovengrens": {"nl": "95%-bovengrens", "en": "95% upper bound"},
+    "model": {"nl": "Model", "en": "Model"},
+    "verschil": {"nl": "Verschil", "en": "Difference"},
+    "adjusted_explain": {
+        "nl": "Per gemeente: het cijfer van {jaar}. Een lineair model (kleinste kwadraten) "
+              "vergelijkt resultaatgerichte gemeenten met gemeenten die in uren werken, en "
+              "houdt rekening met het aandeel 75-plussers en het inwonertal (logaritmisch). "
+              "Positief betekent: hoger bij resultaatgericht. Gemeenten met onbekende "
+              "werkwijze of zonder cijfer doen niet mee ({n_missing} met bekende werkwijze "
+              "maar zonder cijfer). Als het interval 0 bevat, is er geen duidelijk verschil.",
+        "en": "Per municipality: its figure for {jaar}. A linear model (least squares) compares "
+              "result-oriented municipalities with municipalities working in hours, taking "
+              "the share aged 75+ and population size (log scale) into account. Positive "
+              "means: higher with result-oriented. Municipalities with an unknown method or "
+              "without a figure are left out ({n_missing} with a known method but no figure). "
+              "If the interval contains 0 there is no clear difference.",
+    },
+    "small_n": {
+        "nl": "Let op: in {jaar} hebben maar {n_res} gemeenten resultaatgericht en {n_uren} "
+              "gemeenten uren met een cijfer. Met minder dan {min} gemeenten in een groep is "
+              "deze schatting onbetrouwbaar; lees haar niet als een bevinding.",
+        "en": "Caution: in {jaar} only {n_res} result-oriented and {n_uren} hours-based "
+              "municipalities have a figure. With fewer than {min} municipalities in a group "
+              "this estimate is unreliable; do not read it as a finding.",
+    },
+    "not_estimable": {
+        "nl": "Voor {jaar} is geen vergelijking te maken: {reason}",
+        "en": "No comparison can be made for {jaar}: {reason}",
+    },
+    "reason_group": {"nl": "er is geen gemeente met een cijfer in een van beide groepen.",
+                     "en": "there is no municipality with a figure in one of the groups."},
+    "reason_few": {"nl": "te weinig gemeenten voor het model.",
+                   "en": "too few municipalities for the model."},
+    "reason_collinear": {"nl": "de kenmerken van de gemeenten zijn niet van elkaar te "
+                               "onderscheiden.",
+                         "en": "the municipalities' characteristics cannot be told apart."},
+    "years_title": {"nl": "Gecorrigeerd verschil resultaatgericht min uren, per jaar",
+                    "en": "Adjusted difference result-oriented minus hours, per year"},
+    "years_sub": {
+        "nl": "{maat}; 95%-interval (robuust, HC1); open driehoek: een groep < {min} "
+              "gemeenten (onbetrouwbaar)",
+        "en": "{maat}; 95% interval (robust, HC1); open triangle: a group < {min} "
+              "municipalities (unreliable)",
+    },
+    "betrouwbaarheid": {"nl": "Groepsgrootte", "en": "Group size"},
+    "voldoende": {"nl": "beide groepen ≥ {min}", "en": "both groups ≥ {min}"},
+    "klein": {"nl": "een groep < {min}", "en": "a group < {min}"},
+    "n_res": {"nl": "n resultaatgericht", "en": "n result-oriented"},
+    "n_uren": {"nl": "n uren", "en": "n hours"},
+    "before_after_heading": {"nl": "Voor en na een wissel van werkwijze",
+                             "en": "Before and after a change of method"},
+    "before_after_title": {"nl": "Gemeenten die van werkwijze wisselden",
+                           "en": "Municipalities that changed method"},
+    "before_after_sub": {
+        "nl": "{maat}; stippellijn = eerste jaar nieuwe werkwijze; vorm = werkwijze dat jaar",
+        "en": "{maat}; dotted line = first year of the new method; shape = method that year",
+    },
+    "before_after_explain": {
+        "nl": "Een wissel telt als de bekende werkwijze in het ene jaar anders is dan in het "
+              "vorige jaar met een bekende werkwijze. 'Voor' en 'na' tellen cliënten en "
+              "inwoners op over de jaren vóór en vanaf de wissel; Nederland over dezelfde "
+              "jaren staat ernaast, want ook het land als geheel verandert. Eén gemeente is "
+              "geen bewijs: er veranderde vaak meer tegelijk.",
+        "en": "A change counts when the known method in one year differs from the previous "
+              "year with a known method. 'Before' and 'after' add up clients and inhabitants "
+              "over the years before and from the change; the Netherlands over the same years "
+              "is shown beside it, because the country as a whole changes too. One "
+              "municipality is no proof: often more changed at the same time.",
+    },
+    "no_switches": {
+        "nl": "In deze database is van geen enkele gemeente bekend dat ze van werkwijze "
+              "wisselde; er is dus geen voor-en-navergelijking.",
+        "en": "In this database no municipality is known to have changed its method, so there "
+              "is no before/after comparison.",
+    },
+    "wissel": {"nl": "{van} → {naar} vanaf {jaar}", "en": "{van} → {naar} from {jaar}"},
+    "voor": {"nl": "Voor", "en": "Before"},
+    "na": {"nl": "Na", "en": "After"},
+    "jaren_voor": {"nl": "Jaren voor", "en": "Years before"},
+    "jaren_na": {"nl": "Jaren na", "en": "Years after"},
+    "nl_voor": {"nl": "Nederland voor", "en": "Netherlands before"},
+    "nl_na": {"nl": "Nederland na", "en": "Netherlands after"},
+    "eerste_jaar": {"nl": "Eerste jaar nieuwe werkwijze", "en": "First year new method"},
+    "van": {"nl": "Van", "en": "From"},
+    "naar": {"nl": "Naar", "en": "To"},
+    "werkwijze": {"nl": "Werkwijze", "en": "Method"},
+    "waarde": {"nl": "Waarde", "en": "Value"},
+    "voorziening_fixed": {
+        "nl": "Deze maat gaat altijd over {voorziening}; de gekozen voorziening geldt hier niet.",
+        "en": "This measure is always about {voorziening}; the chosen type of support does not "
+              "apply.",
+    },
+}
+
+MAAT_KEYS = vergelijken.MAAT_KEYS
+DEFAULT_MAAT = "hbh_per_1000"
+DEFAULT_VOORZIENING = catalog.HBH
+SMALL_N = 10
+LEVEL = 0.95
+GROUPS: tuple[str, str] = ("resultaatgericht", "uren")
+
+
+# --- estimator ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class OlsFit:
+    """Coefficients with HC1 standard errors; df = n - k for the t interval."""
+
+    coef: np.ndarray
+    se: np.ndarray
+    n: int
+    k: int
+
+    @property
+    def df(self) -> int:
+        return self.n - self.k
+
+    def interval(self, index: int, level: float = LEVEL) -> tuple[float, float]:
+        half = t_quantile(0.5 + level / 2, self.df) * float(self.se[index])
+        return float(self.coef[index]) - half, float(self.coef[index]) + half
+
+
+class NotEstimable(ValueError):
+    """The design matrix cannot give an estimate (too few rows or collinear columns)."""
+
+
+def ols_hc1(x: np.ndarray, y: np.ndarray) -> OlsFit:
+    """Least squares of y on the columns of x (include the constant yourself) with
+    heteroskedasticity-robust HC1 covariance: n/(n-k) (X'X)^-1 X' diag(e^2) X (X'X)^-1."""
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    n, k = x.shape
+    if n <= k:
+        raise NotEstimable("few")
+    if np.linalg.matrix_rank(x) < k:
+        raise NotEstimable("collinear")
+    xtx_inv = np.linalg.inv(x.T @ x)
+    coef = xtx_inv @ (x.T @ y)
+    resid = y - x @ coef
+    meat = (x * resid[:, None] ** 2).T @ x
+    cov = n / (n - k) * xtx_inv @ meat @ xtx_inv
+    return OlsFit(coef, np.sqrt(np.clip(np.diag(cov), 0.0, None)), n, k)
+
+
+@lru_cache(maxsize=256)
+def t_quantile(p: float, df: int) -> float:
+    """Quantile of Student's t with `df` degrees of freedom (bisection on the exact CDF)."""
+    if df <= 0:
+        return math.nan
+    if p == 0.5:
+        return 0.0
+    if p < 0.5:
+        return -t_quantile(1 - p, df)
+    lo, hi = 0.0, 1.0
+    while t_cdf(hi, df) < p:
+        hi *= 2
+    for _ in range(200):
+        mid = (lo + hi) / 2
+        if t_cdf(mid, df) < p:
+            lo = mid
+        else:
+            hi = mid
+        if hi - lo < 1e-12 * max(1.0, hi):
+            break
+    return (lo + hi) / 2
+
+
+def t_cdf(t: float, df: int) -> float:
+    """P(T <= t) via the regularised incomplete beta function."""
+    tail = 0.5 * _betainc(df / 2, 0.5, df / (df + t * t))
+    return 1 - tail if t >= 0 else tail
+
+
+def _betainc(a: float, b: float, x: float) -> float:
+    """Regularised incomplete beta I_x(a, b) by its continued fraction (Numerical Recipes)."""
+    if x <= 0:
+        return 0.0
+    if x >= 1:
+        return 1.0
+    front = math.exp(math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b)
+                     + a * math.log(x) + b * math.log1p(-x))
+    if x < (a + 1) / (a + b + 2):
+        return front * _betacf(a, b, x) / a
+    return 1 - front * _betacf(b, a, 1 - x) / b
+
+
+def _betacf(a: float, b: float, x: float) -> float:
+    tiny, eps = 1e-300, 1e-15
+    qab, qap, qam = a + b, a + 1, a - 1
+    c, d = 1.0, 1 - qab * x / qap
+    d = 1 / (d if abs(d) > tiny else tiny)
+    h = d
+    for m in range(1, 500):
+        m2 = 2 * m
+        for num in (m * (b - m) * x / ((qam + m2) * (a + m2)),
+                    -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))):
+            d = 1 + num * d
+            d = 1 / (d if abs(d) > tiny else tiny)
+            c = 1 + num / c
+            c = c if abs(c) > tiny else tiny
+            h *= d * c
+        if abs(d * c - 1) < eps:
+            break
+    return h
+
+
+# --- adjusted comparison -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Estimate:
+    verschil: float
+    se: float
+    lo: float
+    hi: float
+
+
+@dataclass(frozen=True)
+class Comparison:
+    n_res: int
+    n_uren: int
+    n_missing: int  # known method but no figure (or no size figures)
+    raw: Estimate | None
+    adjusted: Estimate | None
+    reason: str | None = None  # why there is no estimate: 'group', 'few', 'collinear'
+
+    @property
+    def small(self) -> bool:
+        return min(self.n_res, self.n_uren) < SMALL_N
+
+
+def compare_groups(frame: pl.DataFrame) -> Comparison:
+    """Raw and adjusted difference resultaatgericht - uren over one year's gemeenten.
+
+    `frame` needs werkwijze, waarde, aandeel_75plus and inwoners; rows with onbekend werkwijze
+    are ignored, rows with an unknown figure or size are counted in n_missing."""
+    known = frame.filter(pl.col("werkwijze").is_in(GROUPS))
+    usable = known.filter(pl.col("waarde").is_not_null() & pl.col("aandeel_75plus").is_not_null()
+                          & pl.col("inwoners").is_not_null() & (pl.col("inwoners") > 0))
+    d = (usable["werkwijze"] == "resultaatgericht").cast(pl.Float64).to_numpy()
+    n_res, n_uren = int(d.sum()), int(len(d) - d.sum())
+    missing = known.height - usable.height
+    if n_res == 0 or n_uren == 0:
+        return Comparison(n_res, n_uren, missing, None, None, "group")
+    y = usable["waarde"].to_numpy().astype(float)
+    ones = np.ones_like(d)
+    designs = {
+        "raw": np.column_stack([ones, d]),
+        "adjusted": np.column_stack([ones, d, usable["aandeel_75plus"].to_numpy(),
+                                     np.log(usable["inwoners"].to_numpy().astype(float))]),
+    }
+    estimates: dict[str, Estimate | None] = {}
+    reason = None
+    for name, x in designs.items():
+        try:
+            fit = ols_hc1(x, y)
+        except NotEstimable as exc:
+            estimates[name], reason = None, str(exc)
+            continue
+        lo, hi = fit.interval(1)
+        estimates[name] = Estimate(float(fit.coef[1]), float(fit.se[1]), lo, hi)
+    return Comparison(n_res, n_uren, missing, estimates["raw"], estimates["adjusted"], reason)
+
+
+def year_frame(db: Database, maat: str, voorziening: str) -> pl.DataFrame:
+    """One row per gemeente and whole year with waarde, werkwijze and the size figures."""
+    return vergelijken.measure_frame(db, maat, voorziening, "jaar")
+
+
+def comparison(db: Database, maat: str, voorziening: str, jaar: int) -> Comparison:
+    return db.memo(("werkwijze_cmp", maat, voorziening, jaar), lambda: compare_groups(
+        year_frame(db, maat, voorziening).filter(pl.col("jaar") == jaar)))
+
+
+def comparisons_by_year(db: Database, maat: str, voorziening: str) -> pl.DataFrame:
+    """jaar, verschil, lo, hi, n_res, n_uren, klein for every year with an adjusted estimate."""
+    def compute() -> pl.DataFrame:
+        rows = []
+        for jaar in sorted(year_frame(db, maat, voorziening)["jaar"].unique().to_list()):
+            cmp = comparison(db, maat, voorziening, int(jaar))
+            if cmp.adjusted is not None:
+                rows.append({"jaar": int(jaar), "verschil": cmp.adjusted.verschil,
+                             "lo": cmp.adjusted.lo, "hi": cmp.adjusted.hi,
+                             "n_res": cmp.n_res, "n_uren": cmp.n_uren, "klein": cmp.small})
+        return pl.DataFrame(rows, schema={"jaar": pl.Int64, "verschil": pl.Float64,
+                                          "lo": pl.Float64, "hi": pl.Float64,
+                                          "n_res": pl.Int64, "n_uren": pl.Int64,
+                                          "klein": pl.Boolean})
+    return db.memo(("werkwijze_years", maat, voorziening), compute)
+
+
+def estimate_table(cmp: Comparison, lang: str, decimals: int = 2) -> pl.DataFrame:
+    rows = []
+    for key, est in (("raw", cmp.raw), ("adjusted", cmp.adjusted)):
+        if est is not None:
+            rows.append({"model": tr(key, lang, TEXTS), "verschil": est.verschil, "lo": est.lo,
+                         "hi": est.hi,
+                         "label": f"{fmt_number(est.verschil, lang, decimals)} "
+                                  f"({fmt_number(est.lo, lang, decimals)} – "
+                                  f"{fmt_number(est.hi, lang, decimals)})"})
+    return pl.DataFrame(rows, schema={"model": pl.String, "verschil": pl.Float64,
+                                      "lo": pl.Float64, "hi": pl.Float64, "label": pl.String})
+
+
+def estimate_chart(cmp: Comparison, title: str, source: str, subtitle: str, unit: str,
+                   lang: str, export: bool = False) -> Spec:
+    """Point-range: raw and adjusted difference with their 95% intervals, zero marked."""
+    return finish(_estimate_template(lang, export), {
+        "@title": title, "@subtitle": subtitle, "@source": source,
+        "@xtitle": f"{tr('verschil', lang, TEXTS)} ({unit})"},
+        {"schatting": estimate_table(cmp, lang), "nul": pl.DataFrame({"x": [0.0]})})
+
+
+@lru_cache(maxsize=8)
+def _estimate_template(lang: str, export: bool) -> Spec:
+    order = [tr("raw", lang, TEXTS), tr("adjusted", lang, TEXTS)]
+    y = alt.Y("model:N", sort=order, title=None, axis=alt.Axis(labelLimit=320))
+    data = alt.NamedData("schatting")
+    ranges = alt.Chart(data).mark_rule(strokeWidth=3, color="#0072B2").encode(
+        y=y, x=alt.X("lo:Q", title="@xtitle"), x2="hi:Q")
+    points = alt.Chart(data).mark_point(filled=True, size=120, color="#0072B2",
+                                        shape="diamond").encode(
+        y=y, x="verschil:Q",
+        tooltip=[alt.Tooltip("model:N", title=tr("model", lang, TEXTS)),
+                 alt.Tooltip("label:N", title=tr("schatting", lang, TEXTS))])
+    labels = alt.Chart(data).mark_text(dy=-14, fontSize=11).encode(
+        y=y, x="verschil:Q", text="label:N")
+    zero = alt.Chart(alt.NamedData("nul")).mark_rule(
+        strokeDash=[4, 3], color="#444444").encode(x="x:Q")
+    chart = alt.layer(zero, ranges, points, labels).properties(**chart_size(export, 300, 160))
+    return template_of(titled(chart, "@title", "@source", "@subtitle"))
+
+
+def years_chart(frame: pl.DataFrame, title: str, source: str, subtitle: str, unit: str,
+                lang: str, export: bool = False) -> Spec:
+    """Adjusted difference per year with intervals; small-n years drawn differently."""
+    ok, small = (tr("voldoende", lang, TEXTS, min=SMALL_N), tr("klein", lang, TEXTS, min=SMALL_N))
+    labels = [f"{fmt_number(v, lang, 2)} ({fmt_number(lo, lang, 2)} – {fmt_number(hi, lang, 2)})"
+              for v, lo, hi in frame.select("verschil", "lo", "hi").iter_rows()]
+    data = frame.with_columns(
+        groepsgrootte=pl.when(pl.col("klein")).then(pl.lit(small)).otherwise(pl.lit(ok)),
+        jaar=pl.col("jaar").cast(pl.String),
+        label=pl.Series(labels, dtype=pl.String)).drop("klein")
+    return finish(_years_template(lang, export), {
+        "@title": title, "@subtitle": subtitle, "@source": source,
+        "@ytitle": f"{tr('verschil', lang, TEXTS)} ({unit})"},
+        {"jaren": data, "nul": pl.DataFrame({"y": [0.0]})})
+
+
+@lru_cache(maxsize=8)
+def _years_template(lang: str, export: bool) -> Spec:
+    ok, small = (tr("voldoende", lang, TEXTS, min=SMALL_N), tr("klein", lang, TEXTS, min=SMALL_N))
+    x = alt.X("jaar:O", title=None, axis=alt.Axis(labelAngle=0))
+    legend_title = tr("betrouwbaarheid", lang, TEXTS)
+    shape = alt.Shape("groepsgrootte:N", title=legend_title,
+                      scale=alt.Scale(domain=[ok, small], range=["circle", "triangle-up"]))
+    fill_ = alt.Fill("groepsgrootte:N", title=legend_title,
+                     scale=alt.Scale(domain=[ok, small], range=["#0072B2", "#ffffff"]))
+    data = alt.NamedData("jaren")
+    ranges = alt.Chart(data).mark_rule(strokeWidth=2, color="#0072B2").encode(
+        x=x, y=alt.Y("lo:Q", title="@ytitle"), y2="hi:Q")
+    points = alt.Chart(data).mark_point(size=90, stroke="#0072B2", strokeWidth=1.5,
+                                        opacity=1).encode(
+        x=x, y="verschil:Q", shape=shape, fill=fill_,
+        tooltip=[alt.Tooltip("jaar:N", title=tr("jaar", lang, TEXTS)),
+                 alt.Tooltip("label:N", title=tr("schatting", lang, TEXTS)),
+                 alt.Tooltip("n_res:Q", title=tr("n_res", lang, TEXTS)),
+                 alt.Tooltip("n_uren:Q", title=tr("n_uren", lang, TEXTS))])
+    zero = alt.Chart(alt.NamedData("nul")).mark_rule(
+        strokeDash=[4, 3], color="#444444").encode(y="y:Q")
+    chart = alt.layer(zero, ranges, points).properties(**chart_size(export, 380, 260))
+    return template_of(titled(chart, "@title", "@source", "@subtitle"))
+
+
+def years_table(frame: pl.DataFrame, lang: str) -> pl.DataFrame:
+    return frame.select(
+        pl.col("jaar").alias(tr("jaar", lang, TEXTS)),
+        pl.col("verschil").round(3).alias(tr("schatting", lang, TEXTS)),
+        pl.col("lo").round(3).alias(tr("ondergrens", lang, TEXTS)),
+        pl.col("hi").round(3).alias(tr("bovengrens", lang, TEXTS)),
+        pl.col("n_res").alias(tr("n_res", lang, TEXTS)),
+        pl.col("n_uren").alias(tr("n_uren", lang, TEXTS)))
+
+
+# --- coverage ----------------------------------------------------------------------------------
+
+def coverage(db: Database) -> pl.DataFrame:
+    """jaar, werkwijze (incl. onbekend), gemeenten: counts per whole year, every method listed."""
+    def compute() -> pl.DataFrame:
+        counts = db.query(
+            "SELECT jaar, coalesce(werkwijze_hbh, 'onbekend') AS werkwijze, "
+            "count(*) AS gemeenten FROM out.gemeente_periode "
+            "WHERE voorziening_code = ? AND halfjaar IS NULL GROUP BY ALL", [catalog.TOTAAL])
+        grid = counts.select("jaar").unique().join(
+            pl.DataFrame({"werkwijze": list(vergelijken.WERKWIJZEN)}), how="cross")
+        return grid.join(counts, on=["jaar", "werkwijze"], how="left").with_columns(
+            pl.col("gemeenten").fill_null(0)).sort(
+            "jaar", pl.col("werkwijze").replace_strict(
+                {w: i for i, w in enumerate(vergelijken.WERKWIJZEN)}, default=9))
+    return db.memo("werkwijze_coverage", compute)
+
+
+def register_counts(db: Database) -> pl.DataFrame:
+    """jaar, bronregels: household-help rows of core.werkwijze that vouch for 1 July of jaar
+    (the same reference day as werkwijze_hbh)."""
+    def compute() -> pl.DataFrame:
+        return db.query(
+            "SELECT p.jaar, count(w.regel) AS bronregels, "
+            "count(DISTINCT w.gemeente_code) AS register_gemeenten "
+            "FROM (SELECT DISTINCT jaar FROM core.periode WHERE halfjaar IS NULL) p "
+            "LEFT JOIN core.werkwijze w ON w.voorziening = 'huishoudelijke_ondersteuning' "
+            "AND w.ingang_effectief <= make_date(p.jaar, 7, 1) "
+            "AND (w.einde_effectief IS NULL OR w.einde_effectief > make_date(p.jaar, 7, 1)) "
+            "GROUP BY p.jaar ORDER BY p.jaar")
+    return db.memo("werkwijze_register_counts", compute)
+
+
+def register_totals(db: Database) -> tuple[int, int]:
+    """(rows, distinct gemeente codes) of the register for household help."""
+    def compute() -> tuple[int, int]:
+        row = db.query("SELECT count(*) AS n, count(DISTINCT gemeente_code) AS g "
+                       "FROM core.werkwijze WHERE voorziening = 'huishoudelijke_ondersteuning'"
+                       ).row(0)
+        return int(row[0]), int(row[1])
+    return db.memo("werkwijze_register_totals", compute)
+
+
+def coverage_chart(cov: pl.DataFrame, reg: pl.DataFrame, title: str, source: str,
+                   subtitle: str, lang: str, export: bool = False) -> Spec:
+    """Stacked horizontal bars per year with counts inside and register rows at the end."""
+    labels = {w: vergelijken.werkwijze_label(w, lang) for w in vergelijken.WERKWIJZEN}
+    data = cov.with_columns(
+        jaar=pl.col("jaar").cast(pl.String),
+        werkwijze_label=pl.col("werkwijze").replace_strict(labels),
+        volg=pl.col("werkwijze").replace_strict(
+            {w: i for i, w in enumerate(vergelijken.WERKWIJZEN)}),
+    ).with_columns(
+        eind=pl.col("gemeenten").cum_sum().over("jaar", order_by="volg"),
+    ).with_columns(start=pl.col("eind") - pl.col("gemeenten"),
+                   midden=pl.col("eind") - pl.col("gemeenten") / 2)
+    total = int(data.group_by("jaar").agg(pl.col("gemeenten").sum())["gemeenten"].max() or 0)
+    reg_data = reg.select(jaar=pl.col("jaar").cast(pl.String), tekst=pl.format(
+        "{} {}", "bronregels", pl.lit(tr("bronregels", lang, TEXTS))), x=pl.lit(total))
+    years = data["jaar"].n_unique()
+    # Streamlit fits title, axis and legend inside the height, hence the fixed extra.
+    height = 26 * years if export else 220 + 30 * years
+    # Small segments are too narrow for a number; the table and tooltip still carry them.
+    return finish(_coverage_template(lang, export), {
+        "@title": title, "@subtitle": subtitle, "@source": source},
+        {"dekking": data, "dekking_tekst": data.filter(pl.col("gemeenten") >= 8),
+         "bronregels": reg_data}, height=height)
+
+
+@lru_cache(maxsize=8)
+def _coverage_template(lang: str, export: bool) -> Spec:
+    labels = {w: vergelijken.werkwijze_label(w, lang) for w in vergelijken.WERKWIJZEN}
+    domain = [labels[w] for w in vergelijken.WERKWIJZEN]
+    y = alt.Y("jaar:O", title=None, sort="descending")
+    colour = alt.Color("werkwijze_label:N", title=tr("werkwijze", lang, TEXTS),
+                       scale=alt.Scale(domain=domain,
+                                       range=[WERKWIJZE_COLOURS[w] for w in
+                                              vergelijken.WERKWIJZEN]),
+                       legend=alt.Legend(orient="bottom"))
+    bars = alt.Chart(alt.NamedData("dekking")).mark_bar(stroke="#ffffff", strokeWidth=1).encode(
+        y=y, x=alt.X("eind:Q", title=tr("aantal", lang, TEXTS)),
+        x2=alt.X2("start:Q"), color=colour,
+        tooltip=[alt.Tooltip("jaar:N", title=tr("jaar", lang, TEXTS)),
+                 alt.Tooltip("werkwijze_label:N", title=tr("werkwijze", lang, TEXTS)),
+                 alt.Tooltip("gemeenten:Q", title=tr("aantal", lang, TEXTS))])
+    inside = alt.Chart(alt.NamedData("dekking_tekst")).mark_text(
+        fontSize=10, color="#000000").encode(y=y, x="midden:Q", text="gemeenten:Q")
+    right = alt.Chart(alt.NamedData("bronregels")).mark_text(
+        align="left", dx=6, fontSize=10, color="#444444").encode(y=y, x="x:Q", text="tekst:N")
+    chart = alt.layer(bars, inside, right).properties(**chart_size(export, 500, 260))
+    return template_of(titled(chart, "@title", "@source", "@subtitle"))
+
+
+def coverage_table(cov: pl.DataFrame, reg: pl.DataFrame, lang: str) -> pl.DataFrame:
+    wide = cov.pivot(on="werkwijze", index="jaar", values="gemeenten").select(
+        "jaar", *vergelijken.WERKWIJZEN)
+    return wide.join(reg.select("jaar", "bronregels"), on="jaar", how="left").sort("jaar").rename(
+        {"jaar": tr("jaar", lang, TEXTS),
+         **{w: vergelijken.werkwijze_label(w, lang) for w in vergelijken.WERKWIJZEN},
+         "bronregels": tr("bronregels", lang, TEXTS)})
+
+
+# --- distributions -----------------------------------------------------------------------------
+
+def distribution_stats(frame: pl.DataFrame) -> pl.DataFrame:
+    """jaar, werkwijze, n, laagste, q1, mediaan, q3, hoogste over the gemeenten with a figure.
+
+    The chart is drawn from these few numbers rather than from every gemeente, so a rerun
+    ships 30 rows instead of 3 400."""
+    return (frame.drop_nulls("waarde").group_by("jaar", "werkwijze").agg(
+        n=pl.len(), laagste=pl.col("waarde").min(),
+        q1=pl.col("waarde").quantile(0.25, "linear"), mediaan=pl.col("waarde").median(),
+        q3=pl.col("waarde").quantile(0.75, "linear"), hoogste=pl.col("waarde").max())
+        .sort("jaar", pl.col("werkwijze").replace_strict(
+            {w: i for i, w in enumerate(vergelijken.WERKWIJZEN)})))
+
+
+def distribution_for(db: Database, maat: str, voorziening: str) -> pl.DataFrame:
+    return db.memo(("werkwijze_distribution", maat, voorziening),
+                   lambda: distribution_stats(year_frame(db, maat, voorziening)))
+
+
+def distribution_chart(stats: pl.DataFrame, title: str, source: str, subtitle: str, unit: str,
+                       lang: str) -> Spec:
+    """Per year a line from lowest to highest, a box for the middle half and a tick for the
+    median; one panel per method (the panel title names it, not the colour)."""
+    labels = {w: vergelijken.werkwijze_label(w, lang) for w in vergelijken.WERKWIJZEN}
+    data = stats.with_columns(jaar=pl.col("jaar").cast(pl.String),
+                              werkwijze=pl.col("werkwijze").replace_strict(labels))
+    return finish(_distribution_template(lang), {
+        "@title": title, "@subtitle": subtitle, "@source": source, "@unit": unit},
+        {"verdeling": data})
+
+
+@lru_cache(maxsize=8)
+def _distribution_template(lang: str) -> Spec:
+    labels = {w: vergelijken.werkwijze_label(w, lang) for w in vergelijken.WERKWIJZEN}
+    domain = [labels[w] for w in vergelijken.WERKWIJZEN]
+    colour = alt.Color("werkwijze:N", scale=alt.Scale(
+        domain=domain, range=[WERKWIJZE_COLOURS[w] for w in vergelijken.WERKWIJZEN]),
+        legend=None)
+    x = alt.X("jaar:O", title=None)
+    tooltip = [alt.Tooltip("jaar:N", title=tr("jaar", lang, TEXTS)),
+               alt.Tooltip("n:Q", title=tr("n_gemeenten", lang, TEXTS)),
+               *[alt.Tooltip(f"{f}:Q", title=tr(f, lang, TEXTS), format=".1f")
+                 for f in ("laagste", "q1", "mediaan", "q3", "hoogste")]]
+    whisker = alt.Chart().mark_rule(color="#444444").encode(
+        x=x, y=alt.Y("laagste:Q", title="@unit"), y2="hoogste:Q")
+    box = alt.Chart().mark_bar(size=12, stroke="#444444", strokeWidth=0.5).encode(
+        x=x, y="q1:Q", y2="q3:Q", color=colour, tooltip=tooltip)
+    median = alt.Chart().mark_tick(color="#000000", thickness=2, size=12).encode(
+        x=x, y="mediaan:Q")
+    n_text = alt.Chart().mark_text(fontSize=9, color="#444444", baseline="top").encode(
+        x=x, y=alt.value(2), text="n:Q")
+    chart = alt.layer(whisker, box, median, n_text, data=alt.NamedData("verdeling")).properties(
+        width=230, height=260).facet(
+        column=alt.Column("werkwijze:N", sort=domain, title=None,
+                          header=alt.Header(labelFontSize=12, labelFontWeight="bold")))
+    return template_of(titled(chart, "@title", "@source", "@subtitle"))
+
+
+def distribution_table(stats: pl.DataFrame, lang: str) -> pl.DataFrame:
+    """What the distribution chart shows, as numbers."""
+    return stats.with_columns(
+        pl.col("werkwijze").replace_strict(
+            {w: vergelijken.werkwijze_label(w, lang) for w in vergelijken.WERKWIJZEN}),
+        pl.col("laagste", "q1", "mediaan", "q3", "hoogste").round(2),
+    ).rename({c: tr(c, lang, TEXTS) for c in
+              ("jaar", "werkwijze", "laagste", "q1", "mediaan", "q3", "hoogste")}
+             | {"n": tr("n_gemeenten", lang, TEXTS)})
+
+
+# --- before / after ----------------------------------------------------------------------------
+
+def switches(db: Database) -> pl.DataFrame:
+    """Every change of method in the database; see `find_switches`."""
+    return db.memo("werkwijze_switches", lambda: find_switches(
+        vergelijken.base_frame(db, catalog.TOTAAL).filter(pl.col("halfjaar").is_null())))
+
+
+def find_switches(frame: pl.DataFrame) -> pl.DataFrame:
+    """code, naam, jaar (first year of the new method), van, naar, vorig_jaar (last year of the
+    old one) for every change between consecutive years with a known method; years with an
+    unknown method in between are skipped, not read as a change."""
+    known = frame.filter(pl.col("werkwijze").is_in(GROUPS)).sort("code", "jaar")
+    return known.with_columns(
+        van=pl.col("werkwijze").shift().over("code"),
+        vorig_jaar=pl.col("jaar").shift().over("code"),
+    ).filter(pl.col("van").is_not_null() & (pl.col("van") != pl.col("werkwijze"))).select(
+        "code", "naam", "jaar", "van", naar="werkwijze", vorig_jaar="vorig_jaar")
+
+
+def before_after(db: Database, maat: str, voorziening: str, lang: str
+                 ) -> tuple[pl.DataFrame, pl.DataFrame, list[str]]:
+    """(panel rows, summary per switch, panel order). A switch's 'voor' runs from the previous
+    switch of the same gemeente (or the start), its 'na' up to the next switch (or the end)."""
+    return db.memo(("werkwijze_before_after", maat, voorziening, lang),
+                   lambda: _before_after(db, maat, voorziening, lang))
+
+
+def _before_after(db: Database, maat: str, voorziening: str, lang: str
+                  ) -> tuple[pl.DataFrame, pl.DataFrame, list[str]]:
+    sw = switches(db).sort("code", "jaar").with_columns(
+        vanaf=pl.col("jaar").shift().over("code"),
+        tot=pl.col("jaar").shift(-1).over("code"))
+    frame = year_frame(db, maat, voorziening)
+    national = vergelijken.pool(frame).join(
+        frame.select("periode", "jaar").unique(), on="periode")
+    panels: list[pl.DataFrame] = []
+    summary: list[dict[str, object]] = []
+    order: list[str] = []
+    for s in sw.to_dicts():
+        lo = s["vanaf"] if s["vanaf"] is not None else -10_000
+        hi = s["tot"] if s["tot"] is not None else 10_000
+        wissel = tr("wissel", lang, TEXTS, van=vergelijken.werkwijze_label(s["van"], lang),
+                    naar=vergelijken.werkwijze_label(s["naar"], lang), jaar=s["jaar"])
+        panel = f"{s['naam']}: {wissel}"
+        order.append(panel)
+        rows = frame.filter((pl.col("code") == s["code"]) & (pl.col("jaar") >= lo)
+                            & (pl.col("jaar") < hi)).with_columns(
+            fase=pl.when(pl.col("jaar") < s["jaar"]).then(pl.lit("voor")).otherwise(pl.lit("na")))
+        panels.append(rows.select(
+            "code", "jaar", "waarde", "werkwijze", "fase", paneel=pl.lit(panel),
+            wissel_jaar=pl.lit(s["jaar"])))
+        voor, na = rows.filter(pl.col("fase") == "voor"), rows.filter(pl.col("fase") == "na")
+        nat = national.filter((pl.col("jaar") >= lo) & (pl.col("jaar") < hi))
+        summary.append({
+            "code": s["code"], "naam": s["naam"], "van": s["van"], "naar": s["naar"],
+            "eerste_jaar": s["jaar"],
+            "voor": _pooled(voor), "na": _pooled(na),
+            "jaren_voor": voor.drop_nulls("waarde").height,
+            "jaren_na": na.drop_nulls("waarde").height,
+            "nl_voor": _pooled(nat.filter(pl.col("jaar") < s["jaar"])),
+            "nl_na": _pooled(nat.filter(pl.col("jaar") >= s["jaar"])),
+        })
+    panel_frame = pl.concat(panels) if panels else pl.DataFrame()
+    summary_frame = pl.DataFrame(summary, schema={
+        "code": pl.String, "naam": pl.String, "van": pl.String, "naar": pl.String,
+        "eerste_jaar": pl.Int64, "voor": pl.Float64, "na": pl.Float64,
+        "jaren_voor": pl.Int64, "jaren_na": pl.Int64, "nl_voor": pl.Float64,
+        "nl_na": pl.Float64})
+    return panel_frame, summary_frame, order
+
+
+def _pooled(rows: pl.DataFrame) -> float | None:
+    """PER * sum(teller) / sum(noemer) over the rows with a known figure; None if none."""
+    known = rows.filter(pl.col("waarde").is_not_null())
+    if known.is_empty() or not known["noemer"].sum():
+        return None
+    return vergelijken.PER * float(known["teller"].sum()) / float(known["noemer"].sum())
+
+
+def before_after_chart(panels: pl.DataFrame, order: list[str], title: str, source: str,
+                       subtitle: str, unit: str, lang: str) -> Spec:
+    labels = {w: vergelijken.werkwijze_label(w, lang) for w in vergelijken.WERKWIJZEN}
+    data = panels.select(
+        "paneel", "waarde", jaar=pl.col("jaar").cast(pl.String),
+        werkwijze=pl.col("werkwijze").replace_strict(labels),
+        wissel=pl.col("wissel_jaar").cast(pl.String))
+    return finish(_before_after_template(lang), {
+        "@title": title, "@subtitle": subtitle, "@source": source, "@unit": unit,
+        "@panels": order}, {"wissels": data})
+
+
+@lru_cache(maxsize=8)
+def _before_after_template(lang: str) -> Spec:
+    labels = {w: vergelijken.werkwijze_label(w, lang) for w in vergelijken.WERKWIJZEN}
+    domain = [labels[w] for w in vergelijken.WERKWIJZEN]
+    x = alt.X("jaar:O", title=None, axis=alt.Axis(labelAngle=-90, labelFontSize=9))
+    legend_title = tr("werkwijze", lang, TEXTS)
+    line = alt.Chart().mark_line(color="#666666", strokeWidth=1.5).encode(
+        x=x, y=alt.Y("waarde:Q", title="@unit"))
+    points = alt.Chart().mark_point(filled=True, size=60).encode(
+        x=x, y="waarde:Q",
+        color=alt.Color("werkwijze:N", title=legend_title, scale=alt.Scale(
+            domain=domain, range=[WERKWIJZE_COLOURS[w] for w in vergelijken.WERKWIJZEN]),
+            legend=alt.Legend(orient="bottom")),
+        shape=alt.Shape("werkwijze:N", title=legend_title, scale=alt.Scale(
+            domain=domain, range=["circle", "square", "cross"])),
+        tooltip=[alt.Tooltip("jaar:N", title=tr("jaar", lang, TEXTS)),
+                 alt.Tooltip("waarde:Q", title=tr("waarde", lang, TEXTS), format=".1f"),
+                 alt.Tooltip("werkwijze:N", title=legend_title)])
+    rule = alt.Chart().mark_rule(strokeDash=[4, 3], color="#000000").encode(
+        x=alt.X("wissel:O"))
+    chart = alt.layer(line, points, rule, data=alt.NamedData("wissels")).properties(
+        width=340, height=160).facet(
+        facet=alt.Facet("paneel:N", sort=["@panels"], title=None,
+                        header=alt.Header(labelFontSize=10, labelFontWeight="bold",
+                                          labelLimit=440)), columns=2)
+    return template_of(titled(chart, "@title", "@source", "@subtitle"))
+
+
+def summary_table(summary: pl.DataFrame, lang: str) -> pl.DataFrame:
+    labels = {w: vergelijken.werkwijze_label(w, lang) for w in vergelijken.WERKWIJZEN}
+    return summary.select(
+        "code", pl.col("naam").alias(tr("gemeente", lang)),
+        pl.col("van").replace_strict(labels).alias(tr("van", lang, TEXTS)),
+        pl.col("naar").replace_strict(labels).alias(tr("naar", lang, TEXTS)),
+        pl.col("eerste_jaar").alias(tr("eerste_jaar", lang, TEXTS)),
+        pl.col("voor").round(2).alias(tr("voor", lang, TEXTS)),
+        pl.col("na").round(2).alias(tr("na", lang, TEXTS)),
+        pl.col("jaren_voor").alias(tr("jaren_voor", lang, TEXTS)),
+        pl.col("jaren_na").alias(tr("jaren_na", lang, TEXTS)),
+        pl.col("nl_voor").round(2).alias(tr("nl_voor", lang, TEXTS)),
+        pl.col("nl_na").round(2).alias(tr("nl_na", lang, TEXTS)))
+
+
+# --- page helpers ------------------------------------------------------------------------------
+
+def year_options(db: Database) -> list[str]:
+    """Whole years with figures, newest first, as the URL writes them ('2024')."""
+    return db.memo("werkwijze_years_options", lambda: [
+        str(j) for j in catalog.year_periods(db)["jaar"].to_list()])
+
+
+def year_labels(db: Database) -> dict[str, str]:
+    """'2024' → '2024*': a dict, because a selectbox formats every option on every rerun."""
+    return db.memo("werkwijze_year_labels", lambda: {
+        j: catalog.period_label(db, f"{j}JJ00") for j in year_options(db)})
+
+
+def year_label(db: Database, jaar: str) -> str:
+    return year_labels(db).get(jaar, jaar)
+
+
+def caveats(lang: str, is_synthetisch: bool) -> list[str]:
+    keys = ["caveat_observational", "caveat_register", "caveat_provisional", "caveat_unweighted"]
+    if is_synthetisch:
+        keys.insert(0, "caveat_synthetic")
+    return [tr(k, lang, TEXTS) for k in keys]
+
+
+def effective_voorziening(maat: Maat, voorziening: str) -> str:
+    return maat.voorziening if maat.voorziening is not None else voorziening
+
+
+def trend_view(db: Database, maat: str, voorziening: str, lang: str) -> vergelijken.CompareView:
+    """The pooled werkwijze groups over the years, without a focus gemeente."""
+    return vergelijken.compare_view(db, vergelijken.Choices(
+        groep="werkwijze", gemeente="", maat=maat, voorziening=voorziening, interval="jaar"),
+        lang)
+

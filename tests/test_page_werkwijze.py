@@ -1,0 +1,315 @@
+"""Werkwijze page: AppTest on a real demo database; the estimator (OLS with HC1 errors and the
+t quantile) against closed forms and synthetic data with a known effect; coverage and
+before/after against independent SQL."""
+
+from __future__ import annotations
+
+import json
+import math
+import string
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+import pytest
+
+from dashboard import catalog
+from dashboard import charts as chart_render
+from dashboard.db import Database
+from dashboard.views import werkwijze
+from tests.dashboard_fixtures import AppFactory
+
+
+def charts(at) -> list[dict]:
+    """Each chart's spec with its rows under "_rows" (Streamlit ships the data as Arrow)."""
+    out = []
+    for el in at.get("vega_lite_chart"):
+        spec = json.loads(el.proto.spec)
+        spec["_rows"] = [row for ds in el.proto.datasets
+                         for row in pl.from_arrow(pa.ipc.open_stream(ds.data.data).read_all())
+                         .to_dicts()]
+        out.append(spec)
+    return out
+
+
+def chart_titled(at, start: str) -> dict:
+    found = [c for c in charts(at) if c["title"]["text"].startswith(start)]
+    assert len(found) == 1, [c["title"]["text"] for c in charts(at)]
+    return found[0]
+
+
+# --- AppTest ------------------------------------------------------------------------------------
+
+def test_page_renders_every_section_with_caveats(make_app: AppFactory) -> None:
+    at = make_app(page="werkwijze", maat="hbh_per_1000")
+    assert not at.exception
+    assert at.title[0].value == "Werkwijze: resultaatgericht of in uren"
+    text = " ".join(m.value for m in at.markdown)
+    for phrase in ("Waarnemingsgegevens", "Onvolledig register", "Voorlopige cijfers",
+                   "Synthetische demodata"):
+        assert phrase in text
+    titles = [c["title"]["text"] for c in charts(at)]
+    assert len(titles) == 6
+    assert all("SYNTHETISCHE DEMODATA" in c["title"]["subtitle"][-1] for c in charts(at))
+
+
+def test_changing_the_year_changes_the_comparison(make_app: AppFactory) -> None:
+    at = make_app(page="werkwijze", maat="hbh_per_1000", jaar="2024")
+    before = chart_titled(at, "Verschil resultaatgericht")["_rows"]
+    at.selectbox(key="werkwijze_jaar").select("2020").run()
+    assert not at.exception
+    assert at.query_params["jaar"] == "2020"
+    after = chart_titled(at, "Verschil resultaatgericht")
+    assert "2020" in after["title"]["text"]
+    assert after["_rows"] != before
+
+
+def test_deep_link_sets_controls(make_app: AppFactory) -> None:
+    at = make_app(page="werkwijze", maat="per_1000_75plus", voorziening="A019507", jaar="2019",
+                  taal="en")
+    assert not at.exception
+    assert at.selectbox(key="werkwijze_maat").value == "per_1000_75plus"
+    assert at.selectbox(key="werkwijze_voorziening").value == "A019507"
+    assert at.selectbox(key="werkwijze_jaar").value == "2019"
+    assert at.title[0].value == "Working method: result-oriented or in hours"
+    assert "2019" in chart_titled(at, "Difference result-oriented")["title"]["text"]
+    assert any("Synthetic demo data" in m.value for m in at.markdown)
+
+
+def test_unknown_deep_link_gives_message_and_default(make_app: AppFactory,
+                                                     demo_db: Path) -> None:
+    at = make_app(page="werkwijze", jaar="1999", maat="nonsense")
+    assert not at.exception
+    messages = " ".join(i.value for i in at.info)
+    assert "1999" in messages and "nonsense" in messages
+    newest = werkwijze.year_options(Database(demo_db))[0]
+    assert at.selectbox(key="werkwijze_jaar").value == newest
+    assert at.selectbox(key="werkwijze_maat").value == werkwijze.DEFAULT_MAAT
+
+
+def test_small_groups_get_a_clear_warning(make_app: AppFactory, demo_db: Path) -> None:
+    db = Database(demo_db)
+    small = [j for j in werkwijze.year_options(db)
+             if werkwijze.comparison(db, "hbh_per_1000", catalog.HBH, int(j)).small]
+    large = [j for j in werkwijze.year_options(db)
+             if not werkwijze.comparison(db, "hbh_per_1000", catalog.HBH, int(j)).small]
+    assert small and large  # the demo has both kinds of year
+    at = make_app(page="werkwijze", maat="hbh_per_1000", voorziening=catalog.HBH, jaar=small[0])
+    assert any("onbetrouwbaar" in w.value for w in at.warning)
+    at = make_app(page="werkwijze", maat="hbh_per_1000", voorziening=catalog.HBH, jaar=large[0])
+    assert not any("onbetrouwbaar" in w.value for w in at.warning)
+
+
+def test_coverage_chart_counts_match_the_database(make_app: AppFactory, demo_db: Path) -> None:
+    at = make_app(page="werkwijze", maat="hbh_per_1000")
+    rows = [r for r in chart_titled(at, "Gemeenten naar werkwijze")["_rows"]
+            if "werkwijze_label" in r]
+    got = {(int(r["jaar"]), r["werkwijze"]): r["gemeenten"] for r in rows}
+    direct = Database(demo_db).query(
+        "SELECT jaar, coalesce(werkwijze_hbh, 'onbekend') AS w, count(*) AS n "
+        "FROM out.gemeente_periode WHERE voorziening_code = 'T001024' AND halfjaar IS NULL "
+        "GROUP BY ALL")
+    assert {(j, w): n for j, w, n in direct.iter_rows()} == {k: v for k, v in got.items() if v}
+
+
+def test_before_after_shows_each_switch(make_app: AppFactory, demo_db: Path) -> None:
+    at = make_app(page="werkwijze", maat="hbh_per_1000")
+    expected = Database(demo_db).query(
+        "WITH k AS (SELECT gemeente_code, jaar, werkwijze_hbh AS w FROM out.gemeente_periode "
+        "WHERE voorziening_code = 'T001024' AND halfjaar IS NULL AND werkwijze_hbh IS NOT NULL),"
+        " s AS (SELECT gemeente_code, jaar, w, lag(w) OVER (PARTITION BY gemeente_code "
+        "ORDER BY jaar) AS vorige FROM k) "
+        "SELECT count(*) FROM s WHERE vorige IS NOT NULL AND vorige <> w").item()
+    assert expected > 0
+    chart = chart_titled(at, "Gemeenten die van werkwijze wisselden")
+    assert len({r["paneel"] for r in chart["_rows"]}) == expected
+
+
+def test_no_switches_is_said_not_faked(make_app: AppFactory,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    empty = pl.DataFrame(schema={"code": pl.String, "naam": pl.String, "jaar": pl.Int32,
+                                 "van": pl.String, "naar": pl.String, "vorig_jaar": pl.Int32})
+    monkeypatch.setattr(werkwijze, "switches", lambda db: empty)
+    # The memoised wrapper may already hold this build's real answer; use the plain function.
+    monkeypatch.setattr(werkwijze, "before_after", werkwijze._before_after)
+    at = make_app(page="werkwijze", maat="hbh_per_1000")
+    assert not at.exception
+    assert any("geen enkele gemeente" in i.value for i in at.info)
+    assert not [c for c in charts(at) if c["title"]["text"].startswith("Gemeenten die")]
+
+
+def test_find_switches_skips_unknown_years_and_needs_a_real_change() -> None:
+    frame = pl.DataFrame({
+        "code": ["A"] * 5 + ["B"] * 3, "naam": ["a"] * 5 + ["b"] * 3,
+        "jaar": [2015, 2016, 2017, 2018, 2019, 2015, 2016, 2017],
+        "werkwijze": ["resultaatgericht", "onbekend", "uren", "uren", "resultaatgericht",
+                      "uren", "onbekend", "uren"]})
+    found = werkwijze.find_switches(frame)
+    assert found.select("code", "jaar", "van", "naar", "vorig_jaar").rows() == [
+        ("A", 2017, "resultaatgericht", "uren", 2015),
+        ("A", 2019, "uren", "resultaatgericht", 2018)]
+    assert werkwijze.find_switches(frame.filter(pl.col("code") == "B")).is_empty()
+
+
+# --- estimator ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("df", "expected"), [
+    (1, 12.706204736), (2, 4.302652730), (5, 2.570581836), (10, 2.228138852),
+    (30, 2.042272456), (1000, 1.962339081)])
+def test_t_quantile_matches_tables(df: int, expected: float) -> None:
+    assert math.isclose(werkwijze.t_quantile(0.975, df), expected, rel_tol=1e-7)
+    assert math.isclose(werkwijze.t_quantile(0.025, df), -expected, rel_tol=1e-7)
+
+
+def test_ols_hc1_equals_the_closed_form_for_two_groups() -> None:
+    # y on a constant and a dummy: the slope is the difference in means, and the HC1 variance
+    # is n/(n-2) * (sum e1^2 / n1^2 + sum e0^2 / n0^2).
+    y0, y1 = np.array([1.0, 2.0, 4.0]), np.array([3.0, 7.0])
+    y = np.concatenate([y0, y1])
+    d = np.array([0, 0, 0, 1, 1], dtype=float)
+    fit = werkwijze.ols_hc1(np.column_stack([np.ones(5), d]), y)
+    assert math.isclose(fit.coef[0], y0.mean()) and math.isclose(fit.coef[1], 5 - 7 / 3)
+    var = 5 / 3 * (((y1 - y1.mean()) ** 2).sum() / 4 + ((y0 - y0.mean()) ** 2).sum() / 9)
+    assert math.isclose(fit.se[1], math.sqrt(var), rel_tol=1e-12)
+    lo, hi = fit.interval(1)
+    assert math.isclose(hi - fit.coef[1], werkwijze.t_quantile(0.975, 3) * math.sqrt(var))
+    assert math.isclose(fit.coef[1] - lo, hi - fit.coef[1])
+
+
+def test_ols_hc1_equals_the_textbook_matrices() -> None:
+    rng = np.random.default_rng(1)
+    x = np.column_stack([np.ones(12), rng.normal(size=(12, 3))])
+    y = x @ np.array([1.0, 2.0, -1.0, 0.5]) + rng.normal(size=12)
+    fit = werkwijze.ols_hc1(x, y)
+    beta, *_ = np.linalg.lstsq(x, y, rcond=None)
+    assert np.allclose(fit.coef, beta)
+    e = y - x @ beta
+    bread = np.linalg.inv(x.T @ x)
+    meat = sum(e[i] ** 2 * np.outer(x[i], x[i]) for i in range(12))
+    assert np.allclose(fit.se, np.sqrt(np.diag(12 / 8 * bread @ meat @ bread)))
+
+
+def test_ols_refuses_what_it_cannot_estimate() -> None:
+    x = np.column_stack([np.ones(5), np.arange(5.0), 2 * np.arange(5.0)])
+    with pytest.raises(werkwijze.NotEstimable):
+        werkwijze.ols_hc1(x, np.arange(5.0))
+    with pytest.raises(werkwijze.NotEstimable):
+        werkwijze.ols_hc1(np.ones((2, 2)) + np.eye(2), np.ones(2))
+
+
+def synthetic(n: int, effect: float, seed: int) -> pl.DataFrame:
+    """Gemeenten where ageing raises the figure AND makes resultaatgericht likelier, so the
+    raw difference is confounded and only the adjusted one recovers `effect`. The noise grows
+    with the figure (heteroskedastic), which is what HC1 is for."""
+    rng = np.random.default_rng(seed)
+    aandeel = rng.uniform(0.05, 0.15, n)
+    inwoners = np.exp(rng.uniform(math.log(5_000), math.log(500_000), n))
+    res = rng.uniform(size=n) < (aandeel - 0.05) / 0.1
+    mean = 5 + 200 * aandeel + 1.5 * np.log(inwoners) + effect * res
+    waarde = mean + rng.normal(size=n) * (0.5 + 0.1 * mean)
+    return pl.DataFrame({
+        "werkwijze": np.where(res, "resultaatgericht", "uren"), "waarde": waarde,
+        "aandeel_75plus": aandeel, "inwoners": inwoners})
+
+
+def test_adjusted_comparison_recovers_a_known_effect() -> None:
+    cmp = werkwijze.compare_groups(synthetic(600, 3.0, seed=11))
+    assert cmp.adjusted is not None and cmp.raw is not None
+    assert cmp.adjusted.lo < 3.0 < cmp.adjusted.hi
+    assert cmp.raw.lo > 3.0  # confounded by ageing: the raw difference overstates
+    assert not cmp.small and cmp.n_res + cmp.n_uren == 600
+
+
+def test_adjusted_comparison_finds_no_effect_when_there_is_none() -> None:
+    cmp = werkwijze.compare_groups(synthetic(600, 0.0, seed=12))
+    assert cmp.adjusted is not None
+    assert cmp.adjusted.lo < 0.0 < cmp.adjusted.hi
+    assert abs(cmp.adjusted.verschil) < 2.5 * cmp.adjusted.se
+
+
+def test_interval_covers_about_95_percent() -> None:
+    hits = 0
+    for seed in range(200):
+        est = werkwijze.compare_groups(synthetic(150, 2.0, seed=1000 + seed)).adjusted
+        assert est is not None
+        hits += est.lo < 2.0 < est.hi
+    assert 0.90 <= hits / 200 <= 0.99
+
+
+def test_compare_groups_ignores_onbekend_and_counts_missing() -> None:
+    frame = synthetic(40, 1.0, seed=3).vstack(pl.DataFrame({
+        "werkwijze": ["onbekend", "uren"], "waarde": [1e6, None],
+        "aandeel_75plus": [0.1, 0.1], "inwoners": [1e4, 1e4]}))
+    cmp = werkwijze.compare_groups(frame)
+    assert cmp.n_res + cmp.n_uren == 40 and cmp.n_missing == 1
+    assert cmp.small == (min(cmp.n_res, cmp.n_uren) < werkwijze.SMALL_N)
+    only_res = frame.filter(pl.col("werkwijze") != "uren")
+    assert werkwijze.compare_groups(only_res).reason == "group"
+
+
+# --- against the demo database ------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def database(demo_db: Path) -> Database:
+    return Database(demo_db)
+
+
+def test_demo_estimate_equals_an_independent_fit(database: Database) -> None:
+    rows = database.query(
+        "SELECT clienten_per_1000 AS y, werkwijze_hbh = 'resultaatgericht' AS d, "
+        "aandeel_75plus, ln(inwoners) AS log_inw FROM out.gemeente_periode "
+        "WHERE voorziening_code = ? AND periode_code = '2023JJ00' "
+        "AND werkwijze_hbh IS NOT NULL AND clienten_per_1000 IS NOT NULL", [catalog.HBH])
+    x = np.column_stack([np.ones(rows.height), rows["d"].cast(pl.Float64).to_numpy(),
+                         rows["aandeel_75plus"].to_numpy(), rows["log_inw"].to_numpy()])
+    beta, *_ = np.linalg.lstsq(x, rows["y"].to_numpy(), rcond=None)
+    cmp = werkwijze.comparison(database, "hbh_per_1000", catalog.HBH, 2023)
+    assert cmp.adjusted is not None
+    assert math.isclose(cmp.adjusted.verschil, beta[1], rel_tol=1e-9)
+    assert cmp.n_res == int(rows["d"].sum()) and cmp.n_uren == rows.height - cmp.n_res
+
+
+def test_register_counts_follow_the_1_july_rule(database: Database) -> None:
+    counts = werkwijze.register_counts(database)
+    row = counts.filter(pl.col("jaar") == 2020).row(0, named=True)
+    direct = database.query(
+        "SELECT count(*) FROM core.werkwijze WHERE voorziening = 'huishoudelijke_ondersteuning' "
+        "AND ingang_effectief <= DATE '2020-07-01' "
+        "AND coalesce(einde_effectief, DATE '9999-01-01') > DATE '2020-07-01'").item()
+    assert row["bronregels"] == direct > 0
+
+
+def test_before_after_pools_the_years_of_each_side(database: Database) -> None:
+    _, summary, order = werkwijze.before_after(database, "hbh_per_1000", catalog.HBH, "nl")
+    assert summary.height == len(order) == werkwijze.switches(database).height
+    first = summary.row(0, named=True)
+    later = werkwijze.switches(database).filter(
+        (pl.col("code") == first["code"]) & (pl.col("jaar") > first["eerste_jaar"]))
+    end = later["jaar"].min() if not later.is_empty() else 10_000
+    direct = database.query(
+        "SELECT 1000 * sum(clienten) / sum(inwoners) FROM out.gemeente_periode "
+        "WHERE gemeente_code = ? AND voorziening_code = ? AND halfjaar IS NULL "
+        "AND jaar >= ? AND jaar < ? AND clienten IS NOT NULL",
+        [first["code"], catalog.HBH, first["eerste_jaar"], end]).item()
+    assert math.isclose(first["na"], direct, rel_tol=1e-12)
+
+
+def test_downloads_render_as_images(database: Database) -> None:
+    cmp = werkwijze.comparison(database, "hbh_per_1000", catalog.HBH, 2023)
+    spec = werkwijze.estimate_chart(cmp, "titel", "bron", "sub", "eenheid", "nl", export=True)
+    svg = chart_render.to_svg(spec).decode()
+    assert "Ruw verschil" in svg and "titel" in svg
+    cov = werkwijze.coverage_chart(werkwijze.coverage(database),
+                                   werkwijze.register_counts(database), "t", "b", "s", "en",
+                                   export=True)
+    assert chart_render.to_png(cov)[:4] == b"\x89PNG"
+
+
+def test_every_text_exists_in_both_languages_with_the_same_fields() -> None:
+    for texts in (werkwijze.TEXTS,):
+        for key, entry in texts.items():
+            assert set(entry) == {"nl", "en"}, key
+            fields = [{f for _, f, _, _ in string.Formatter().parse(entry[lang]) if f}
+                      for lang in ("nl", "en")]
+            assert fields[0] == fields[1], key
