@@ -52,7 +52,9 @@ class Fault:
     kind: "status" (answer `status` with `headers`), "truncate" (declare a Content-Length larger
     than what is sent, send half, close), "cut_json" (a consistent 200 whose JSON is cut off),
     "slow" (wait `delay` seconds before answering normally), "stall" (send the headers and half
-    the body, wait `delay` seconds, then send the rest: a server that hangs mid-body).
+    the body, wait `delay` seconds, then send the rest: a server that hangs mid-body),
+    "trickle" (send the body a byte every `delay` seconds: never idle long enough for a read
+    timeout, yet far too slow).
     """
 
     kind: str
@@ -93,6 +95,10 @@ def slow(delay: float, times: int | None = 1) -> Fault:
 
 def stalled(delay: float, times: int | None = 1) -> Fault:
     return Fault("stall", times=times, delay=delay)
+
+
+def trickle(delay: float, times: int | None = 1) -> Fault:
+    return Fault("trickle", times=times, delay=delay)
 
 
 # --- server ---------------------------------------------------------------------------------
@@ -153,6 +159,18 @@ class _Handler(BaseHTTPRequestHandler):
                     # Usually the client has given up by now and this write fails quietly
                     # (handle_error); a patient client gets the complete, valid body.
                     self.wfile.write(body[len(body) // 2:])
+                return
+            if fault.kind == "trickle":
+                self.close_connection = True
+                self.send_response(route.status)
+                self.send_header("Content-Type", route.content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                for i in range(len(body)):
+                    if owner._stopping.wait(fault.delay):
+                        return
+                    self.wfile.write(body[i:i + 1])
+                    self.wfile.flush()
                 return
             if fault.kind == "slow" and owner._stopping.wait(fault.delay):
                 return  # server shutting down: do not keep the test waiting

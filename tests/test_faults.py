@@ -37,6 +37,7 @@ from tests.cbs_server import (
     slow,
     stalled,
     status_fault,
+    trickle,
     truncated,
 )
 
@@ -165,6 +166,8 @@ TIMEOUT = 2.0     # WMO_HTTP_TIMEOUT for the child: loopback answers in ms even 
 RETRIES = 2       # WMO_HTTP_RETRIES: 3 attempts in all
 RETRY_AFTER = 1   # seconds; the back-off is 0.01 s, so only Retry-After explains a 1 s pause
 SERVER_DELAY = 6.0  # a slow server's delay, well past TIMEOUT
+DEADLINE = 3.0      # WMO_HTTP_DEADLINE: the most one request may take in total
+TRICKLE = 0.05      # seconds per byte: never idle for TIMEOUT, yet a page takes far too long
 
 
 @dataclass(frozen=True)
@@ -180,6 +183,9 @@ FAULTS: dict[str, FaultKind] = {
                                      r"Read timed out|ReadTimeout", TIMEOUT, times_out=True),
     "stalls-mid-body": FaultKind(lambda n: stalled(SERVER_DELAY, n),
                                  r"Read timed out|ReadTimeout", TIMEOUT, times_out=True),
+    "trickles-below-the-read-timeout": FaultKind(lambda n: trickle(TRICKLE, n),
+                                                 r"no complete answer within 3 s", DEADLINE,
+                                                 times_out=True),
     "dropped-mid-body": FaultKind(truncated, r"connection dropped mid-body", 0.0),
     "429-retry-after": FaultKind(lambda n: rate_limited(str(RETRY_AFTER), n),
                                  r"HTTP 429 Too Many Requests", RETRY_AFTER),
@@ -192,6 +198,7 @@ FAULTS: dict[str, FaultKind] = {
 def fetch_cli(server: CbsServer, out: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "WMO_CBS_V3_URL": server.v3_url, "WMO_HTTP_TIMEOUT": str(TIMEOUT),
            "WMO_HTTP_RETRIES": str(RETRIES), "WMO_HTTP_BACKOFF": "0.01",
+           "WMO_HTTP_DEADLINE": str(DEADLINE),
            "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"}
     return subprocess.run(wmo("fetch", "cbs", "--table", TID, "--out", out), cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=60)

@@ -7,9 +7,12 @@ survives the retries into one `FetchError` naming the URL, the reason and the at
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import socket
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -53,6 +56,13 @@ def http_backoff_from_env() -> float:
     if value < 0:
         raise ValueError(f"WMO_HTTP_BACKOFF must not be negative, got {raw!r}")
     return value
+
+
+def http_deadline_from_env(timeout: float) -> float:
+    """Longest a single request may take in total (`WMO_HTTP_DEADLINE`, default 4 × the read
+    timeout, at least 60 s): the read timeout alone never fires on a server that trickles."""
+    raw = os.environ.get("WMO_HTTP_DEADLINE", "").strip()
+    return float(raw) if raw else max(60.0, 4 * timeout)
 
 
 def backoff_delay(base: float, attempt: int) -> float:
@@ -184,6 +194,7 @@ class CbsClient:
         self.retries = max(0, settings.http_retries)
         self.backoff = http_backoff_from_env() if backoff is None else backoff
         self.max_retry_after = max_retry_after
+        self.deadline = http_deadline_from_env(self.timeout)
         self._sleep = sleep
         self._session = requests.Session()
         self._session.headers.update({"Accept": "application/json", "User-Agent": USER_AGENT})
@@ -204,8 +215,7 @@ class CbsClient:
         for attempt in range(1, attempts + 1):
             wait: float | None = None
             try:
-                response = self._session.get(url, timeout=(self.timeout, self.timeout))
-                body = response.content  # reads the whole body, so mid-body drops raise here
+                response, body = self._fetch(url)
             except TRANSIENT_ERRORS as exc:
                 last_reason = _describe(exc)
             except requests.exceptions.RequestException as exc:
@@ -234,6 +244,37 @@ class CbsClient:
             if attempt < attempts:
                 self._sleep(wait if wait is not None else backoff_delay(self.backoff, attempt))
         raise FetchError(f"GET {url} failed after {attempts} attempt(s): {last_reason}")
+
+    def _fetch(self, url: str) -> tuple[requests.Response, bytes]:
+        """One GET with the whole body read, or Timeout when it takes longer than the deadline:
+        a watchdog closes the connection, which ends a read that is still trickling."""
+        expired = threading.Event()
+        response = self._session.get(url, timeout=(self.timeout, self.timeout), stream=True)
+
+        def expire() -> None:
+            expired.set()
+            # close() alone does not wake a thread blocked in recv(); shutdown() does.
+            sock = getattr(getattr(response.raw, "connection", None), "sock", None)
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+            response.close()
+
+        watchdog = threading.Timer(self.deadline, expire)
+        watchdog.daemon = True
+        watchdog.start()
+        try:
+            body = response.content  # the whole body, so mid-body drops raise here
+        except Exception as exc:
+            if expired.is_set():
+                raise requests.exceptions.Timeout(
+                    f"no complete answer within {self.deadline:g} s") from exc
+            raise
+        finally:
+            watchdog.cancel()
+        if expired.is_set():
+            raise requests.exceptions.Timeout(f"no complete answer within {self.deadline:g} s")
+        return response, body
 
     def iter_pages(self, url: str, *, base: str, table_id: str,
                    singleton: bool = False) -> Iterator[Page]:
