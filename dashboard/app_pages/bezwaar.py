@@ -9,7 +9,7 @@ from dashboard.views import bezwaar as view
 
 ctx = page_context()
 T = view.TEXTS
-STATUS_LEGEND = ctx.t("status_legend").replace("*", "\\*")  # literal marks, not markdown
+STATUS_LEGEND = ctx.t("status_legend")  # the marks are code spans: literal, not markdown
 st.title(ctx.t("title", T))
 st.caption(ctx.t("intro", T))
 

@@ -8,7 +8,7 @@ from dashboard.views import gemeente as view
 
 ctx = page_context()
 T = view.TEXTS
-STATUS_LEGEND = ctx.t("status_legend").replace("*", "\\*")  # literal marks, not markdown
+STATUS_LEGEND = ctx.t("status_legend")  # the marks are code spans: literal, not markdown
 st.title(ctx.t("title", T))
 st.caption(ctx.t("intro", T))
 
