@@ -189,7 +189,7 @@ def class_expr(value: pl.Expr, breaks: list[float], labels: list[str], unknown: 
     """Vectorised `charts.classify`: [b(i-1), b(i)) intervals, NULL → the unknown class."""
     if not breaks:
         return pl.when(value.is_null()).then(pl.lit(unknown)).otherwise(pl.lit(labels[0]))
-    return (value.cut(breaks, labels=labels, left_closed=True).cast(pl.String)
+    return (value.bin_intervals(breaks, labels=labels).cast(pl.String)
             .fill_null(unknown))
 
 
