@@ -56,3 +56,12 @@ def make_app(demo_db: Path) -> AppFactory:
             at.query_params[key] = value
         return at.run()
     return factory
+
+
+def opener(make_app: AppFactory, page: str) -> Callable[..., AppTest]:
+    """A factory for one page: open it from a link with `params`; it must render cleanly."""
+    def factory(**params: str) -> AppTest:
+        at = make_app(page, **params)
+        assert not at.exception, at.exception
+        return at
+    return factory

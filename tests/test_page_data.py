@@ -18,25 +18,15 @@ from streamlit.testing.v1 import AppTest
 from dashboard import catalog, exports
 from dashboard.db import Database
 from dashboard.views import data
-from tests.dashboard_fixtures import APP
+from tests.dashboard_fixtures import AppFactory, opener
 
 NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
 OpenPage = Callable[..., AppTest]
 
 
 @pytest.fixture
-def open_data(demo_db: Path) -> OpenPage:
-    """The Data page opened straight from a link (make_app renders Kaart first, whose URL
-    parameters such as periode would then leak into this page's filters)."""
-    def factory(**params: str) -> AppTest:
-        at = AppTest.from_file(APP, default_timeout=60)
-        at.switch_page("app_pages/data.py")
-        for key, value in params.items():
-            at.query_params[key] = value
-        at.run()
-        assert not at.exception, at.exception
-        return at
-    return factory
+def open_data(make_app: AppFactory) -> OpenPage:
+    return opener(make_app, "data")
 
 
 @pytest.fixture(scope="module")

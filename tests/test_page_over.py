@@ -14,22 +14,14 @@ from streamlit.testing.v1 import AppTest
 from dashboard import exports
 from dashboard.db import Database
 from dashboard.views import over
-from tests.dashboard_fixtures import APP
+from tests.dashboard_fixtures import AppFactory, opener
 
 OpenPage = Callable[..., AppTest]
 
 
 @pytest.fixture
-def open_over(demo_db: Path) -> OpenPage:
-    def factory(**params: str) -> AppTest:
-        at = AppTest.from_file(APP, default_timeout=60)
-        at.switch_page("app_pages/over.py")
-        for key, value in params.items():
-            at.query_params[key] = value
-        at.run()
-        assert not at.exception, at.exception
-        return at
-    return factory
+def open_over(make_app: AppFactory) -> OpenPage:
+    return opener(make_app, "over")
 
 
 @pytest.fixture(scope="module")

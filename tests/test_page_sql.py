@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard import exports, sql_console
 from dashboard.db import Database
 from dashboard.views import sql as view
-from tests.dashboard_fixtures import APP
+from tests.dashboard_fixtures import AppFactory, opener
 
 OpenPage = Callable[..., AppTest]
 # A cross join of 4·10^10 rows: only the time limit can end it.
@@ -24,16 +24,8 @@ RUNAWAY = "SELECT sum(a.range * b.range) FROM range(200000) a, range(200000) b"
 
 
 @pytest.fixture
-def open_sql(demo_db: Path) -> OpenPage:
-    def factory(**params: str) -> AppTest:
-        at = AppTest.from_file(APP, default_timeout=60)
-        at.switch_page("app_pages/sql.py")
-        for key, value in params.items():
-            at.query_params[key] = value
-        at.run()
-        assert not at.exception, at.exception
-        return at
-    return factory
+def open_sql(make_app: AppFactory) -> OpenPage:
+    return opener(make_app, "sql")
 
 
 @pytest.fixture(scope="module")
