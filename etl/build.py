@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import partial
 from importlib.metadata import version
 from pathlib import Path
 
@@ -20,10 +21,10 @@ import polars as pl
 from etl import snapshot
 from etl.errors import InputError, InputErrors, display_path
 from etl.gemeenten import HERINDELING_SCHEMA, gemeente_history, harmonisation_map
-from etl.metadata import load_metadata
+from etl.metadata import SourceMeta, load_metadata
 from etl.settings import Settings
 from etl.sources import geo, registers
-from etl.sources.cbs.parse import load_cbs_snapshot
+from etl.sources.cbs.parse import load_cbs_cube, load_cbs_snapshot
 from etl.sources.cbs.tables import TABLES, spec_for
 from etl.transform import bevolking as bevolking_t
 from etl.transform import harmonise, wmo
@@ -83,14 +84,16 @@ def _bron_row(folder: Path, sidecar: dict) -> dict:
     }
 
 
-def _register_bron(path: Path, title: str) -> dict:
+def _register_bron(path: Path, sources: dict[str, SourceMeta]) -> dict:
+    # Titles, producers and licences of the registers are documented once, in metadata.yaml.
+    source = sources[f"register-{path.stem}"]
     return {
-        "bron_id": f"register-{path.stem}",
-        "titel": title,
-        "producent": "wmo-atlas (handmatig register; bron en peildatum per rij)",
-        "url": f"data/raw/registers/{path.name}",
+        "bron_id": source.source_id,
+        "titel": source.title,
+        "producent": source.producer,
+        "url": source.url,
         "opgehaald_op": None,
-        "licentie": "CC BY 4.0 (register); bronnen: zie bron_url per rij",
+        "licentie": source.licence,
         "formaat": "csv",
         "sha256": snapshot.sha256_file(path),
         "is_synthetisch": False,
@@ -146,7 +149,8 @@ def read_geo(inputs: Inputs, geo_dir: Path, reference_year: int | None,
     inputs.bronnen.append(_bron_row(geo_dir, sidecar))
 
 
-def read_registers(inputs: Inputs, raw_dir: Path, progress: Progress) -> None:
+def read_registers(inputs: Inputs, raw_dir: Path, sources: dict[str, SourceMeta],
+                   progress: Progress) -> None:
     reg = raw_dir / "registers"
     her_path = reg / "herindelingen.csv"
     if not her_path.exists():
@@ -155,7 +159,7 @@ def read_registers(inputs: Inputs, raw_dir: Path, progress: Progress) -> None:
         return
     her, errs = registers.read_herindelingen(her_path)
     inputs.errors += errs
-    inputs.bronnen.append(_register_bron(her_path, "Register gemeentelijke herindelingen"))
+    inputs.bronnen.append(_register_bron(her_path, sources))
     if errs or "_current" not in inputs.frames:
         return
     inputs.herindelingen = her.select(list(HERINDELING_SCHEMA))
@@ -166,7 +170,7 @@ def read_registers(inputs: Inputs, raw_dir: Path, progress: Progress) -> None:
         ww, errs = registers.read_werkwijze(ww_path, inputs.gemeente)
         inputs.errors += errs
         inputs.werkwijze = ww
-        inputs.bronnen.append(_register_bron(ww_path, "Register werkwijze Wmo (wmo-atlas)"))
+        inputs.bronnen.append(_register_bron(ww_path, sources))
     else:
         inputs.warnings.append(f"{display_path(ww_path)} missing: werkwijze unknown everywhere")
 
@@ -185,7 +189,7 @@ def read_registers(inputs: Inputs, raw_dir: Path, progress: Progress) -> None:
             inputs.bronnen.append(_bron_row(path.parent, snapshot.read_sidecar(path.parent) or {
                 "source_id": "bezwaar-demo", "synthetic": True}))
         else:
-            inputs.bronnen.append(_register_bron(path, "Register bezwaren Wmo (wmo-atlas)"))
+            inputs.bronnen.append(_register_bron(path, sources))
     if parts:
         inputs.bezwaar = pl.concat(parts, how="vertical_relaxed")
     progress("registers read and checked")
@@ -206,8 +210,10 @@ def read_cbs(inputs: Inputs, raw_dir: Path, progress: Progress) -> None:
                                             "snapshot has no _source.json sidecar"))
             continue
         progress(f"parsing {spec.table_id} ({sidecar.get('format')})")
+        # The persoonskenmerken table has millions of cells: it stays a compact cube.
+        load = load_cbs_cube if spec.role == "wmo_kenmerken" else load_cbs_snapshot
         try:
-            table = load_cbs_snapshot(folder, spec.measures)
+            table = load(folder, spec.measures)
         except InputErrors as exc:
             inputs.errors += exc.errors
             continue
@@ -236,8 +242,9 @@ def read_cbs(inputs: Inputs, raw_dir: Path, progress: Progress) -> None:
 def collect_inputs(raw_dir: Path, snapshot_dir: Path | None, reference_year: int | None,
                    progress: Progress) -> Inputs:
     inputs = Inputs()
+    sources = load_metadata().sources
     read_geo(inputs, geo_dir_for(raw_dir, snapshot_dir), reference_year, progress)
-    read_registers(inputs, raw_dir, progress)
+    read_registers(inputs, raw_dir, sources, progress)
     read_cbs(inputs, raw_dir, progress)
     return inputs
 
@@ -253,8 +260,8 @@ def transform(inputs: Inputs, progress: Progress) -> dict[str, pl.DataFrame]:
     frames["core.voorziening"] = wmo.voorziening(inputs.wmo_tables)
     frames["core.periode"] = wmo.periode(inputs.wmo_tables)
     if inputs.kenmerken:
-        frames["core.wmo_clienten_kenmerken"] = pl.concat(
-            [wmo.wmo_kenmerken(spec, t) for spec, t in inputs.kenmerken])
+        frames["core.wmo_clienten_kenmerken"] = wmo.concat_compact(
+            [wmo.wmo_kenmerken(spec, cube) for spec, cube in inputs.kenmerken])
     if inputs.bevolking_table is not None:
         spec, table = inputs.bevolking_table
         bev = bevolking_t.bevolking(spec.table_id, table)
@@ -293,6 +300,20 @@ def transform(inputs: Inputs, progress: Progress) -> dict[str, pl.DataFrame]:
     return frames
 
 
+def build_record(reference_year: int | None, is_synthetisch: bool, raw_dir: Path,
+                 start: float) -> pl.DataFrame:
+    """meta.build; called when everything else is written, so that duur_s includes writing."""
+    return pl.DataFrame({
+        "built_at": [datetime.now(UTC)],
+        "versie": [version("wmo-atlas")],
+        "duckdb_versie": [duckdb.__version__],
+        "referentie_indeling": [reference_year],
+        "is_synthetisch": [is_synthetisch],
+        "raw_map": [display_path(raw_dir)],
+        "duur_s": [round(time.perf_counter() - start, 2)],
+    })
+
+
 def build(settings: Settings, reference_year: int | None = None,
           progress: Progress | None = None) -> Path:
     start = time.perf_counter()
@@ -303,20 +324,16 @@ def build(settings: Settings, reference_year: int | None = None,
     if inputs.errors:
         raise InputErrors(inputs.errors)
     frames = transform(inputs, progress)
-    frames["meta.build"] = pl.DataFrame({
-        "built_at": [datetime.now(UTC)],
-        "versie": [version("wmo-atlas")],
-        "duckdb_versie": [duckdb.__version__],
-        "referentie_indeling": [inputs.reference_year],
-        "is_synthetisch": [inputs.is_synthetisch],
-        "raw_map": [display_path(settings.raw_dir)],
-        "duur_s": [round(time.perf_counter() - start, 2)],
-    })
+    is_synthetisch = inputs.is_synthetisch
+    record = partial(build_record, inputs.reference_year, is_synthetisch, settings.raw_dir, start)
+    # The parsed sources (for a full build the 85896NED cube) are not needed for writing.
+    del inputs
     from etl.load import write_database
 
     progress(f"writing {display_path(settings.db_path)}")
-    write_database(settings.db_path, frames, load_metadata(), progress=progress)
-    label = "SYNTHETIC demo data" if inputs.is_synthetisch else "real sources"
+    write_database(settings.db_path, frames, load_metadata(), progress=progress,
+                   deferred={"meta.build": record})
+    label = "SYNTHETIC demo data" if is_synthetisch else "real sources"
     progress(f"done: {display_path(settings.db_path)} ({label})")
     return settings.db_path
 

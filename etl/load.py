@@ -2,13 +2,16 @@
 
 A failed build leaves the previous database byte-identical; a reader that has the old file
 open keeps reading it (the inode stays alive until it closes).
+
+Frames may hold text columns as polars Enums (the big kenmerken table does, to stay small in
+memory); they reach DuckDB as Arrow dictionaries and are stored as the documented VARCHAR.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import duckdb
@@ -35,17 +38,29 @@ def _insert(con: duckdb.DuckDBPyConnection, qualified: str, columns: list[str],
         con.unregister("_frame")
 
 
+def _fill(con: duckdb.DuckDBPyConnection, qualified: str, columns: list[str],
+          frame: pl.DataFrame | None, progress: Callable[[str], None] | None) -> None:
+    if frame is not None and frame.height:
+        _insert(con, qualified, columns, frame)
+    if progress:
+        progress(f"  {qualified}: {0 if frame is None else frame.height} rows")
+
+
 def write_database(
     db_path: Path,
     frames: dict[str, pl.DataFrame],
     meta: Metadata,
     *,
     progress: Callable[[str], None] | None = None,
+    deferred: Mapping[str, Callable[[], pl.DataFrame]] | None = None,
 ) -> None:
     """Create every table of the metadata, fill those given in `frames`, comment, swap in.
 
     `frames` is keyed `schema.table`; meta.veld and meta.tabel come from the metadata itself.
+    `deferred` tables are computed and filled only after everything else is written and
+    checkpointed, just before the swap (meta.build, whose duration should cover the writing).
     """
+    deferred = deferred or {}
     db_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = temp_path_for(db_path)
     for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
@@ -63,17 +78,20 @@ def write_database(
                 elif qualified == "meta.tabel":
                     frame = pl.DataFrame(tabel_rows(meta), orient="row",
                                          schema=[c.name for c in table.columns])
+                elif qualified in deferred:
+                    continue
                 else:
                     frame = frames.get(qualified)
-                if frame is not None and frame.height:
-                    _insert(con, qualified, [c.name for c in table.columns], frame)
-                if progress:
-                    progress(f"  {qualified}: {0 if frame is None else frame.height} rows")
-            unknown = set(frames) - set(meta.tables)
+                _fill(con, qualified, [c.name for c in table.columns], frame, progress)
+            unknown = (set(frames) | set(deferred)) - set(meta.tables)
             if unknown:
                 raise ValueError(f"frames without metadata: {sorted(unknown)}")
             for statement in comment_statements(meta):
                 con.execute(statement)
+            con.execute("CHECKPOINT")
+            for qualified, make_frame in deferred.items():
+                columns = [c.name for c in meta.tables[qualified].columns]
+                _fill(con, qualified, columns, make_frame(), progress)
             con.execute("CHECKPOINT")
         finally:
             con.close()

@@ -9,11 +9,15 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 from etl.cli import main
 from etl.gemeenten import harmonisation_map
 from etl.metadata import load_metadata
+from etl.sources.cbs.parse import load_cbs_snapshot
+from etl.sources.cbs.tables import WMO_MEASURES
 from etl.transform import harmonise
+from tests.test_build_memory import kenmerken_snapshot, reference_kenmerken
 
 pytestmark = pytest.mark.slow
 
@@ -25,6 +29,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     root = tmp_path_factory.mktemp("build")
     raw, db = root / "raw", root / "wmo.duckdb"
     assert main(["demo", "--out", str(raw), "--snapshot", str(SNAPSHOT), "--seed", "11"]) == 0
+    # A small multi-page persoonskenmerken table, so that its compact path is built too.
+    kenmerken_snapshot(raw / "cbs", rows_per_page=10)
     assert main(["build", "--raw", str(raw), "--db", str(db), "--snapshot", str(SNAPSHOT)]) == 0
     return raw, db
 
@@ -163,6 +169,29 @@ def test_geometry_for_342_gemeenten_with_area(con) -> None:
                           "WHERE indeling_jaar = 2026").fetchone()
     assert n == 342
     assert 30_000 < area < 42_000
+
+
+def test_kenmerken_are_stored_as_the_long_form_gives_them(built: tuple[Path, Path],
+                                                          con) -> None:
+    raw, _ = built
+    expected = reference_kenmerken(load_cbs_snapshot(raw / "cbs" / "85896NED", WMO_MEASURES))
+    stored = con.sql("SELECT * FROM core.wmo_clienten_kenmerken").pl()
+    assert stored.height == expected.height > 0
+    assert_frame_equal(stored, expected)
+    assert scalar(con, "SELECT count(*) FROM core.wmo_clienten_kenmerken "
+                       "WHERE clienten IS NULL") == 1  # the suppressed cell, not a 0
+
+
+def test_registers_are_described_by_the_metadata(con) -> None:
+    sources = load_metadata().sources
+    rows = con.execute("SELECT bron_id, titel, producent, url, licentie FROM meta.bron "
+                       "WHERE bron_id LIKE 'register-%'").fetchall()
+    assert {r[0] for r in rows} == {"register-herindelingen", "register-werkwijze",
+                                    "register-bezwaar"}
+    for bron_id, titel, producent, url, licentie in rows:
+        source = sources[bron_id]
+        assert (titel, producent, url, licentie) == (source.title, source.producer, source.url,
+                                                     source.licence)
 
 
 def test_failed_build_leaves_the_previous_database_byte_identical(

@@ -15,6 +15,7 @@ from etl.sources.cbs.parse import (
     CbsTable,
     clean_title,
     detect_format,
+    load_cbs_cube,
     load_cbs_snapshot,
     title_key,
 )
@@ -78,6 +79,17 @@ def test_every_format_gives_the_observations_of_v3(tables: dict[str, CbsTable],
                        tables["v3"].observations.sort(keys))
     # Also without re-sorting: the parser's own order is deterministic and shared.
     assert_frame_equal(tables[variant].observations, tables["v3"].observations)
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_every_format_gives_the_same_compact_cube(variant: str) -> None:
+    cube = load_cbs_cube(FIXTURES / f"86050NED-{variant}", WMO_MEASURES)
+    assert (cube.keys, cube.measures) == (DIMS, list(WMO_MEASURES))
+    assert cube.cells.columns == [*DIMS, "periode_code", *WMO_MEASURES]
+    assert all(isinstance(cube.cells.schema[k], pl.Enum) for k in [*DIMS, "periode_code"])
+    assert cube.cells.height == 2 * 5 * 5  # one row per cell, v4's left-out cells included
+    v3 = load_cbs_cube(FIXTURES / "86050NED-v3", WMO_MEASURES)
+    assert_frame_equal(cube.cells, v3.cells)
 
 
 def test_observations_have_the_contract_schema_and_full_grid(tables: dict[str, CbsTable]) -> None:

@@ -7,14 +7,18 @@ their title, never by a v3 key suffix or a v4 code (CBS format reference
 `cbs-open-data-format.md` §2.5, §5.3).
 
 Data rows are handled with vectorised polars expressions only: a default build reads about
-400 000 v3 rows and a full one several million.
+400 000 v3 rows and a full one several million. Every format is first read into a `CbsCube`
+(one row per cell, codes as Enums, data pages compacted one at a time), because a long frame
+with text keys for the 5 M cells of 85896NED takes gigabytes; `load_cbs_snapshot` unfolds the
+cube into the long `CbsTable` that the smaller tables are transformed from.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -63,6 +67,26 @@ class CbsTable:
 
 
 @dataclass(frozen=True)
+class CbsCube:
+    """The same table in compact wide form: one row per cell (v4 densified like v3).
+
+    `cells` holds one Enum column per non-time dimension key (stripped codes), `periode_code`
+    (Enum) and one Float64 column per measure slug (null = missing/suppressed). The Enum
+    categories are the codes in sorted order and the rows are sorted by the key columns, so
+    the order is the same as sorting the code texts.
+    """
+
+    table_id: str
+    title: str
+    fmt: str
+    dimensions: dict[str, pl.DataFrame]      # dimension key -> [code, title, description]
+    periods: pl.DataFrame                    # [periode_code, title, jaar, halfjaar, status]
+    keys: list[str]                          # non-time dimension keys, in table order
+    measures: list[str]                      # measure slugs, in the order asked for
+    cells: pl.DataFrame
+
+
+@dataclass(frozen=True)
 class _Dimension:
     key: str
     title: str
@@ -102,6 +126,11 @@ class _Metadata:
 
 def load_cbs_snapshot(folder: Path, measures: dict[str, str]) -> CbsTable:
     """Read the snapshot in `folder`; `measures` maps a project slug to the measure title."""
+    return cube_to_table(load_cbs_cube(folder, measures))
+
+
+def load_cbs_cube(folder: Path, measures: dict[str, str]) -> CbsCube:
+    """Like `load_cbs_snapshot`, but compact: for tables too big for the long text form."""
     if not measures:
         raise ValueError("measures must name at least one measure title")
     folder = Path(folder)
@@ -333,32 +362,32 @@ def _table_id(folder: Path, identifier: Any) -> str:
 # --------------------------------------------------------------------------- v3
 
 
-def _load_v3(folder: Path, measures: dict[str, str]) -> CbsTable:
+def _load_v3(folder: Path, measures: dict[str, str]) -> CbsCube:
     root = folder / "v3"
     meta = _v3_metadata(root, folder)
     chosen = resolve_measures(measures, meta.measures, display_path(meta.measures_file))
     keys = [d.key for d in meta.dimensions]
-    codes = {d.key: meta.lists[d.key]["code"] for d in meta.plain}
-    codes[meta.time.key] = meta.periods["periode_code"]
+    enums = {key: code_enum(values) for key, values in _codes(meta).items()}
     schema = {k: pl.Utf8 for k in keys} | {m.code: pl.Float64 for m in chosen.values()}
-    frames = [_v3_page(path, schema, keys, codes) for path in resource_pages(root, "TypedDataSet")]
-    wide = pl.concat(frames, how="vertical", rechunk=True)
-    slug_by_key = {m.code: slug for slug, m in chosen.items()}
-    long = wide.unpivot(index=keys, on=list(slug_by_key), variable_name="measure",
-                        value_name="value").with_columns(
-        pl.col("measure").replace_strict(slug_by_key, return_dtype=pl.Utf8)
-    )
-    return _table(meta, "odata-v3", long)
+    # Each page is compacted before the next is read: the text keys of all pages together
+    # would be most of the memory a full build needs.
+    frames = [
+        _v3_page(path, schema, keys, enums).select(
+            *keys, *[pl.col(m.code).alias(slug) for slug, m in chosen.items()])
+        for path in resource_pages(root, "TypedDataSet")
+    ]
+    cells = pl.concat(frames, how="vertical", rechunk=False)
+    return _cube(meta, "odata-v3", list(chosen), cells)
 
 
 def _v3_page(
-    path: Path, schema: dict[str, pl.DataType], keys: list[str], codes: dict[str, pl.Series]
+    path: Path, schema: dict[str, pl.DataType], keys: list[str], enums: dict[str, pl.Enum]
 ) -> pl.DataFrame:
-    """One TypedDataSet page as a frame of stripped codes and Float64 topic values."""
+    """One TypedDataSet page as a frame of Enum codes (stripped) and Float64 topic values."""
     frame = read_data_page(path, schema, required=list(schema))
     frame = frame.with_columns(pl.col(keys).str.strip_chars())
-    _check_codes(frame, keys, codes, lambda i: (display_path(path), f"{path.name} value[{i}]"))
-    return frame
+    return _encode_codes(frame, keys, enums,
+                         lambda i: (display_path(path), f"{path.name} value[{i}]"))
 
 
 def read_data_page(
@@ -412,41 +441,41 @@ def _explain_bad_page(path: Path, schema: dict[str, pl.DataType]) -> InputError 
     return None
 
 
-def _check_codes(
-    frame: pl.DataFrame, keys: Iterable[str], codes: dict[str, pl.Series],
+def _encode_codes(
+    frame: pl.DataFrame, keys: list[str], enums: dict[str, pl.Enum],
     where: Callable[[int], tuple[str, str]],
-) -> None:
-    """Every row names a known category in every dimension (first offender is reported)."""
+) -> pl.DataFrame:
+    """Code columns -> Enums; every row must name a known category in every dimension (the
+    first offender is reported). A code outside the Enum becomes null, which finds it."""
+    encoded = frame.with_columns(pl.col(k).cast(enums[k], strict=False) for k in keys)
     for key in keys:
-        bad = frame.select(
-            (pl.col(key).is_null() | ~pl.col(key).is_in(codes[key].implode())).arg_true()
-        ).to_series()
-        if bad.len():
-            i = bad[0]
-            code = frame[key][i]
-            message = ("dimension column is missing or null" if code is None
-                       else f"code {code!r} is not in the {key} list")
-            raise InputError(*where(i), key, message)
+        if not encoded[key].null_count():
+            continue
+        i = encoded[key].is_null().arg_true()[0]
+        code = frame[key][i]
+        message = ("dimension column is missing or null" if code is None
+                   else f"code {code!r} is not in the {key} list")
+        raise InputError(*where(i), key, message)
+    return encoded
 
 
 # --------------------------------------------------------------------------- v4
 
 
-def _load_v4(folder: Path, measures: dict[str, str]) -> CbsTable:
+def _load_v4(folder: Path, measures: dict[str, str]) -> CbsCube:
     root = folder / "v4"
     meta = _v4_metadata(root, folder)
     chosen = resolve_measures(measures, meta.measures, display_path(meta.measures_file))
     keys = [d.key for d in meta.dimensions]
-    codes = {d.key: meta.lists[d.key]["code"] for d in meta.plain}
-    codes[meta.time.key] = meta.periods["periode_code"]
+    enums = {key: code_enum(values) for key, values in _codes(meta).items()}
     slug_by_code = {m.code: slug for slug, m in chosen.items()}
-    frames = [_v4_page(path, keys, codes, slug_by_code)
+    slugs = list(dict.fromkeys(slug_by_code.values()))
+    frames = [_v4_page(path, keys, enums, slug_by_code)
               for path in resource_pages(root, "Observations")]
     observed = pl.concat(frames, how="vertical", rechunk=True)
     _check_unique(observed, [*keys, "measure"], root / "Observations")
-    long = _densify(observed, keys, codes, list(slug_by_code.values()))
-    long = long.with_columns(_round_by_decimals(chosen))
-    return _table(meta, "odata-v4", long)
+    cells = _densify(observed, keys, enums, slugs).with_columns(_round_by_decimals(chosen))
+    return _cube(meta, "odata-v4", slugs, cells)
 
 
 def _v4_metadata(root: Path, folder: Path) -> _Metadata:
@@ -478,7 +507,7 @@ def _v4_metadata(root: Path, folder: Path) -> _Metadata:
 
 
 def _v4_page(
-    path: Path, keys: list[str], codes: dict[str, pl.Series], slug_by_code: dict[str, str]
+    path: Path, keys: list[str], enums: dict[str, pl.Enum], slug_by_code: dict[str, str]
 ) -> pl.DataFrame:
     schema: dict[str, pl.DataType] = {
         "Measure": pl.Utf8, "ValueAttribute": pl.Utf8, "Value": pl.Float64,
@@ -487,13 +516,15 @@ def _v4_page(
     frame = read_data_page(path, schema, required=["Measure", "Value", *keys])
     # Keep the row position before filtering so that errors point at the right record.
     frame = frame.with_row_index("_row").filter(pl.col("Measure").is_in(list(slug_by_code)))
-    _check_codes(frame, keys, codes,
-                 lambda i: (display_path(path), f"{path.name} value[{frame['_row'][i]}]"))
+    frame = _encode_codes(
+        frame, keys, enums,
+        lambda i: (display_path(path), f"{path.name} value[{frame['_row'][i]}]"))
     # Any attribute other than "None" marks a cell without a usable value (format doc §5.3).
     usable = pl.col("ValueAttribute").is_null() | (pl.col("ValueAttribute") == "None")
+    slugs = pl.Enum(list(dict.fromkeys(slug_by_code.values())))
     return frame.select(
         *keys,
-        pl.col("Measure").replace_strict(slug_by_code, return_dtype=pl.Utf8).alias("measure"),
+        pl.col("Measure").replace_strict(slug_by_code, return_dtype=slugs).alias("measure"),
         pl.when(usable).then(pl.col("Value")).alias("value"),
     )
 
@@ -507,25 +538,25 @@ def _check_unique(frame: pl.DataFrame, keys: list[str], resource: Path) -> None:
 
 
 def _densify(
-    observed: pl.DataFrame, keys: list[str], codes: dict[str, pl.Series], slugs: list[str]
+    observed: pl.DataFrame, keys: list[str], enums: dict[str, pl.Enum], slugs: list[str]
 ) -> pl.DataFrame:
     """v4 leaves empty cells out; rebuild the full grid of the code lists so that the result
     matches the dense v3 cube (dissolved gemeenten keep their all-null rows)."""
-    grid = pl.DataFrame({"measure": slugs}, schema={"measure": pl.Utf8})
-    for key in reversed(keys):
-        grid = codes[key].unique(maintain_order=True).rename(key).to_frame().join(
-            grid, how="cross")
-    return grid.join(observed, on=[*keys, "measure"], how="left")
+    grid = pl.DataFrame()
+    for key in keys:
+        codes = pl.Series(key, enums[key].categories).cast(enums[key]).to_frame()
+        grid = codes if not grid.width else grid.join(codes, how="cross")
+    for slug in slugs:
+        values = observed.filter(pl.col("measure") == slug).select(
+            *keys, pl.col("value").alias(slug))
+        grid = grid.join(values, on=keys, how="left", maintain_order="left")
+    return grid
 
 
-def _round_by_decimals(chosen: dict[str, _Measure]) -> pl.Expr:
+def _round_by_decimals(chosen: dict[str, _Measure]) -> list[pl.Expr]:
     # v4 delivers floats (125.0); rounding to the published decimals removes float noise.
-    expr = pl.col("value")
-    for slug, measure in chosen.items():
-        if measure.decimals is not None:
-            expr = pl.when(pl.col("measure") == slug).then(
-                pl.col("value").round(measure.decimals)).otherwise(expr)
-    return expr.alias("value")
+    return [pl.col(slug).round(m.decimals) for slug, m in chosen.items()
+            if m.decimals is not None]
 
 
 # --------------------------------------------------------------------------- StatLine CSV
@@ -560,9 +591,9 @@ def _load_csv(folder: Path, measures: dict[str, str]) -> CbsTable:
         errors.extend(_duplicate_rows(frame, keys, file))
     if errors:
         raise InputErrors(_capped(errors))
-    long = frame.unpivot(index=keys, on=list(chosen), variable_name="measure",
-                         value_name="value")
-    return _table(_with_periods(meta, csv_status), "statline-csv", long)
+    codes = _codes(meta)
+    cells = frame.select(*[pl.col(k).cast(code_enum(codes[k])) for k in keys], *chosen)
+    return _cube(_with_periods(meta, csv_status), "statline-csv", list(chosen), cells)
 
 
 def _single_csv(csv_dir: Path) -> Path:
@@ -782,33 +813,72 @@ def _capped(errors: list[InputError]) -> list[InputError]:
 # --------------------------------------------------------------------------- common tail
 
 
-def _table(meta: _Metadata, fmt: str, long: pl.DataFrame) -> CbsTable:
-    """Attach the period columns, fix the column order and dtypes, sort deterministically."""
-    time_key = meta.time.key
+def _codes(meta: _Metadata) -> dict[str, pl.Series]:
+    """dimension key -> its known codes (for the time dimension: the period codes)."""
+    codes = {d.key: meta.lists[d.key]["code"] for d in meta.plain}
+    codes[meta.time.key] = meta.periods["periode_code"]
+    return codes
+
+
+def code_enum(codes: pl.Series) -> pl.Enum:
+    """An Enum over a code list, categories sorted: then sorting on it sorts the code texts."""
+    return pl.Enum(codes.drop_nulls().unique().sort())
+
+
+def _cube(meta: _Metadata, fmt: str, slugs: list[str], cells: pl.DataFrame) -> CbsCube:
+    """Name the time column periode_code, fix the column order, sort deterministically."""
     plain = [d.key for d in meta.plain]
-    periods = meta.periods.select("periode_code", "jaar", "halfjaar", "status")
-    observations = (
-        long.rename({time_key: "periode_code"})
-        .join(periods, on="periode_code", how="left")
-        .select(*[pl.col(k).cast(pl.Utf8) for k in plain],
-                *[pl.col(name).cast(dtype) for name, dtype in OBS_FIXED_SCHEMA.items()])
-    )
-    observations = _sorted(observations, [*plain, "periode_code", "measure"])
-    return CbsTable(
+    cells = cells.rename({meta.time.key: "periode_code"}).select(
+        *plain, "periode_code", *[pl.col(s).cast(pl.Float64) for s in slugs])
+    return CbsCube(
         table_id=meta.table_id,
         title=meta.title,
         fmt=fmt,
         dimensions=meta.lists,
         periods=meta.periods,
-        observations=observations,
+        keys=plain,
+        measures=slugs,
+        cells=sort_by_codes(cells, [*plain, "periode_code"]),
     )
 
 
-def _sorted(frame: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
-    """Sort by code columns via their ranks: sorting millions of rows on several string
-    columns is several times slower than on the small integer ranks."""
-    ranks = [
-        pl.col(k).cast(pl.Enum(frame[k].unique().drop_nulls().sort())).to_physical()
-        for k in keys
-    ]
-    return frame.sort(ranks, nulls_last=True)
+def sort_by_codes(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
+    """Sort by null-free Enum columns through one integer key made of their physical codes.
+
+    polars sorts 5 M rows on five Enum columns ten times slower than on one such key, and the
+    memory an arg_sort needs grows with the key's width: UInt32 whenever the grid fits.
+    """
+    sizes = [len(frame.schema[c].categories) for c in columns]  # type: ignore[attr-defined]
+    grid = math.prod(sizes)
+    if grid >= 2**64:
+        return frame.sort(columns)
+    dtype = pl.UInt32 if grid < 2**32 else pl.UInt64
+    key = pl.lit(0, dtype)
+    for column, size in zip(columns, sizes, strict=True):
+        key = key * size + pl.col(column).to_physical().cast(dtype)
+    return frame[frame.select(key.arg_sort()).to_series()]
+
+
+def cube_to_table(cube: CbsCube) -> CbsTable:
+    """The long form: one row per cell and measure, codes as text, period columns attached."""
+    keys = [*cube.keys, "periode_code"]
+    periode = cube.cells.schema["periode_code"]
+    periods = cube.periods.select(pl.col("periode_code").cast(periode), "jaar", "halfjaar",
+                                  "status")
+    long = cube.cells.unpivot(index=keys, on=cube.measures, variable_name="measure",
+                              value_name="value")
+    observations = (
+        sort_by_codes(long.with_columns(pl.col("measure").cast(pl.Enum(sorted(cube.measures)))),
+                      [*keys, "measure"])
+        .join(periods, on="periode_code", how="left", maintain_order="left")
+        .select(*[pl.col(k).cast(pl.Utf8) for k in cube.keys],
+                *[pl.col(name).cast(dtype) for name, dtype in OBS_FIXED_SCHEMA.items()])
+    )
+    return CbsTable(
+        table_id=cube.table_id,
+        title=cube.title,
+        fmt=cube.fmt,
+        dimensions=cube.dimensions,
+        periods=cube.periods,
+        observations=observations,
+    )
