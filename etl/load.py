@@ -26,6 +26,28 @@ def temp_path_for(db_path: Path) -> Path:
     return db_path.with_name(f"{db_path.name}.tmp-{os.getpid()}")
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's live process
+    return True
+
+
+def remove_orphans(db_path: Path) -> list[Path]:
+    """Delete temp files of builds that were killed (their process is gone); a build that is
+    still running keeps its own. A killed full build would otherwise leave GBs behind."""
+    removed: list[Path] = []
+    for path in db_path.parent.glob(f"{db_path.name}.tmp-*"):
+        pid_text = path.name.removeprefix(f"{db_path.name}.tmp-").removesuffix(".wal")
+        if pid_text.isdigit() and int(pid_text) != os.getpid() and not _pid_alive(int(pid_text)):
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
 def _insert(con: duckdb.DuckDBPyConnection, qualified: str, columns: list[str],
             frame: pl.DataFrame) -> None:
     missing = [c for c in columns if c not in frame.columns]
@@ -62,6 +84,7 @@ def write_database(
     """
     deferred = deferred or {}
     db_path.parent.mkdir(parents=True, exist_ok=True)
+    remove_orphans(db_path)
     tmp = temp_path_for(db_path)
     for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
         leftover.unlink(missing_ok=True)
