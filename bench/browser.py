@@ -19,7 +19,9 @@ from playwright.sync_api import Page, sync_playwright
 
 from bench.context import Run
 from bench.harness import Figure, figure
-from tests.browser_fixtures import CHROMIUM, CHROMIUM_ARGS, start_streamlit, stop
+from tests.browser_fixtures import CHROMIUM, CHROMIUM_ARGS, ROOT, start_streamlit, stop
+
+HELLO_APP = ROOT / "bench" / "baseline" / "hello_app.py"
 
 SHAPES = '[data-testid="stVegaLiteChart"] svg g.mark-shape path'
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
@@ -50,7 +52,11 @@ def choose_period(page: Page, label: str) -> None:
     page.get_by_role("option", name=label, exact=True).click()
 
 
-def first_map_times(url: str, runs: int) -> list[float]:
+HELLO_MARKS = '[data-testid="stVegaLiteChart"] svg g.mark-rect path'
+
+
+def first_map_times(url: str, runs: int, marks: str = SHAPES,
+                    expect: int | None = 342) -> list[float]:
     """Seconds from navigation to every shape drawn and the script idle, fresh context each."""
     times: list[float] = []
     with sync_playwright() as p:
@@ -61,19 +67,20 @@ def first_map_times(url: str, runs: int) -> list[float]:
                 page = context.new_page()
                 start = time.perf_counter()
                 page.goto(url)
-                page.wait_for_selector(SHAPES, timeout=60_000)
+                page.wait_for_selector(marks, timeout=60_000)
                 page.wait_for_selector(IDLE, timeout=60_000)
                 if i > 0:  # the first load warms the server (imports, first queries)
                     times.append(time.perf_counter() - start)
-                if page.locator(f'{SHAPES}[aria-label*="Gemeente: "]').count() != 342:
-                    raise RuntimeError("the map did not draw 342 gemeenten")
+                if expect and page.locator(f'{marks}[aria-label*="Gemeente: "]').count() != expect:
+                    raise RuntimeError(f"the map did not draw {expect} gemeenten")
                 context.close()
         finally:
             browser.close()
     return times
 
 
-def interaction_times(url: str, labels: list[str], rounds: int) -> tuple[list[float], list[float]]:
+def interaction_times(url: str, labels: list[str], rounds: int,
+                      marks: str = SHAPES) -> tuple[list[float], list[float]]:
     """(ms per period change, kB received over the websocket per change)."""
     latencies: list[float] = []
     payloads: list[float] = []
@@ -85,7 +92,7 @@ def interaction_times(url: str, labels: list[str], rounds: int) -> tuple[list[fl
             page.on("websocket", lambda ws: ws.on(
                 "framereceived", lambda payload: received.append(len(payload))))
             page.goto(url)
-            page.wait_for_selector(SHAPES, timeout=60_000)
+            page.wait_for_selector(marks, timeout=60_000)
             page.wait_for_selector(IDLE)
             sequence = [lab for _ in range(rounds) for lab in labels[1:] + labels[:1]]
             for label in sequence:
@@ -147,9 +154,23 @@ async def concurrent(url: str, labels: list[str], sessions: int,
     return latencies, errors
 
 
+def calibration(db: Path, quick: bool) -> tuple[list[float], list[float]]:
+    """First chart and interaction times of the smallest page (bench/baseline/hello_app.py)."""
+    log = Path(tempfile.mkdtemp(prefix="wmo-bench-hello-")) / "streamlit.log"
+    server = start_streamlit(db, log, app=HELLO_APP)
+    try:
+        first = first_map_times(server.url, 3 if quick else 5, HELLO_MARKS, None)
+        labels = [str(y) for y in range(2024, 2014, -1)]
+        latency, _ = interaction_times(server.url, labels, 1, HELLO_MARKS)
+    finally:
+        stop(server)
+    return first, latency
+
+
 def run(bench: Run) -> list[Figure]:
     db = bench.demo_db()
     labels = year_labels(db)
+    hello_first, hello_latency = calibration(db, bench.quick)
     log = Path(tempfile.mkdtemp(prefix="wmo-bench-browser-")) / "streamlit.log"
     server = start_streamlit(db, log)
     try:
@@ -164,8 +185,13 @@ def run(bench: Run) -> list[Figure]:
         figure("browser_first_map_s", "s", first, 1.5,
                "navigation to all 342 shapes drawn and the script idle, fresh browser context, "
                "warm server", judged_on="median"),
+        figure("browser_first_chart_floor_s", "s", hello_first, None,
+               "calibration: the same measurement on the smallest Streamlit page with one "
+               "Altair chart (bench/baseline/hello_app.py)", judged_on="median"),
         figure("browser_interaction_ms", "ms", latency, 300.0,
                "period option clicked to map redrawn with the new title and script idle"),
+        figure("browser_interaction_floor_ms", "ms", hello_latency, None,
+               "calibration: the same interaction on the smallest Streamlit page"),
         figure("rerun_payload_kb", "kB", payload, 300.0,
                "websocket bytes received per period change (geometry is a static file, "
                "fetched once)"),

@@ -36,13 +36,14 @@ class Server:
     log: Path
 
 
-def start_streamlit(db: Path, log: Path, port: int | None = None) -> Server:
+def start_streamlit(db: Path, log: Path, port: int | None = None,
+                    app: Path = ROOT / "dashboard" / "app.py") -> Server:
     """`streamlit run dashboard/app.py` from the project root, as `./dev run` starts it."""
     port = port or free_port()
     env = {**os.environ, "WMO_DB": str(db)}
     out = log.open("wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),
+        [sys.executable, "-m", "streamlit", "run", str(app),
          "--server.port", str(port), "--server.address", "127.0.0.1",
          "--server.headless", "true", "--browser.gatherUsageStats", "false",
          "--server.enableStaticServing", "true"],
