@@ -462,7 +462,8 @@ def to_parquet(frame: pl.DataFrame, ctx: ExportContext) -> bytes:
         fields.append(f.with_metadata(meta))
     schema = pa.schema(fields, metadata={PARQUET_KEY: json.dumps(
         context_dict(ctx, data), ensure_ascii=False, default=str)})
-    table = table.cast(schema)
+    # Same types, only metadata added: re-wrapping the batches avoids a full cast (~0.1 s/1M).
+    table = pa.Table.from_batches(table.to_batches(), schema=schema)
     buf = io.BytesIO()
     pq.write_table(table, buf, compression="zstd")
     return buf.getvalue()
