@@ -124,8 +124,9 @@ def test_current_is_cached_and_reopens_after_os_replace(root: Path, db_path: Pat
     assert total_clients(second) != before
     # Readers holding the old build keep working on it, without errors.
     assert total_clients(first) == pytest.approx(before, rel=1e-12)
+    # Parallel float sums differ in the last digit from run to run.
     assert old_cursor.sql("SELECT sum(clienten) FROM out.gemeente_periode").fetchall()[0][0] \
-        == before
+        == pytest.approx(before, rel=1e-12)
     old_cursor.close()
     assert current(target) is second
 
