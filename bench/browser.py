@@ -15,7 +15,7 @@ from typing import Any
 
 from playwright.async_api import Page as AsyncPage
 from playwright.async_api import async_playwright
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import sync_playwright
 
 from bench.context import Run
 from bench.harness import Figure, figure
@@ -44,12 +44,6 @@ def year_labels(db: Path) -> list[str]:
         return [str(x) for x in frame.filter(frame["halfjaar"].is_null())["label"].to_list()]
     finally:
         database.close()
-
-
-def choose_period(page: Page, label: str) -> None:
-    page.get_by_role("combobox", name="Periode").click()
-    page.keyboard.type(label.rstrip("*"))  # the option list is virtualised: filter first
-    page.get_by_role("option", name=label, exact=True).click()
 
 
 HELLO_MARKS = '[data-testid="stVegaLiteChart"] svg g.mark-rect path'

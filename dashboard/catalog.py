@@ -7,7 +7,6 @@ which is replaced when a new build is swapped in, so the cache never outlives it
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import polars as pl
 
@@ -139,7 +138,3 @@ def meta_sources(db: Database) -> pl.DataFrame:
     return db.memo("sources", lambda: db.query(
         "SELECT bron_id, titel, producent, url, opgehaald_op, licentie, is_synthetisch "
         "FROM meta.bron ORDER BY bron_id"))
-
-
-def as_records(frame: pl.DataFrame) -> list[dict[str, Any]]:
-    return frame.to_dicts()

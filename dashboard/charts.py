@@ -92,27 +92,6 @@ def class_labels(breaks: Sequence[float], lang: str = "nl", decimals: int = 1) -
     return labels
 
 
-def classify(value: float | None, breaks: Sequence[float], labels: Sequence[str],
-             unknown: str) -> str:
-    if value is None or math.isnan(value):
-        return unknown
-    for boundary, label in zip(breaks, labels, strict=False):
-        if value < boundary:
-            return label
-    return labels[len(breaks)] if breaks else labels[0]
-
-
-def spec_with_data(chart: alt.TopLevelMixin, datasets: dict[str, Any]) -> dict[str, Any]:
-    """The configured Vega-Lite dict with `datasets` attached after validation.
-
-    Build the chart on `alt.NamedData(name)` and pass the rows here: Altair's schema check of
-    inline rows costs about 1 ms per row, which a page rerun cannot afford.
-    """
-    spec = configure(chart).to_dict()
-    spec.setdefault("datasets", {}).update(datasets)
-    return spec
-
-
 def to_png(spec: dict[str, Any], scale: float = 2.0) -> bytes:
     """Rendered on the server (vl-convert), so the PNG is the same in any browser or none."""
     return vlc.vegalite_to_png(json.dumps(spec), scale=scale)

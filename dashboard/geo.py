@@ -60,7 +60,3 @@ def static_url(db: Database, kind: str = "gemeente", static_dir: Path = STATIC_D
             out.write(body)
         os.replace(tmp, target)  # concurrent sessions write identical bytes; last one wins
     return f"{URL_PREFIX}/geo/{name}"
-
-
-def payload_size(db: Database, kind: str = "gemeente") -> int:
-    return len(_payload(db, kind)[1])

@@ -58,14 +58,3 @@ def resolve_many(raw: Sequence[str] | None, options: Sequence[str],
         elif found.rejected is not None:
             rejected.append(item)
     return ResolvedMany(kept or list(default), rejected)
-
-
-def resolve_int(raw: str | None, low: int, high: int, default: int) -> Resolved:
-    """An integer parameter within [low, high]; returns its text form."""
-    try:
-        value = int(str(raw).strip())
-    except (TypeError, ValueError):
-        return Resolved(str(default), rejected=None if raw in (None, "") else str(raw))
-    if low <= value <= high:
-        return Resolved(str(value))
-    return Resolved(str(default), rejected=str(raw))

@@ -84,14 +84,22 @@ def footer(ctx: PageContext) -> None:
                      ref=ctx.info.referentie_indeling, versie=ctx.info.versie))
 
 
-def _sync_url(param: str, key: str, raw: str | None, resolved: str) -> None:
+def _sync_url(key: str, raw: str | None, resolved: Any) -> None:
     """Seed a widget from the URL on first render, or when the URL changed under it (a link to
     the same page with another value); otherwise the widget's own state wins."""
     seen_key = f"_url_{key}"
     if key not in st.session_state or (raw is not None and raw != st.session_state.get(seen_key)
                                        and resolved != st.session_state[key]):
         st.session_state[key] = resolved
-    st.session_state[seen_key] = raw
+
+
+def _write_url(param: str, key: str, text: str | None) -> None:
+    # The URL is what the next run compares with, so remember exactly what was written.
+    if text is None:
+        st.query_params.pop(param, None)
+    elif st.query_params.get(param) != text:
+        st.query_params[param] = text
+    st.session_state[f"_url_{key}"] = text
 
 
 def url_selectbox(ctx: PageContext, label: str, param: str, options: Sequence[str],
@@ -104,20 +112,13 @@ def url_selectbox(ctx: PageContext, label: str, param: str, options: Sequence[st
     if found.rejected is not None:
         st.info(ctx.t("unknown_param", name=param, value=found.rejected,
                       fallback=format_func(found.value)))
-    _sync_url(param, key, raw, found.value)
+    _sync_url(key, raw, found.value)
     if st.session_state[key] not in options:
         st.session_state[key] = found.value
     target = container if container is not None else st
     value = target.selectbox(label, list(options), format_func=format_func, key=key, **kwargs)
     _write_url(param, key, value)
     return value
-
-
-def _write_url(param: str, key: str, value: str) -> None:
-    # The URL is what the next run compares with, so remember exactly what was written.
-    if st.query_params.get(param) != value:
-        st.query_params[param] = value
-    st.session_state[f"_url_{key}"] = value
 
 
 def url_multiselect(ctx: PageContext, label: str, param: str, options: Sequence[str],
@@ -131,20 +132,10 @@ def url_multiselect(ctx: PageContext, label: str, param: str, options: Sequence[
     for rejected in found.rejected:
         st.info(ctx.t("unknown_param", name=param, value=rejected,
                       fallback=", ".join(format_func(v) for v in found.values) or "–"))
-    seen_key = f"_url_{key}"
-    if key not in st.session_state or (raw is not None and raw != st.session_state.get(seen_key)
-                                       and found.values != st.session_state[key]):
-        st.session_state[key] = found.values
-    st.session_state[seen_key] = raw
+    _sync_url(key, raw, found.values)
     target = container if container is not None else st
     values = target.multiselect(label, list(options), format_func=format_func, key=key, **kwargs)
-    text = ",".join(values)
-    if text:
-        if st.query_params.get(param) != text:
-            st.query_params[param] = text
-    elif param in st.query_params:
-        del st.query_params[param]
-    st.session_state[seen_key] = text or None
+    _write_url(param, key, ",".join(values) or None)
     return values
 
 
@@ -154,14 +145,10 @@ def url_toggle(param: str, label: str, default: bool, key: str | None = None,
     key = key or f"w_{param}"
     raw = st.query_params.get(param)
     resolved = default if raw not in ("0", "1") else raw == "1"
-    seen_key = f"_url_{key}"
-    if key not in st.session_state or (raw is not None and raw != st.session_state.get(seen_key)):
-        st.session_state[key] = resolved
-    st.session_state[seen_key] = raw
+    _sync_url(key, raw, resolved)
     target = container if container is not None else st
     value = bool(target.checkbox(label, key=key))
-    st.query_params[param] = "1" if value else "0"
-    st.session_state[seen_key] = st.query_params[param]
+    _write_url(param, key, "1" if value else "0")
     return value
 
 

@@ -6,10 +6,13 @@ real `dashboard/app.py` in this process, so WMO_DB is set for the whole session.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import polars as pl
+import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -65,3 +68,16 @@ def opener(make_app: AppFactory, page: str) -> Callable[..., AppTest]:
         assert not at.exception, at.exception
         return at
     return factory
+
+
+def chart_specs(at: AppTest) -> list[dict]:
+    """Each chart's Vega-Lite spec with its data rows under "_rows" (Streamlit ships named
+    datasets as Arrow beside the spec, so the spec alone has no data)."""
+    out = []
+    for el in at.get("vega_lite_chart"):
+        spec = json.loads(el.proto.spec)
+        spec["_rows"] = [row for ds in el.proto.datasets
+                         for row in pl.from_arrow(pa.ipc.open_stream(ds.data.data).read_all())
+                         .to_dicts()]
+        out.append(spec)
+    return out

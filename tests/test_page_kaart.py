@@ -128,7 +128,11 @@ def test_geometry_file_is_written_once_per_build(database: Database, tmp_path: P
     name = url.rsplit("/", 1)[-1]
     body = json.loads((tmp_path / "geo" / name).read_text())
     assert len(body) == 342 and body[0]["type"] == "Feature" and "code" in body[0]
+    written = (tmp_path / "geo" / name).stat()
     assert geo.static_url(database, static_dir=tmp_path) == url
+    again = (tmp_path / "geo" / name).stat()
+    # Not rewritten on later reruns: same file, same modification time.
+    assert (again.st_ino, again.st_mtime_ns) == (written.st_ino, written.st_mtime_ns)
 
 
 def test_selected_code_reads_only_a_real_selection() -> None:
@@ -138,7 +142,14 @@ def test_selected_code_reads_only_a_real_selection() -> None:
 
 
 def test_vectorised_classes_and_labels_agree_with_the_scalar_rules() -> None:
-    from dashboard.charts import class_labels, classify, fmt_number, quantile_breaks
+    from dashboard.charts import class_labels, fmt_number, quantile_breaks
+
+    def classify(v: float | None, breaks: list[float], labels: list[str], unknown: str) -> str:
+        # The documented rule, written out: [b(i-1), b(i)) intervals, unknown for NULL.
+        if v is None:
+            return unknown
+        return next((lab for b, lab in zip(breaks, labels, strict=False) if v < b),
+                    labels[len(breaks)])
 
     values = [None, 0.0, 3.21, 5.0, 7.43, 9.999, 10.0, 55.5, -1.27, 12.0, None]
     statuses = ["voorlopig", "definitief", "nader_voorlopig", *["definitief"] * 8]

@@ -4,32 +4,20 @@ Streamlit, each checked against independent SQL or numpy."""
 from __future__ import annotations
 
 import io
-import json
 import math
 import string
 from pathlib import Path
 
 import numpy as np
 import polars as pl
-import pyarrow as pa
 import pytest
 
 from dashboard import catalog, charts, exports
 from dashboard.db import Database
 from dashboard.views import peers, vergelijken
-from tests.dashboard_fixtures import AppFactory
+from tests.dashboard_fixtures import AppFactory, chart_specs
 
-
-def specs(at) -> list[dict]:
-    """Each chart's spec with its rows under "_rows" (Streamlit ships the data as Arrow)."""
-    out = []
-    for el in at.get("vega_lite_chart"):
-        spec = json.loads(el.proto.spec)
-        spec["_rows"] = [row for ds in el.proto.datasets
-                         for row in pl.from_arrow(pa.ipc.open_stream(ds.data.data).read_all())
-                         .to_dicts()]
-        out.append(spec)
-    return out
+specs = chart_specs
 
 
 def dataset_rows(spec: dict) -> list[dict]:

@@ -4,33 +4,21 @@ before/after against independent SQL."""
 
 from __future__ import annotations
 
-import json
 import math
 import string
 from pathlib import Path
 
 import numpy as np
 import polars as pl
-import pyarrow as pa
 import pytest
 
 from dashboard import catalog
 from dashboard import charts as chart_render
 from dashboard.db import Database
 from dashboard.views import werkwijze
-from tests.dashboard_fixtures import AppFactory
+from tests.dashboard_fixtures import AppFactory, chart_specs
 
-
-def charts(at) -> list[dict]:
-    """Each chart's spec with its rows under "_rows" (Streamlit ships the data as Arrow)."""
-    out = []
-    for el in at.get("vega_lite_chart"):
-        spec = json.loads(el.proto.spec)
-        spec["_rows"] = [row for ds in el.proto.datasets
-                         for row in pl.from_arrow(pa.ipc.open_stream(ds.data.data).read_all())
-                         .to_dicts()]
-        out.append(spec)
-    return out
+charts = chart_specs
 
 
 def chart_titled(at, start: str) -> dict:

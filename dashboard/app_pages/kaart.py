@@ -11,8 +11,7 @@ T = view.TEXTS
 st.title(ctx.t("title", T))
 st.caption(ctx.t("intro", T))
 
-periods = catalog.periods(ctx.db)
-period_labels = dict(zip(periods["periode_code"], periods["label"], strict=True))
+period_labels = catalog.period_labels(ctx.db, ctx.lang)
 voorz = catalog.voorzieningen(ctx.db)
 voorz_labels = dict(zip(voorz["voorziening_code"], voorz["voorziening"], strict=True))
 provs = ["", *catalog.provincies(ctx.db)]
@@ -23,7 +22,7 @@ maat = url_selectbox(ctx, ctx.t("maat"), "maat", list(view.MAATEN), view.DEFAULT
                      key="kaart_maat")
 periode = url_selectbox(ctx, ctx.t("periode"), "periode", list(period_labels),
                         catalog.default_period(ctx.db),
-                        format_func=lambda c: catalog.period_label(ctx.db, c, ctx.lang),
+                        format_func=period_labels.__getitem__,
                         container=c2, key="kaart_periode")
 voorziening = url_selectbox(ctx, ctx.t("voorziening"), "voorziening", list(voorz_labels),
                             catalog.TOTAAL, format_func=lambda c: voorz_labels[c], container=c3,

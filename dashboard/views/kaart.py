@@ -186,7 +186,7 @@ def _palette(palette: list[str], n: int) -> list[str]:
 
 
 def class_expr(value: pl.Expr, breaks: list[float], labels: list[str], unknown: str) -> pl.Expr:
-    """Vectorised `charts.classify`: [b(i-1), b(i)) intervals, NULL → the unknown class."""
+    """The class of each value: [b(i-1), b(i)) intervals, NULL → the unknown class."""
     if not breaks:
         return pl.when(value.is_null()).then(pl.lit(unknown)).otherwise(pl.lit(labels[0]))
     return (value.bin_intervals(breaks, labels=labels).cast(pl.String)
