@@ -16,6 +16,7 @@ if str(ROOT) not in sys.path:
 
 import streamlit as st  # noqa: E402
 
+from dashboard.heap import freeze_after_first_run  # noqa: E402
 from dashboard.i18n import tr  # noqa: E402
 from dashboard.ui import current_lang  # noqa: E402
 
@@ -39,3 +40,4 @@ page = st.navigation([
     for i, (name, url, title, icon) in enumerate(PAGES)
 ])
 page.run()
+freeze_after_first_run(page.url_path)

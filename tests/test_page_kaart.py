@@ -18,13 +18,18 @@ def spec(at, index: int = 0) -> dict:
     return json.loads(at.get("vega_lite_chart")[index].proto.spec)
 
 
-def lookup_values(at, index: int = 0) -> list[dict]:
-    """The per-gemeente values the map joins to its shapes (sent as an Arrow dataset)."""
+def dataset(at, name: str, index: int = 0) -> list[dict]:
+    """A named dataset of a chart (sent as Arrow beside the spec)."""
     chart = at.get("vega_lite_chart")[index]
-    for dataset in chart.proto.datasets:
-        if dataset.name == kaart.VALUES:
-            return pl.read_ipc_stream(dataset.data.data).to_dicts()
-    raise AssertionError("no values dataset in the map")
+    for ds in chart.proto.datasets:
+        if ds.name == name:
+            return pl.read_ipc_stream(ds.data.data).to_dicts()
+    raise AssertionError(f"no {name} dataset in chart {index}")
+
+
+def lookup_values(at, index: int = 0) -> list[dict]:
+    """The per-gemeente values the map joins to its shapes."""
+    return dataset(at, kaart.VALUES, index)
 
 
 def test_default_page_renders_map_with_every_gemeente_and_banner(make_app: AppFactory) -> None:
@@ -38,9 +43,10 @@ def test_default_page_renders_map_with_every_gemeente_and_banner(make_app: AppFa
     assert {"code", "naam", "klasse", "werkwijze"} <= set(values[0])
     assert "SYNTHETISCHE DEMODATA" in s["title"]["subtitle"][-1]
     # Suppressed values form their own labelled class, outside the colour ramp.
-    scale = s["encoding"]["color"]["scale"]
-    assert scale["domain"][-1] == "onbekend of geheim"
-    assert scale["range"][-1] not in scale["range"][:-1]
+    classes = dataset(at, kaart.KLASSEN)
+    assert classes[-1]["klasse"] == "onbekend of geheim"
+    assert classes[-1]["kleur"] not in [c["kleur"] for c in classes[:-1]]
+    assert s["encoding"]["color"]["scale"]["domain"] == {"expr": kaart.DOMAIN_EXPR}
     unknown = [v for v in values if v["label"] == "–"]
     assert unknown and all(v["klasse"] == "onbekend of geheim" for v in unknown)
 
@@ -48,11 +54,13 @@ def test_default_page_renders_map_with_every_gemeente_and_banner(make_app: AppFa
 def test_changing_the_period_changes_values_and_url(make_app: AppFactory) -> None:
     at = make_app()
     before = lookup_values(at)
+    specs_before = [c.proto.spec for c in at.get("vega_lite_chart")]
     at.selectbox(key="kaart_periode").select("2020").run()
     assert at.query_params["periode"] == "2020JJ00"
-    s = spec(at)
-    assert "2020" in s["title"]["text"]
+    assert all("2020" in dataset(at, kaart.KLASSEN, i)[0]["titel"] for i in (0, 1))
     assert lookup_values(at) != before
+    # Only the data changed: the browser swaps it into the live chart instead of rebuilding.
+    assert [c.proto.spec for c in at.get("vega_lite_chart")] == specs_before
 
 
 def test_deep_link_sets_controls(make_app: AppFactory) -> None:

@@ -208,6 +208,28 @@ def label_expr(value: pl.Expr, status: pl.Expr, lang: str, decimals: int) -> pl.
 
 VALUES = "waarden"  # name of the per-rerun values dataset in the map spec
 GEO = "geo"
+KLASSEN = "klassen"  # per-rerun classes, colours and title of a chart
+MAX_CLASSES = 6  # five value classes and the unknown class
+
+# Everything that changes with the user's choices travels as data, never in the spec text:
+# with an unchanged spec Streamlit swaps the datasets into the live Vega view, where a changed
+# spec makes the browser parse, compile and draw the whole chart again (the bulk of the
+# interaction time). So title, class domain and colours are expressions over `klassen`.
+_ROWS = f"data('{KLASSEN}')"
+TITLE_EXPR = f"length({_ROWS}) ? {_ROWS}[0].titel : ''"
+DOMAIN_EXPR = f"pluck({_ROWS}, 'klasse')"
+
+
+def _colour_range() -> list[dict[str, str]]:
+    return [{"expr": f"length({_ROWS}) > {i} ? {_ROWS}[{i}].kleur : '#ffffff'"}
+            for i in range(MAX_CLASSES)]
+
+
+def class_records(view: MapView, title: str) -> list[dict[str, str]]:
+    """The `klassen` dataset: classes in legend order with their colour; the title rides along
+    so that it can change without changing the spec."""
+    return [{"klasse": k, "kleur": c, "titel": title}
+            for k, c in zip(view.classes, view.colours, strict=True)]
 
 
 def map_chart(view: MapView, geometry: str | list[dict[str, Any]], title: str, source: str,
@@ -216,20 +238,20 @@ def map_chart(view: MapView, geometry: str | list[dict[str, Any]], title: str, s
 
     Altair validates every object it builds against the Vega-Lite schema, which cost ~200 ms
     per rerun, so the chart is built once per (unit, language, outline, source) as a template
-    and each rerun only fills in title, classes and the named datasets.
+    and a rerun only supplies the datasets (see TITLE_EXPR for why the spec stays fixed).
     One layer only: an outline layer on top would swallow the clicks meant for the shapes;
     the werkwijze is the outline of the same shapes, drawn last so neighbours do not cover it.
     """
     url = geometry if isinstance(geometry, str) else None
-    spec = copy.deepcopy(_map_template(view.maat.unit(lang), lang, show_werkwijze, source, url))
-    spec["title"]["text"] = title
-    spec["encoding"]["color"]["scale"] = {"domain": view.classes, "range": view.colours}
     records = view.values.with_columns(
         rang=(pl.col("werkwijze") != "onbekend").cast(pl.Int8)).select("code", *MAP_FIELDS)
-    spec["datasets"] = {VALUES: records.to_dicts()}
+    datasets: dict[str, Any] = {VALUES: records.to_dicts(),
+                                KLASSEN: class_records(view, title)}
     if url is None:
-        spec["datasets"][GEO] = geometry
-    return spec
+        datasets[GEO] = geometry
+    # A copy: Streamlit may patch the spec it is given, and the template is shared.
+    spec = copy.deepcopy(_map_template(view.maat.unit(lang), lang, show_werkwijze, source, url))
+    return {**spec, "datasets": datasets}
 
 
 MAP_FIELDS = ["naam", "provincie", "label", "klasse", "werkwijze_label", "werkwijze", "rang"]
@@ -239,7 +261,7 @@ MAP_FIELDS = ["naam", "provincie", "label", "klasse", "werkwijze_label", "werkwi
 def _map_template(unit: str, lang: str, show_werkwijze: bool, source: str,
                   url: str | None) -> dict[str, Any]:
     select = alt.selection_point(fields=["code"], name="gm", on="click")
-    klasse = alt.Color("klasse:N", title=unit, scale=alt.Scale(domain=["–"], range=["#fff"]),
+    klasse = alt.Color("klasse:N", title=unit, scale=_class_scale(),
                        legend=alt.Legend(orient="left", symbolType="square",
                                          symbolStrokeColor="#666666"))
     tooltip = [alt.Tooltip("naam:N", title=tr("gemeente", lang)),
@@ -258,9 +280,26 @@ def _map_template(unit: str, lang: str, show_werkwijze: bool, source: str,
         **encoding).add_params(select).transform_lookup(
         lookup="code", from_=alt.LookupData(data=alt.NamedData(name=VALUES), key="code",
                                            fields=MAP_FIELDS),
-    ).transform_filter("isValid(datum.naam)").project("mercator").properties(
-        width="container", height=620)
-    return configure(titled(chart, "", source)).to_dict()
+    ).transform_filter("isValid(datum.naam)").transform_lookup(
+        lookup="klasse", from_=_klassen_lookup(),
+    ).project("mercator").properties(width="container", height=620)
+    return _data_titled(chart, source)
+
+
+def _class_scale() -> alt.Scale:
+    return alt.Scale(domain=alt.ExprRef(DOMAIN_EXPR), range=_colour_range())
+
+
+def _klassen_lookup() -> alt.LookupData:
+    # Vega-Lite only emits a named dataset that a view reads; this lookup makes `klassen`
+    # exist in the compiled spec, so that the expressions above can reach it.
+    return alt.LookupData(data=alt.NamedData(name=KLASSEN), key="klasse", fields=["kleur"])
+
+
+def _data_titled(chart: alt.Chart, source: str) -> dict[str, Any]:
+    spec = configure(titled(chart, "", source)).to_dict()
+    spec["title"]["text"] = {"expr": TITLE_EXPR}
+    return spec
 
 
 def with_inline_geometry(spec: dict[str, Any], features: list[dict[str, Any]]) -> dict[str, Any]:
@@ -298,12 +337,8 @@ def ranked_chart(view: MapView, title: str, source: str, lang: str) -> dict[str,
     """Horizontal bars, highest first: the readable alternative to the map."""
     known = view.values.filter(pl.col("waarde").is_not_null()).select(
         "code", "naam", "waarde", "label", "klasse")
-    spec = copy.deepcopy(_ranked_template(view.maat.unit(lang), lang, source))
-    spec["title"]["text"] = title
-    spec["height"] = max(120, 13 * known.height)
-    spec["encoding"]["color"]["scale"] = {"domain": view.classes, "range": view.colours}
-    spec["datasets"] = {"rangorde": known.to_dicts()}
-    return spec
+    return {**copy.deepcopy(_ranked_template(view.maat.unit(lang), lang, source)),
+            "datasets": {"rangorde": known.to_dicts(), KLASSEN: class_records(view, title)}}
 
 
 @functools.lru_cache(maxsize=64)
@@ -311,11 +346,12 @@ def _ranked_template(unit: str, lang: str, source: str) -> dict[str, Any]:
     chart = alt.Chart(alt.NamedData(name="rangorde")).mark_bar().encode(
         y=alt.Y("naam:N", sort="-x", title=None, axis=alt.Axis(labelLimit=160, labelFontSize=10)),
         x=alt.X("waarde:Q", title=unit),
-        color=alt.Color("klasse:N", scale=alt.Scale(domain=["–"], range=["#fff"]), legend=None),
+        color=alt.Color("klasse:N", scale=_class_scale(), legend=None),
         tooltip=[alt.Tooltip("naam:N", title=tr("gemeente", lang)),
                  alt.Tooltip("label:N", title=tr("waarde", lang, TEXTS))],
-    ).properties(width="container", height=120)
-    return configure(titled(chart, "", source)).to_dict()
+    ).transform_lookup(lookup="klasse", from_=_klassen_lookup()).properties(
+        width="container", height=alt.Step(13))  # a band per gemeente, however many have one
+    return _data_titled(chart, source)
 
 
 def table(view: MapView, lang: str) -> pl.DataFrame:
