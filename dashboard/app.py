@@ -14,6 +14,10 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+# Altair serialises dates through pandas when it finds it in sys.modules, including a pandas
+# still half-imported by another session's first run (AttributeError under concurrent first
+# loads). Importing it here makes every session wait for the complete module.
+import pandas  # noqa: E402, F401
 import streamlit as st  # noqa: E402
 
 from dashboard.heap import freeze_after_first_run  # noqa: E402

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -31,6 +32,8 @@ import polars as pl
 
 CATALOG = "wmo"  # the attached file's catalog name; same as a researcher gets for wmo.duckdb
 DEFAULT_MAX_EXECUTION_MS = 2000
+# Views per combination of user choices kept per build: a few hundred kB each at most.
+RECENT_SIZE = 256
 
 FileSignature = tuple[int, int]
 T = TypeVar("T")
@@ -81,6 +84,8 @@ class Database:
                                         memory_limit=memory_limit, threads=threads)
         self._lock = threading.Lock()
         self._memo: dict[Hashable, Any] = {}
+        self._recent: OrderedDict[Hashable, Any] = OrderedDict()
+        self._recent_lock = threading.Lock()
 
     def memo(self, key: Hashable, compute: Callable[[], T]) -> T:
         """`compute()` once per build: the cache lives and dies with this attached build, so a
@@ -91,6 +96,21 @@ class Database:
             value = compute()
             self._memo[key] = value  # a race computes twice; both results are equal
             return value
+
+    def recent(self, key: Hashable, compute: Callable[[], T], size: int = RECENT_SIZE) -> T:
+        """As `memo`, for keys made of user choices, which have too many combinations to keep
+        them all: keeps the `size` most recently used, per build."""
+        with self._recent_lock:
+            if key in self._recent:
+                self._recent.move_to_end(key)
+                return self._recent[key]
+        value = compute()  # outside the lock: other sessions' hits need not wait for this
+        with self._recent_lock:
+            self._recent[key] = value
+            self._recent.move_to_end(key)
+            while len(self._recent) > size:
+                self._recent.popitem(last=False)
+        return value
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A new cursor on the attached build; the caller closes it."""

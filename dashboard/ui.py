@@ -180,7 +180,8 @@ def show_chart(ctx: PageContext, chart: Chartish, *, name: str,
                             key=f"svg_{key or name}", icon=":material/draw:")
     if table is not None:
         with st.expander(ctx.t("table_alternative")):
-            st.dataframe(table, hide_index=True)
+            # Arrow goes to the browser as is; a polars frame would pass through pandas.
+            st.dataframe(table.to_arrow(), hide_index=True)
     return event
 
 
@@ -188,10 +189,15 @@ EXPORT_WIDTH = 820  # px of the plot in a PNG/SVG: about a memo page
 
 
 def export_spec(chart: Chartish) -> dict[str, Any]:
-    """The spec as rendered off-screen: a 'container' width is 0 without a page around it."""
+    """The spec as rendered off-screen: a 'container' width is 0 without a page around it, and
+    datasets given as frames (sent to the browser as Arrow) become JSON records."""
     spec = _as_spec(chart)
     if spec.get("width") == "container":
         spec = {**spec, "width": EXPORT_WIDTH}
+    datasets = spec.get("datasets", {})
+    if any(isinstance(d, pl.DataFrame) for d in datasets.values()):
+        spec = {**spec, "datasets": {k: d.to_dicts() if isinstance(d, pl.DataFrame) else d
+                                     for k, d in datasets.items()}}
     return spec
 
 

@@ -114,9 +114,9 @@ class MapView:
     voorziening: str
     provincie: str | None
     values: pl.DataFrame  # code, naam, provincie, waarde, status, werkwijze, klasse, label
-    classes: list[str]
-    colours: list[str]
-    notes: list[str]
+    classes: tuple[str, ...]  # tuples: a view is shared by every session that asks for it
+    colours: tuple[str, ...]
+    notes: tuple[str, ...]
 
 
 def effective_choices(db: Database, maat: Maat, periode: str, voorziening: str,
@@ -156,6 +156,13 @@ def raw_values(db: Database, maat: Maat, periode: str, voorziening: str) -> pl.D
 
 def map_view(db: Database, maat_key: str, periode: str, voorziening: str,
              provincie: str | None, lang: str) -> MapView:
+    """The values, classes and notes for one choice; recent choices are kept per build."""
+    key = ("kaart_view", maat_key, periode, voorziening, provincie, lang)
+    return db.recent(key, lambda: _map_view(db, maat_key, periode, voorziening, provincie, lang))
+
+
+def _map_view(db: Database, maat_key: str, periode: str, voorziening: str,
+              provincie: str | None, lang: str) -> MapView:
     maat = MAATEN[maat_key]
     periode, voorziening, notes = effective_choices(db, maat, periode, voorziening, lang)
     values = raw_values(db, maat, periode, voorziening)
@@ -174,8 +181,8 @@ def map_view(db: Database, maat_key: str, periode: str, voorziening: str,
             {w: tr(w if w != "onbekend" else "werkwijze_onbekend", lang)
              for w in ("resultaatgericht", "uren", "onbekend")}, default=pl.col("werkwijze")),
     )
-    return MapView(maat, periode, voorziening, provincie, values, [*labels, unknown],
-                   [*colours, UNKNOWN_COLOUR], notes)
+    return MapView(maat, periode, voorziening, provincie, values, (*labels, unknown),
+                   (*colours, UNKNOWN_COLOUR), tuple(notes))
 
 
 def _palette(palette: list[str], n: int) -> list[str]:
@@ -225,11 +232,11 @@ def _colour_range() -> list[dict[str, str]]:
             for i in range(MAX_CLASSES)]
 
 
-def class_records(view: MapView, title: str) -> list[dict[str, str]]:
+def class_records(view: MapView, title: str) -> pl.DataFrame:
     """The `klassen` dataset: classes in legend order with their colour; the title rides along
     so that it can change without changing the spec."""
-    return [{"klasse": k, "kleur": c, "titel": title}
-            for k, c in zip(view.classes, view.colours, strict=True)]
+    return pl.DataFrame({"klasse": list(view.classes), "kleur": list(view.colours),
+                         "titel": [title] * len(view.classes)})
 
 
 def map_chart(view: MapView, geometry: str | list[dict[str, Any]], title: str, source: str,
@@ -245,8 +252,9 @@ def map_chart(view: MapView, geometry: str | list[dict[str, Any]], title: str, s
     url = geometry if isinstance(geometry, str) else None
     records = view.values.with_columns(
         rang=(pl.col("werkwijze") != "onbekend").cast(pl.Int8)).select("code", *MAP_FIELDS)
-    datasets: dict[str, Any] = {VALUES: records.to_dicts(),
-                                KLASSEN: class_records(view, title)}
+    # Frames, not records: Streamlit sends a polars frame to the browser as Arrow directly,
+    # where records would go through pandas first.
+    datasets: dict[str, Any] = {VALUES: records, KLASSEN: class_records(view, title)}
     if url is None:
         datasets[GEO] = geometry
     # A copy: Streamlit may patch the spec it is given, and the template is shared.
@@ -338,7 +346,7 @@ def ranked_chart(view: MapView, title: str, source: str, lang: str) -> dict[str,
     known = view.values.filter(pl.col("waarde").is_not_null()).select(
         "code", "naam", "waarde", "label", "klasse")
     return {**copy.deepcopy(_ranked_template(view.maat.unit(lang), lang, source)),
-            "datasets": {"rangorde": known.to_dicts(), KLASSEN: class_records(view, title)}}
+            "datasets": {"rangorde": known, KLASSEN: class_records(view, title)}}
 
 
 @functools.lru_cache(maxsize=64)
