@@ -13,6 +13,7 @@ from xml.etree import ElementTree
 
 import duckdb
 import polars as pl
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -196,6 +197,75 @@ def test_parquet_of_real_build_is_not_synthetic(real_view) -> None:
     meta = json.loads(table.schema.metadata[b"wmo_atlas"])
     assert meta["is_synthetisch"] is False and meta["waarschuwing"] is None
     assert SYNTHETIC_BANNER not in json.dumps(meta, ensure_ascii=False)
+
+
+def _expected_parquet_frame(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.with_columns(pl.lit(True).alias("is_synthetisch"))
+
+
+def _plain_pyarrow_types(frame: pl.DataFrame) -> pa.Schema:
+    """What pyarrow reads back from a file written by pyarrow without any metadata."""
+    buf = io.BytesIO()
+    pq.write_table(frame.to_arrow(compat_level=pl.CompatLevel.oldest()), buf)
+    return pq.read_schema(io.BytesIO(buf.getvalue()))
+
+
+def test_parquet_reads_back_the_same_in_pyarrow_polars_and_duckdb(view, tmp_path: Path) -> None:
+    frame, ctx = view
+    expected = _expected_parquet_frame(frame)
+    path = tmp_path / "view.parquet"
+    path.write_bytes(to_parquet(frame, ctx))
+    # pyarrow: the types of the oldest polars compat level (large_string, no string_view).
+    table = pq.read_table(path)
+    assert table.schema.remove_metadata() == expected.to_arrow(
+        compat_level=pl.CompatLevel.oldest()).schema
+    assert pl.from_arrow(table).equals(expected)
+    for name in expected.columns:  # every column documented, the added flag column too
+        assert table.schema.field(name).metadata[b"description"].decode() == \
+            ctx.column_doc(name).description
+    # polars
+    back = pl.read_parquet(path)
+    assert back.schema == expected.schema and back.equals(expected)
+    # DuckDB: same column types as the frame itself, and the context in the footer
+    con = duckdb.connect()
+    try:
+        rel = con.sql("SELECT * FROM read_parquet(?)", params=[str(path)])
+        assert rel.types == con.from_arrow(expected.to_arrow()).types
+        assert rel.pl().equals(expected)
+        kv = con.execute("SELECT value FROM parquet_kv_metadata(?) WHERE key = 'wmo_atlas'",
+                         [str(path)]).fetchone()
+    finally:
+        con.close()
+    assert kv is not None
+    assert json.loads(kv[0]) == json.loads(table.schema.metadata[b"wmo_atlas"])
+    assert json.loads(kv[0])["row_count"] == frame.height
+
+
+def test_parquet_nested_and_categorical_columns_keep_types_and_metadata(view) -> None:
+    _, ctx = view
+    frame = pl.DataFrame({
+        "gemeente_code": ["GM0001", None],
+        "lijst": [[1, 2], None],
+        "paar": [{"a": 1, "b": "x"}, None],
+        "soort": pl.Series(["x", "y"], dtype=pl.Categorical),
+    })
+    table = pq.read_table(io.BytesIO(to_parquet(frame, ctx)))
+    expected = _expected_parquet_frame(frame)
+    assert table.schema.remove_metadata() == _plain_pyarrow_types(expected)
+    assert json.loads(table.schema.metadata[b"wmo_atlas"])["row_count"] == 2
+    assert table.schema.field("is_synthetisch").metadata[b"description"]
+    assert pl.from_arrow(table).equals(expected)
+
+
+def test_parquet_bytes_depend_on_the_rows_not_the_chunks(view) -> None:
+    frame, ctx = view
+    rows = pl.concat([frame] * (300_000 // frame.height + 1))  # more than one row group
+    chunked = pl.concat([rows.slice(i, 7_000) for i in range(0, rows.height, 7_000)],
+                        rechunk=False)
+    data = to_parquet(rows.rechunk(), ctx)
+    assert to_parquet(chunked, ctx) == data
+    meta = pq.read_metadata(io.BytesIO(data))
+    assert meta.num_rows == rows.height and meta.num_row_groups == 2
 
 
 # --- XLSX -----------------------------------------------------------------------------------
