@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -139,3 +140,33 @@ def test_current_survives_a_missing_file_mid_swap(root: Path, db_path: Path) -> 
     assert current(target) is first
     assert total_clients(first) > 0
     dbmod._cache.pop(target.resolve(), None)
+
+
+def test_recent_keeps_the_most_recently_used_views_per_build(database: Database) -> None:
+    calls: list[str] = []
+
+    def compute(key: str) -> Callable[[], str]:
+        def run() -> str:
+            calls.append(key)
+            return key
+        return run
+
+    for key in ("a", "b", "c"):
+        assert database.recent(("t", key), compute(key), size=2) == key
+    assert calls == ["a", "b", "c"]  # "a" was evicted by "c" (size 2)
+    assert database.recent(("t", "b"), compute("b"), size=2) == "b"  # hit: "b" now newest
+    assert calls == ["a", "b", "c"]
+    database.recent(("t", "d"), compute("d"), size=2)  # evicts "c", the least recent
+    database.recent(("t", "b"), compute("b"), size=2)
+    database.recent(("t", "c"), compute("c"), size=2)
+    assert calls == ["a", "b", "c", "d", "c"]
+
+
+def test_recent_is_not_shared_with_a_new_build(db_path: Path) -> None:
+    first, second = Database(db_path), Database(db_path)
+    try:
+        first.recent("k", lambda: "old")
+        assert second.recent("k", lambda: "new") == "new"
+    finally:
+        first.close()
+        second.close()
