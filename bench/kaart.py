@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import polars as pl
 from streamlit.testing.v1 import AppTest
 
 from bench.context import ROOT, Run, snapshot_dir, wmo_command
@@ -43,8 +44,12 @@ def database_env(db: Path) -> Iterator[None]:
 def _check(at: AppTest, expect_in_title: str) -> None:
     if at.exception:
         raise RuntimeError(f"the page failed during the benchmark: {at.exception[0].value}")
-    spec = json.loads(at.get("vega_lite_chart")[0].proto.spec)
+    chart = at.get("vega_lite_chart")[0].proto
+    spec = json.loads(chart.spec)
     title = spec["title"]["text"] if isinstance(spec.get("title"), dict) else spec.get("title")
+    if isinstance(title, dict):  # wmo-atlas: an expression over the `klassen` dataset
+        title = [pl.read_ipc_stream(d.data.data)["titel"][0] for d in chart.datasets
+                 if d.name == "klassen"]
     if expect_in_title not in str(title):
         raise RuntimeError(f"map title {title!r} does not show the chosen {expect_in_title!r}")
 
