@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -189,3 +190,12 @@ def test_png_export_of_the_map_is_memo_sized_with_title_and_source(database: Dat
     svg = charts.to_svg(spec).decode()
     assert "Kaarttitel" in svg and "Bron: test" in svg
     assert svg.count('aria-roledescription="geoshape"') == 342
+
+
+def test_classes_beyond_the_colour_slots_are_refused(database: Database) -> None:
+    view = kaart.map_view(database, "per_1000", "2023JJ00", catalog.TOTAAL, None, "nl")
+    assert len(view.classes) <= kaart.MAX_CLASSES
+    assert kaart.class_records(view, "t")["kleur"].to_list() == list(view.colours)
+    crowded = dataclasses.replace(view, classes=tuple("abcdefg"), colours=tuple("1234567"))
+    with pytest.raises(ValueError, match="7 classes"):
+        kaart.class_records(crowded, "t")

@@ -235,6 +235,8 @@ def _colour_range() -> list[dict[str, str]]:
 def class_records(view: MapView, title: str) -> pl.DataFrame:
     """The `klassen` dataset: classes in legend order with their colour; the title rides along
     so that it can change without changing the spec."""
+    if len(view.classes) > MAX_CLASSES:  # the colour range has MAX_CLASSES slots
+        raise ValueError(f"{len(view.classes)} classes; the map has room for {MAX_CLASSES}")
     return pl.DataFrame({"klasse": list(view.classes), "kleur": list(view.colours),
                          "titel": [title] * len(view.classes)})
 
