@@ -13,7 +13,7 @@ import json
 import tempfile
 from pathlib import Path
 
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import BrowserContext, Page, sync_playwright
 
 from bench.context import Run
 from bench.harness import Figure, figure
@@ -78,15 +78,20 @@ def first_map_times(url: str, runs: int, marks: str = SHAPES, expect: int | None
     app's scripts, as for a returning visitor."""
     times: list[float] = []
     target = f'{marks}[aria-label*="Gemeente: "]' if expect else marks
+    watch = (f"{INSTRUMENT}window.__wmoWatch({json.dumps(DRAWN_JS)}, "
+             f"{json.dumps([target, expect])});")
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        shared = browser.new_context(viewport=VIEWPORT) if warm else None
+
+        def new_context() -> BrowserContext:
+            context = browser.new_context(viewport=VIEWPORT)
+            context.add_init_script(watch)  # runs in every page of the context
+            return context
+
+        shared = new_context() if warm else None
         try:
             for i in range(runs + 1):
-                context = shared or browser.new_context(viewport=VIEWPORT)
-                context.add_init_script(
-                    f"{INSTRUMENT}window.__wmoWatch({json.dumps(DRAWN_JS)}, "
-                    f"{json.dumps([target, expect])});")
+                context = shared or new_context()
                 page = context.new_page()
                 page.goto(url)
                 page.wait_for_function(WAIT_DONE, timeout=60_000)

@@ -21,6 +21,7 @@ from streamlit.testing.v1 import AppTest
 
 from bench.context import ROOT, Run, snapshot_dir, wmo_command
 from bench.harness import Baseline, Figure, figure, run_child
+from dashboard.views.kaart import KLASSEN
 
 APP = str(ROOT / "dashboard" / "app.py")
 BASELINE_APP = str(ROOT / "bench" / "baseline" / "kaart_app.py")
@@ -49,7 +50,7 @@ def _check(at: AppTest, expect_in_title: str) -> None:
     title = spec["title"]["text"] if isinstance(spec.get("title"), dict) else spec.get("title")
     if isinstance(title, dict):  # wmo-atlas: an expression over the `klassen` dataset
         title = [pl.read_ipc_stream(d.data.data)["titel"][0] for d in chart.datasets
-                 if d.name == "klassen"]
+                 if d.name == KLASSEN]
     if expect_in_title not in str(title):
         raise RuntimeError(f"map title {title!r} does not show the chosen {expect_in_title!r}")
 

@@ -338,7 +338,7 @@ async def session_run(url: str, interactions: int, timeout_s: float = 60.0) -> S
             if session is None or not session.has_period_box():
                 if session is not None:
                     session.close()
-                session = None
+                    session = None  # a failed reload must not leave the closed tab behind
                 session = await open_page(url, timeout_s)
             result.latencies_ms.append(await interact(session, timeout_s))
         except InteractionError as exc:
