@@ -11,13 +11,11 @@ from collections.abc import Mapping
 from typing import Literal
 
 Lang = Literal["nl", "en"]
-LANGS: tuple[Lang, ...] = ("nl", "en")
 DEFAULT_LANG: Lang = "nl"
 
 Texts = Mapping[str, Mapping[str, str]]
 
 COMMON: dict[str, dict[str, str]] = {
-    "app_title": {"nl": "wmo-atlas", "en": "wmo-atlas"},
     "page_kaart": {"nl": "Kaart", "en": "Map"},
     "page_vergelijken": {"nl": "Vergelijken", "en": "Compare"},
     "page_werkwijze": {"nl": "Werkwijze", "en": "Working method"},
@@ -49,7 +47,6 @@ COMMON: dict[str, dict[str, str]] = {
     },
     "download_png": {"nl": "PNG", "en": "PNG"},
     "download_svg": {"nl": "SVG", "en": "SVG"},
-    "download_chart": {"nl": "Grafiek downloaden", "en": "Download chart"},
     "table_alternative": {"nl": "Tabel bij deze grafiek", "en": "Table for this chart"},
     "source_cbs": {
         "nl": "Bron: CBS, StatLine {tables}; bewerking wmo-atlas",

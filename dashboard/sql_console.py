@@ -94,7 +94,8 @@ class ConsoleRefusal(Exception):
     """The input is not exactly one SELECT statement; nothing was run."""
 
 
-def _format_int(n: int, lang: Lang) -> str:
+def format_int(n: int, lang: Lang) -> str:
+    """'12 345' in Dutch, '12,345' in English."""
     return f"{n:,}".replace(",", " " if lang == "nl" else ",")
 
 
@@ -102,9 +103,9 @@ def truncation_notice(result: ConsoleResult, lang: Lang = "nl") -> str | None:
     """The honest line under a truncated table; None when all rows are shown."""
     if not result.truncated:
         return None
-    shown = _format_int(result.frame.height, lang)
+    shown = format_int(result.frame.height, lang)
     if result.total_rows is not None:
-        total = _format_int(result.total_rows, lang)
+        total = format_int(result.total_rows, lang)
         if lang == "nl":
             return f"{total} rijen; getoond: de eerste {shown}. Download het volledige resultaat."
         return f"{total} rows; showing the first {shown}. Download the full result."

@@ -20,8 +20,6 @@ from dashboard import catalog, charts, db
 from dashboard.i18n import Lang, parse_lang, tr
 from dashboard.state import resolve, resolve_many
 
-PAGES_DIR = Path(__file__).resolve().parent / "app_pages"
-
 
 @dataclass(frozen=True)
 class PageContext:
@@ -153,6 +151,8 @@ def url_toggle(param: str, label: str, default: bool, key: str | None = None,
 
 
 Chartish = alt.TopLevelMixin | dict[str, Any]
+# The export version may be given as a function: built only when someone downloads.
+ExportChart = Chartish | Callable[[], Chartish]
 
 
 def _as_spec(chart: Chartish) -> dict[str, Any]:
@@ -161,7 +161,7 @@ def _as_spec(chart: Chartish) -> dict[str, Any]:
 
 def show_chart(ctx: PageContext, chart: Chartish, *, name: str,
                table: pl.DataFrame | None = None, key: str | None = None,
-               export_chart: Chartish | None = None,
+               export_chart: ExportChart | None = None,
                on_select: str = "ignore", selection_mode: str | None = None) -> Any:
     """The chart (Altair or a finished Vega-Lite dict), PNG/SVG rendered on the server on
     click, and its table alternative."""
@@ -201,9 +201,9 @@ def export_spec(chart: Chartish) -> dict[str, Any]:
     return spec
 
 
-def _renderer(chart: Chartish, kind: str) -> Callable[[], bytes]:
+def _renderer(chart: ExportChart, kind: str) -> Callable[[], bytes]:
     def render() -> bytes:
-        spec = export_spec(chart)
+        spec = export_spec(chart if isinstance(chart, alt.TopLevelMixin | dict) else chart())
         return charts.to_png(spec) if kind == "png" else charts.to_svg(spec)
     return render
 

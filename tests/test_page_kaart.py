@@ -199,3 +199,18 @@ def test_classes_beyond_the_colour_slots_are_refused(database: Database) -> None
     crowded = dataclasses.replace(view, classes=tuple("abcdefg"), colours=tuple("1234567"))
     with pytest.raises(ValueError, match="7 classes"):
         kaart.class_records(crowded, "t")
+
+
+def test_an_export_chart_given_as_a_function_is_built_only_on_download() -> None:
+    from dashboard import ui
+    built: list[int] = []
+
+    def build() -> dict:
+        built.append(1)
+        return {"data": {"values": [{"a": 1}]}, "mark": "bar",
+                "encoding": {"x": {"field": "a", "type": "quantitative"}}, "width": "container"}
+
+    render = ui._renderer(build, "svg")
+    assert built == []  # a rerun that nobody downloads from builds nothing
+    svg = render()
+    assert built == [1] and svg.startswith(b"<svg")

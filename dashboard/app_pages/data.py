@@ -4,6 +4,7 @@ file, and the data dictionary."""
 import streamlit as st
 
 from dashboard import catalog, exports
+from dashboard.sql_console import format_int
 from dashboard.ui import footer, page_context, url_multiselect, url_selectbox
 from dashboard.views import data as view
 
@@ -97,7 +98,7 @@ total = view.count_rows(ctx.db, info, chosen)
 preview = view.fetch(ctx.db, info, chosen, limit=view.PREVIEW_ROWS)
 
 m1, m2 = st.columns(2)
-m1.metric(ctx.t("rows_total", T), view.fmt_int(total, ctx.lang))
+m1.metric(ctx.t("rows_total", T), format_int(total, ctx.lang))
 m2.metric(ctx.t("columns_total", T), len(columns))
 if total == 0:
     st.info(ctx.t("empty", T))
@@ -106,13 +107,13 @@ else:
     st.dataframe(preview, hide_index=True, key="data_preview",
                  column_config={c: st.column_config.Column(help=helps.get(c) or None)
                                 for c in preview.columns})
-    shown = view.fmt_int(preview.height, ctx.lang)
+    shown = format_int(preview.height, ctx.lang)
     key = "preview_first" if total > preview.height else "preview_all"
-    st.caption(ctx.t(key, T, shown=shown, total=view.fmt_int(total, ctx.lang)) + " "
+    st.caption(ctx.t(key, T, shown=shown, total=format_int(total, ctx.lang)) + " "
                + ctx.t("null_note", T) + " " + ctx.t("status_legend"))
 
 st.subheader(ctx.t("downloads", T))
-st.caption(ctx.t("downloads_intro", T, total=view.fmt_int(total, ctx.lang), ncol=len(columns)))
+st.caption(ctx.t("downloads_intro", T, total=format_int(total, ctx.lang), ncol=len(columns)))
 row = st.container(horizontal=True)
 for fmt, icon in (("csv", ":material/table:"), ("xlsx", ":material/grid_on:"),
                   ("parquet", ":material/database:"), ("zip", ":material/folder_zip:")):
@@ -123,8 +124,8 @@ for fmt, icon in (("csv", ":material/table:"), ("xlsx", ":material/grid_on:"),
         mime=view.mime(fmt), on_click="ignore", key=f"data_download_{fmt}", icon=icon,
         disabled=total == 0 or too_big, help=ctx.t("zip_help", T) if fmt == "zip" else None)
 if not view.xlsx_fits(total):
-    st.warning(ctx.t("xlsx_too_big", T, max=view.fmt_int(exports.EXCEL_MAX_ROWS - 1, ctx.lang),
-                     total=view.fmt_int(total, ctx.lang)))
+    st.warning(ctx.t("xlsx_too_big", T, max=format_int(exports.EXCEL_MAX_ROWS - 1, ctx.lang),
+                     total=format_int(total, ctx.lang)))
 with st.expander(ctx.t("whats_inside", T)):
     st.markdown(f"**{ctx.t('caveats', T)}**")
     st.markdown("\n".join(f"- {c}" for c in view.caveats(ctx.info)))

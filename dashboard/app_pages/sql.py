@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard.sql_console import truncation_notice
+from dashboard.sql_console import format_int, truncation_notice
 from dashboard.ui import footer, page_context, url_selectbox
 from dashboard.views import sql as view
 
@@ -10,7 +10,7 @@ ctx = page_context()
 T = view.TEXTS
 st.title(ctx.t("title", T))
 st.caption(ctx.t("intro", T, seconds=ctx.db.max_execution_ms / 1000,
-                 rows=view.fmt_int(view.MAX_ROWS, ctx.lang)))
+                 rows=format_int(view.MAX_ROWS, ctx.lang)))
 
 examples = view.examples()
 

@@ -85,9 +85,10 @@ unit = cv.maat.unit(ctx.lang)
 slug = f"{cv.maat.key}_{gemeente}_{groep}_{cv.interval}"
 
 trend_args = (cv.series, cv.order, cv.styles, title, ctx.source, subtitle, unit, ctx.lang)
+series_table = view.table(cv.series, ctx.lang)  # under the chart and again at the foot
 show_chart(ctx, view.trend_chart(*trend_args), name=f"vergelijken_{slug}",
-           table=view.table(cv.series, ctx.lang), key="vergelijken_trend",
-           export_chart=view.trend_chart(*trend_args, export=True))
+           table=series_table, key="vergelijken_trend",
+           export_chart=lambda: view.trend_chart(*trend_args, export=True))
 st.caption(ctx.t("pooling_note", T, periode=cv.order[-1] if cv.order else "–",
                  counts=view.latest_counts(cv, ctx.lang)) + " " + ctx.t("unknown_gaps", T))
 
@@ -108,7 +109,7 @@ with st.expander(ctx.t("peers_heading", T)):
     st.dataframe(peers.display_table(ctx.db, gemeente, ctx.lang), hide_index=True)
 
 st.subheader(ctx.t("table_heading", T))
-st.dataframe(view.table(cv.series, ctx.lang), hide_index=True)
+st.dataframe(series_table, hide_index=True)
 export = view.export_frame(cv.series, cv.maat, cv.voorziening)
 filters = {"groep": groep, "gemeente": gemeente, "gemeenten": gemeenten,
            "provincie": provincie or "", "maat": cv.maat.key, "voorziening": cv.voorziening,

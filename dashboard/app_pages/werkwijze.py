@@ -49,7 +49,7 @@ cov, reg = view.coverage(ctx.db), view.register_counts(ctx.db)
 cov_args = (cov, reg, ctx.t("coverage_title", T), ctx.source, ctx.t("coverage_sub", T), ctx.lang)
 show_chart(ctx, view.coverage_chart(*cov_args), name="werkwijze_dekking",
            table=view.coverage_table(cov, reg, ctx.lang), key="werkwijze_coverage",
-           export_chart=view.coverage_chart(*cov_args, export=True))
+           export_chart=lambda: view.coverage_chart(*cov_args, export=True))
 rows, codes = view.register_totals(ctx.db)
 st.caption(ctx.t("coverage_register", T, rows=rows, gemeenten=codes) + " "
            + ctx.t("status_legend"))
@@ -72,7 +72,7 @@ else:
                 ctx.lang)
     show_chart(ctx, view.estimate_chart(*est_args), name=f"werkwijze_verschil_{slug}_{jaar}",
                table=view.estimate_table(cmp, ctx.lang), key="werkwijze_estimate",
-               export_chart=view.estimate_chart(*est_args, export=True))
+               export_chart=lambda: view.estimate_chart(*est_args, export=True))
 st.caption(ctx.t("adjusted_explain", T, jaar=jaar_label, n_missing=cmp.n_missing))
 by_year = view.comparisons_by_year(ctx.db, maat.key, voorziening)
 if not by_year.is_empty():
@@ -80,7 +80,7 @@ if not by_year.is_empty():
                   ctx.t("years_sub", T, maat=what, min=view.SMALL_N), unit, ctx.lang)
     show_chart(ctx, view.years_chart(*years_args), name=f"werkwijze_verschil_jaren_{slug}",
                table=view.years_table(by_year, ctx.lang), key="werkwijze_years",
-               export_chart=view.years_chart(*years_args, export=True))
+               export_chart=lambda: view.years_chart(*years_args, export=True))
 
 st.subheader(ctx.t("distribution_heading", T))
 stats = view.distribution_for(ctx.db, maat.key, voorziening)
@@ -97,7 +97,7 @@ trend_args = (tv.series, tv.order, tv.styles, ctx.t("trend_title", T, maat=maat.
               ctx.lang)
 show_chart(ctx, vergelijken.trend_chart(*trend_args), name=f"werkwijze_trend_{slug}",
            table=vergelijken.table(tv.series, ctx.lang), key="werkwijze_trend",
-           export_chart=vergelijken.trend_chart(*trend_args, export=True))
+           export_chart=lambda: vergelijken.trend_chart(*trend_args, export=True))
 st.caption(ctx.t("werkwijze_membership", vergelijken.TEXTS) + " "
            + ctx.t("pooling_note", vergelijken.TEXTS, periode=tv.order[-1] if tv.order else "–",
                    counts=vergelijken.latest_counts(tv, ctx.lang)))
@@ -108,10 +108,10 @@ if summary.is_empty():
     st.info(ctx.t("no_switches", T))
 else:
     st.caption(ctx.t("before_after_explain", T))
+    switches = view.summary_table(summary, ctx.lang)
     show_chart(ctx, view.before_after_chart(
         panels, order, ctx.t("before_after_title", T), ctx.source,
         ctx.t("before_after_sub", T, maat=what), unit, ctx.lang),
-        name=f"werkwijze_voor_na_{slug}", table=view.summary_table(summary, ctx.lang),
-        key="werkwijze_before_after")
-    st.dataframe(view.summary_table(summary, ctx.lang), hide_index=True)
+        name=f"werkwijze_voor_na_{slug}", table=switches, key="werkwijze_before_after")
+    st.dataframe(switches, hide_index=True)
 footer(ctx)

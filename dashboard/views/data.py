@@ -28,7 +28,6 @@ PREVIEW_ROWS = 1000
 # Geometry columns are kilobytes per row: useless in a preview or a spreadsheet, so they are
 # left out unless chosen explicitly (the DuckDB file has them too).
 HEAVY_COLUMNS = frozenset({"geojson", "wkb"})
-WERKWIJZEN = ("resultaatgericht", "uren", "onbekend")
 UNKNOWN_WERKWIJZE = "onbekend"
 
 # Filter kind → the columns it can act on, first match wins.
@@ -582,5 +581,3 @@ def localise_headers(frame: pl.DataFrame, lang: str) -> pl.DataFrame:
     return frame.rename({c: names[c] for c in frame.columns if c in names})
 
 
-def fmt_int(n: int, lang: str) -> str:
-    return f"{n:,}".replace(",", " " if lang == "nl" else ",")

@@ -23,6 +23,7 @@ from dashboard.charts import CATEGORICAL, configure, fmt_number, titled
 from dashboard.db import Database
 from dashboard.i18n import tr
 from dashboard.state import normalise_code
+from dashboard.views import peers as peer_model
 
 TEXTS: dict[str, dict[str, str]] = {
     "title": {"nl": "Gemeenteprofiel", "en": "Municipality profile"},
@@ -64,12 +65,6 @@ TEXTS: dict[str, dict[str, str]] = {
     "peers_series": {"nl": "Vergelijkbare gemeenten ({n})", "en": "Similar municipalities ({n})"},
     "nederland": {"nl": "Nederland", "en": "The Netherlands"},
     "peers": {"nl": "Vergelijkbare gemeenten", "en": "Similar municipalities"},
-    "peers_caption": {
-        "nl": "De {n} gemeenten die qua inwonertal en aandeel 75-plussers het meest lijken op "
-              "{naam}. Klik op een naam voor haar profiel.",
-        "en": "The {n} municipalities most like {naam} in population and share aged 75+. "
-              "Click a name for its profile.",
-    },
     "peers_none": {
         "nl": "Geen vergelijkbare gemeenten beschikbaar.",
         "en": "No similar municipalities available.",
@@ -470,7 +465,7 @@ def pooled(db: Database, maat: str, codes: Sequence[str] | None) -> pl.DataFrame
         return frame.with_columns(
             waarde=pl.when(pl.col("n") > 0).then(m.scale * pl.col("teller") / pl.col("noemer"))
         ).sort("jaar", pl.col("halfjaar").fill_null(0))
-    return db.memo(key, compute)
+    return db.recent(key, compute)  # keyed by a list of codes: bounded
 
 
 def gemeente_rows(db: Database, code: str) -> pl.DataFrame:
@@ -569,22 +564,13 @@ def _fmt(value: float | None, factor: float, lang: str, decimals: int) -> str:
 # --- peers ------------------------------------------------------------------------------------
 
 def peer_codes(db: Database, code: str, n: int = 10) -> list[str]:
-    """Vergelijkbare gemeenten by the shared rule in dashboard/views/peers.py (imported here,
-    lazily, so this page still renders without peers if that module is broken or absent)."""
-    try:
-        from dashboard.views.peers import peers
-    except ImportError:
-        return []
-    return list(peers(db, code, n))
+    """Vergelijkbare gemeenten by the shared rule in dashboard/views/peers.py."""
+    return list(peer_model.peers(db, code, n))
 
 
 def peer_rule(db: Database, code: str, lang: str, n: int) -> str:
-    """The shared rule in plain words, or this page's short version."""
-    try:
-        from dashboard.views.peers import rule_text
-    except ImportError:
-        return tr("peers_caption", lang, TEXTS, n=n, naam=catalog.gemeente_name(db, code))
-    return str(rule_text(db, code, lang, n))
+    """The shared rule in plain words."""
+    return str(peer_model.rule_text(db, code, lang, n))
 
 
 def peer_table(db: Database, code: str, peers: Sequence[str], lang: str) -> pl.DataFrame:
@@ -711,7 +697,7 @@ def trend_view(db: Database, code: str, maat: str, halfjaar: bool, lang: str,
         # fit-x: stretch the width only, so the title and legend do not squeeze the plot.
         spec["autosize"] = {"type": "fit-x", "contains": "padding"}
         return TrendView(frame, spec, trend_table(frame, m, lang))
-    return db.memo(("gemeente_trend", code, maat, halfjaar, lang, source), compute)
+    return db.recent(("gemeente_trend", code, maat, halfjaar, lang, source), compute)
 
 
 def trend_table(frame: pl.DataFrame, m: Measure, lang: str) -> pl.DataFrame:

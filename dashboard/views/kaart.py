@@ -63,7 +63,6 @@ TEXTS: dict[str, dict[str, str]] = {
     "klasse": {"nl": "Klasse", "en": "Class"},
     "waarde": {"nl": "Waarde", "en": "Value"},
     "status": {"nl": "Status", "en": "Status"},
-    "open_profile": {"nl": "Profiel openen", "en": "Open profile"},
 }
 
 

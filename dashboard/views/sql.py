@@ -113,12 +113,9 @@ def error_markdown(error: str) -> str:
 def summary(result: ConsoleResult, lang: Lang) -> str:
     """'N rows · C columns · T ms': N is the full count when known, else the rows shown."""
     rows = result.total_rows if result.total_rows is not None else result.frame.height
-    return TEXTS["result_rows"][lang].format(rows=fmt_int(rows, lang), cols=result.frame.width,
+    return TEXTS["result_rows"][lang].format(rows=sql_console.format_int(rows, lang),
+                                             cols=result.frame.width,
                                              ms=round(result.elapsed_ms))
-
-
-def fmt_int(n: int, lang: Lang) -> str:
-    return f"{n:,}".replace(",", " " if lang == "nl" else ",")
 
 
 def schema(db: Database) -> pl.DataFrame:

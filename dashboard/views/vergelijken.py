@@ -326,7 +326,7 @@ def _with_value_label(frame: pl.DataFrame, lang: str) -> pl.DataFrame:
 def compare_view(db: Database, choices: Choices, lang: str) -> CompareView:
     """The series for the trend chart and the panels for the small multiples (memoised per
     build: reruns with the same choices cost nothing)."""
-    return db.memo(("vergelijken_view", choices, lang),
+    return db.recent(("vergelijken_view", choices, lang),
                    lambda: _compare_view(db, choices, lang))
 
 
