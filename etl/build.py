@@ -97,7 +97,8 @@ def _register_bron(path: Path, sources: dict[str, SourceMeta]) -> dict:
         "formaat": "csv",
         "sha256": snapshot.sha256_file(path),
         "is_synthetisch": False,
-        "map": display_path(path.parent),
+        # The file itself: with the project fallback it is not inside the raw folder.
+        "map": display_path(path),
     }
 
 
@@ -149,9 +150,22 @@ def read_geo(inputs: Inputs, geo_dir: Path, reference_year: int | None,
     inputs.bronnen.append(_bron_row(geo_dir, sidecar))
 
 
+# The registers are part of this project, not of a download: a raw folder made by `wmo fetch`
+# or `wmo import` into a new directory has none, and then the committed ones are read.
+PROJECT_REGISTERS = Path(__file__).resolve().parents[1] / "data" / "raw" / "registers"
+
+
+def register_dir(raw_dir: Path) -> Path:
+    """`<raw>/registers/` when the raw folder has its own, else the project's committed ones."""
+    own = raw_dir / "registers"
+    return own if own.is_dir() else PROJECT_REGISTERS
+
+
 def read_registers(inputs: Inputs, raw_dir: Path, sources: dict[str, SourceMeta],
                    progress: Progress) -> None:
-    reg = raw_dir / "registers"
+    reg = register_dir(raw_dir)
+    origin = "the raw folder" if reg == raw_dir / "registers" else "the project"
+    progress(f"registers: {display_path(reg)} (from {origin})")
     her_path = reg / "herindelingen.csv"
     if not her_path.exists():
         inputs.errors.append(InputError(display_path(her_path), None, None,
@@ -249,25 +263,55 @@ def collect_inputs(raw_dir: Path, snapshot_dir: Path | None, reference_year: int
     return inputs
 
 
-def transform(inputs: Inputs, progress: Progress) -> dict[str, pl.DataFrame]:
-    assert inputs.gemeente is not None and inputs.herindelingen is not None
-    assert inputs.reference_year is not None
-    frames = dict(inputs.frames)
-    frames["core.gemeente"] = inputs.gemeente
-    frames["core.herindeling"] = inputs.herindelingen
-    wmo_rows = wmo.wmo_clienten(inputs.wmo_tables)
-    frames["core.wmo_clienten"] = wmo_rows
-    frames["core.voorziening"] = wmo.voorziening(inputs.wmo_tables)
-    frames["core.periode"] = wmo.periode(inputs.wmo_tables)
+def _attempt(errors: list[InputError], step: Callable[[], pl.DataFrame]) -> pl.DataFrame | None:
+    """Run one transform step; its input problems join the list instead of stopping the run,
+    so that validate and build report every table's problems at once."""
+    try:
+        return step()
+    except InputErrors as exc:
+        errors.extend(exc.errors)
+    except InputError as exc:
+        errors.append(exc)
+    return None
+
+
+def transform_tables(inputs: Inputs, progress: Progress) -> dict[str, pl.DataFrame]:
+    """core tables made from one kind of CBS table each; they need no registers."""
+    errors = inputs.errors
+    steps: dict[str, Callable[[], pl.DataFrame]] = {
+        "core.wmo_clienten": lambda: wmo.wmo_clienten(inputs.wmo_tables),
+        "core.voorziening": lambda: wmo.voorziening(inputs.wmo_tables),
+        "core.periode": lambda: wmo.periode(inputs.wmo_tables),
+    }
     if inputs.kenmerken:
-        frames["core.wmo_clienten_kenmerken"] = wmo.concat_compact(
+        steps["core.wmo_clienten_kenmerken"] = lambda: wmo.concat_compact(
             [wmo.wmo_kenmerken(spec, cube) for spec, cube in inputs.kenmerken])
     if inputs.bevolking_table is not None:
         spec, table = inputs.bevolking_table
-        bev = bevolking_t.bevolking(spec.table_id, table)
+        steps["core.bevolking"] = partial(bevolking_t.bevolking, spec.table_id, table)
     else:
-        bev = pl.DataFrame(schema=bevolking_t.BEVOLKING_SCHEMA)
-    frames["core.bevolking"] = bev
+        steps["core.bevolking"] = lambda: pl.DataFrame(schema=bevolking_t.BEVOLKING_SCHEMA)
+    frames = {}
+    for name, step in steps.items():
+        frame = _attempt(errors, step)
+        if frame is not None:
+            frames[name] = frame
+    if "core.wmo_clienten" in frames and "core.bevolking" in frames:
+        progress(f"core: {frames['core.wmo_clienten'].height} Wmo rows, "
+                 f"{frames['core.bevolking'].height} population rows")
+    return frames
+
+
+def assemble(inputs: Inputs, tables: dict[str, pl.DataFrame],
+             progress: Progress) -> dict[str, pl.DataFrame]:
+    """Registers and CBS tables together: core.gemeente … and the harmonised `out` tables."""
+    assert inputs.gemeente is not None and inputs.herindelingen is not None
+    assert inputs.reference_year is not None
+    frames = dict(inputs.frames) | tables
+    frames["core.gemeente"] = inputs.gemeente
+    frames["core.herindeling"] = inputs.herindelingen
+    wmo_rows = tables["core.wmo_clienten"]
+    bev = tables["core.bevolking"]
     werkwijze = inputs.werkwijze
     if werkwijze is None:
         werkwijze = pl.DataFrame(schema={"gemeente_code": pl.Utf8, "voorziening": pl.Utf8,
@@ -277,7 +321,6 @@ def transform(inputs: Inputs, progress: Progress) -> dict[str, pl.DataFrame]:
     bezwaar = inputs.bezwaar if inputs.bezwaar is not None else pl.DataFrame(
         schema={c: pl.Utf8 for c in BEZWAAR_COLUMNS} | {"is_synthetisch": pl.Boolean})
     frames["core.bezwaar"] = bezwaar
-    progress(f"core: {wmo_rows.height} Wmo rows, {bev.height} population rows")
     jaren = sorted(set(wmo_rows["jaar"].to_list()))
     werkwijze_jaar = (registers.werkwijze_per_jaar(werkwijze, "huishoudelijke_ondersteuning",
                                                     jaren)
@@ -300,6 +343,27 @@ def transform(inputs: Inputs, progress: Progress) -> dict[str, pl.DataFrame]:
     return frames
 
 
+def prepare(settings: Settings, reference_year: int | None,
+            progress: Progress) -> tuple[Inputs, dict[str, pl.DataFrame] | None]:
+    """Everything a build does except writing: read, check, transform.
+
+    `wmo validate` and `wmo build` both run exactly this, so a folder that validate passes
+    builds, and one that build refuses fails validate with the same messages. The frames are
+    None when any problem was found.
+    """
+    inputs = collect_inputs(settings.raw_dir, settings.snapshot_dir, reference_year, progress)
+    tables = transform_tables(inputs, progress) if inputs.wmo_tables else {}
+    if inputs.errors:
+        return inputs, None
+    try:
+        return inputs, assemble(inputs, tables, progress)
+    except InputErrors as exc:
+        inputs.errors.extend(exc.errors)
+    except InputError as exc:
+        inputs.errors.append(exc)
+    return inputs, None
+
+
 def build_record(reference_year: int | None, is_synthetisch: bool, raw_dir: Path,
                  start: float) -> pl.DataFrame:
     """meta.build; called when everything else is written, so that duur_s includes writing."""
@@ -318,12 +382,15 @@ def build(settings: Settings, reference_year: int | None = None,
           progress: Progress | None = None) -> Path:
     start = time.perf_counter()
     progress = progress or stderr_progress(start)
-    inputs = collect_inputs(settings.raw_dir, settings.snapshot_dir, reference_year, progress)
+    if settings.db_path.is_dir():
+        # Found before the work, not when the finished file cannot replace a folder.
+        raise InputError(display_path(settings.db_path), None, "--db",
+                         "is a folder; give the database file, e.g. data/processed/wmo.duckdb")
+    inputs, frames = prepare(settings, reference_year, progress)
     for warning in inputs.warnings:
         print(f"warning: {warning}", file=sys.stderr)
-    if inputs.errors:
+    if inputs.errors or frames is None:
         raise InputErrors(inputs.errors)
-    frames = transform(inputs, progress)
     is_synthetisch = inputs.is_synthetisch
     record = partial(build_record, inputs.reference_year, is_synthetisch, settings.raw_dir, start)
     # The parsed sources (for a full build the 85896NED cube) are not needed for writing.
@@ -339,6 +406,7 @@ def build(settings: Settings, reference_year: int | None = None,
 
 
 def validate(settings: Settings, reference_year: int | None = None) -> Inputs:
+    """The build without the write: the same checks and transforms, nothing written."""
     start = time.perf_counter()
-    return collect_inputs(settings.raw_dir, settings.snapshot_dir, reference_year,
-                          stderr_progress(start))
+    inputs, _ = prepare(settings, reference_year, stderr_progress(start))
+    return inputs

@@ -1,17 +1,19 @@
 """`wmo` — the command line of wmo-atlas.
 
-Exit codes: 0 ok, 1 unexpected failure, 2 bad input (file, record and field named),
-3 a download failed for good.
+Exit codes: 0 ok, 1 unexpected failure (a one-line message; WMO_DEBUG=1 shows the details),
+2 bad input (file, record and field named), 3 a download failed for good. No error path prints
+a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from etl.errors import FetchError, InputError, InputErrors
+from etl.errors import FetchError, InputError, InputErrors, display_path
 
 EXAMPLES = {
     "demo": "examples:\n  wmo demo --out data/raw --snapshot ../shared/snapshot\n"
@@ -75,9 +77,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reference-year", type=int, help="reference classification (default: newest "
                    "boundary year)")
 
-    p = _sub(sub, "validate", "Check every input without building; lists all problems at once.")
-    p.add_argument("--raw", type=Path)
-    p.add_argument("--snapshot", type=Path)
+    p = _sub(sub, "validate", "Run the whole build without writing the database: every check "
+                              "and transform; lists all problems at once.")
+    p.add_argument("--raw", type=Path, help="raw folder (default: $WMO_RAW_DIR or data/raw)")
+    p.add_argument("--snapshot", type=Path, help="folder with geo/ (default: $WMO_SNAPSHOT_DIR)")
+    p.add_argument("--reference-year", type=int, help="reference classification (default: newest "
+                   "boundary year)")
 
     p = _sub(sub, "info",
              "What a database holds: build time, sources, synthetic or not, row counts.")
@@ -122,6 +127,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted; nothing was changed.", file=sys.stderr)
         return 130
+    except OSError as exc:
+        # A path the user gave that cannot be read or written: bad input, not a crash.
+        where = display_path(exc.filename) if exc.filename else "a file"
+        print(f"error: {where}: {exc.strerror or type(exc).__name__}", file=sys.stderr)
+        print("nothing was changed.", file=sys.stderr)
+        return 2
+    except Exception as exc:  # the last line of defence: never a traceback
+        if os.environ.get("WMO_DEBUG"):
+            raise
+        print(f"error: unexpected failure ({type(exc).__name__}); nothing was changed. "
+              "Run again with WMO_DEBUG=1 for the details and report it.", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
 
 import duckdb
 
+from etl import snapshot
 from etl.build import build as run_build
 from etl.build import stderr_progress
 from etl.build import validate as run_validate
@@ -35,10 +37,14 @@ def demo(args: argparse.Namespace) -> int:
 
 
 def fetch(args: argparse.Namespace) -> int:
-    from etl.sources.cbs.fetch import fetch_cbs_table
+    from etl.sources.cbs.fetch import fetch_cbs_table, normalise_table_id
     from etl.sources.cbs.tables import spec_for
 
     settings = load_settings(raw_dir=args.out)
+    try:
+        normalise_table_id(args.table)
+    except ValueError as exc:
+        raise InputError("--table", None, None, str(exc)) from exc
     spec = spec_for(args.table)
     folder = fetch_cbs_table(args.table, args.api, settings.raw_dir, settings,
                              data_filter=spec.v3_filter if spec and args.api == "v3" else None,
@@ -65,7 +71,7 @@ def build(args: argparse.Namespace) -> int:
 
 def validate(args: argparse.Namespace) -> int:
     settings = load_settings(raw_dir=args.raw, snapshot_dir=args.snapshot)
-    inputs = run_validate(settings)
+    inputs = run_validate(settings, reference_year=args.reference_year)
     for warning in inputs.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     if inputs.errors:
@@ -76,10 +82,27 @@ def validate(args: argparse.Namespace) -> int:
 
 
 def _connect_read_only(db_path: Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to a wmo-atlas database, or an InputError saying what is wrong."""
+    where = display_path(db_path)
     if not db_path.exists():
-        raise InputError(display_path(db_path), None, None,
-                         "database not found: run `wmo build` first")
-    return duckdb.connect(str(db_path), read_only=True)
+        raise InputError(where, None, None, "database not found: run `wmo build` first")
+    if db_path.is_dir():
+        raise InputError(where, None, None, "is a folder, not a database file (--db FILE)")
+    try:
+        con = duckdb.connect(str(db_path), read_only=True)
+    except duckdb.Error as exc:
+        # DuckDB's own message names the absolute path; ours names the file as given.
+        raise InputError(where, None, None,
+                         f"cannot open as a DuckDB database ({type(exc).__name__}); is it a "
+                         "file written by `wmo build`?") from exc
+    has_build = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'meta' "
+        "AND table_name = 'build'").fetchone()
+    if not has_build or not has_build[0]:
+        con.close()
+        raise InputError(where, None, "meta.build",
+                         "a DuckDB file, but not a wmo-atlas database (no meta.build table)")
+    return con
 
 
 def info(args: argparse.Namespace) -> int:
@@ -112,35 +135,108 @@ def info(args: argparse.Namespace) -> int:
     return 0
 
 
+MANIFEST = "metadata.json"
+
+
+def _sql_string(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def _export_folder(out: Path) -> list[Path]:
+    """Create the export folder; returns the folders created (to remove again on failure)."""
+    where = display_path(out)
+    if out.exists() and not out.is_dir():
+        raise InputError(where, None, "--out", "exists and is not a folder")
+    created = snapshot.missing_parents(out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(where, None, "--out",
+                         f"cannot create the folder: {exc.strerror or type(exc).__name__}") from exc
+    return created
+
+
+def _previous_entries(out: Path, fmt: str) -> list[dict]:
+    """Manifest entries of the other format that are still in the folder: exporting CSV after
+    Parquet into one folder keeps one manifest listing every file."""
+    path = out / MANIFEST
+    try:
+        old = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    entries = old.get("bestanden") if isinstance(old, dict) else None
+    if not isinstance(entries, list):
+        return []
+    return [e for e in entries
+            if isinstance(e, dict) and e.get("formaat") != fmt
+            and isinstance(e.get("bestand"), str) and "/" not in e["bestand"]
+            and (out / e["bestand"]).is_file()]
+
+
+def _copy_table(con: duckdb.DuckDBPyConnection, table: str, tmp: Path, fmt: str,
+                synthetic: bool) -> None:
+    if fmt == "parquet":
+        kv = json.dumps({"is_synthetisch": synthetic, "bron": "wmo-atlas out." + table})
+        kv_sql = kv.replace("'", "''")
+        con.execute(f"COPY out.{table} TO {_sql_string(tmp)} (FORMAT parquet, "
+                    f"COMPRESSION zstd, KV_METADATA {{wmo_atlas: '{kv_sql}'}})")
+    else:
+        con.execute(f"COPY out.{table} TO {_sql_string(tmp)} (FORMAT csv, HEADER true)")
+
+
 def export(args: argparse.Namespace) -> int:
     settings = load_settings(db_path=args.db)
     con = _connect_read_only(settings.db_path)
-    args.out.mkdir(parents=True, exist_ok=True)
+    out: Path = args.out
+    staged: list[Path] = []
+    created: list[Path] = []
     try:
-        synthetic = bool(con.execute("SELECT is_synthetisch FROM meta.build").fetchone()[0])
+        created = _export_folder(out)
+        build = con.execute("SELECT is_synthetisch, built_at FROM meta.build").fetchone()
+        assert build is not None
+        synthetic, built_at = bool(build[0]), str(build[1])
         tables = [r[0] for r in con.execute(
             "SELECT table_name FROM duckdb_tables() WHERE schema_name = 'out' "
             "ORDER BY table_name").fetchall()]
-        written = []
+        entries = []
+        # Every file is written beside its final name first and renamed only when all are
+        # complete: a failure leaves the previous export as it was.
         for table in tables:
-            target = args.out / f"{table}.{args.format}"
-            tmp = target.with_name(target.name + ".tmp")
-            if args.format == "parquet":
-                kv = json.dumps({"is_synthetisch": synthetic, "bron": "wmo-atlas out." + table})
-                con.execute(f"COPY out.{table} TO '{tmp}' (FORMAT parquet, COMPRESSION zstd, "
-                            f"KV_METADATA {{wmo_atlas: '{kv}'}})")
-            else:
-                con.execute(f"COPY out.{table} TO '{tmp}' (FORMAT csv, HEADER true)")
-            tmp.replace(target)
-            written.append(target.name)
+            target = out / f"{table}.{args.format}"
+            tmp = target.with_name(target.name + f".partial-{os.getpid()}")
+            staged.append(tmp)
+            _copy_table(con, table, tmp, args.format, synthetic)
+            rows = con.execute(f"SELECT count(*) FROM out.{table}").fetchone()
+            entries.append({"bestand": target.name, "formaat": args.format,
+                            "tabel": f"out.{table}", "rijen": rows[0] if rows else 0,
+                            "sha256": snapshot.sha256_file(tmp), "gebouwd_op": built_at,
+                            "is_synthetisch": synthetic})
         cursor = con.execute("SELECT * FROM meta.bron ORDER BY bron_id")
         columns = [d[0] for d in cursor.description]
         sources = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
-        (args.out / "metadata.json").write_text(json.dumps(
-            {"is_synthetisch": synthetic, "bestanden": written, "bronnen": sources},
+        names = {e["bestand"] for e in entries}
+        kept = [e for e in _previous_entries(out, args.format) if e["bestand"] not in names]
+        manifest = out / (MANIFEST + f".partial-{os.getpid()}")
+        staged.append(manifest)
+        all_entries = sorted(kept + entries, key=lambda e: e["bestand"])
+        manifest.write_text(json.dumps(
+            {"is_synthetisch": any(e.get("is_synthetisch") for e in all_entries),
+             "bestanden": all_entries, "bronnen": sources},
             indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+        for tmp in staged:
+            tmp.replace(tmp.with_name(tmp.name.rsplit(".partial-", 1)[0]))
+        staged = []
+    except (OSError, duckdb.Error) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+        raise InputError(display_path(out), None, "--out",
+                         f"cannot write the export ({reason}); nothing was kept") from exc
     finally:
         con.close()
-    print(f"wrote {', '.join(written)} and metadata.json to {display_path(args.out)}"
+        for tmp in staged:
+            tmp.unlink(missing_ok=True)
+        if staged:
+            snapshot.remove_if_empty(created)
+    written = [e["bestand"] for e in entries]
+    print(f"wrote {', '.join(written)} and {MANIFEST} to {display_path(out)}"
           + (" (SYNTHETIC demo data)" if synthetic else ""), file=sys.stderr)
     return 0

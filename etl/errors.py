@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
-@dataclass(frozen=True)
+# Not frozen: Python sets __traceback__ and __context__ on an exception that passes through a
+# `with` block, and a frozen dataclass refuses that with a FrozenInstanceError traceback.
+@dataclass(unsafe_hash=True)
 class InputError(Exception):
     """One problem in one input record.
 

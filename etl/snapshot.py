@@ -79,9 +79,33 @@ def swap_in(staged: Path, dest: Path) -> None:
         shutil.rmtree(old)
 
 
+def missing_parents(folder: Path) -> list[Path]:
+    """The ancestors of `folder` (itself included) that do not exist yet, deepest first."""
+    missing = []
+    for candidate in [folder, *folder.parents]:
+        if candidate.exists():
+            break
+        missing.append(candidate)
+    return missing
+
+
+def remove_if_empty(folders: list[Path]) -> None:
+    """Remove folders a failed writer created, deepest first, as long as they are empty."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+
+
 @contextlib.contextmanager
 def staged_folder(dest: Path) -> Iterator[Path]:
-    """Yield an empty staging folder next to `dest`; swap it in if the block succeeds."""
+    """Yield an empty staging folder next to `dest`; swap it in if the block succeeds.
+
+    On failure nothing is left behind, not even the parent folders this call created: an empty
+    `data/raw/cbs/` would read as "the user has CBS data" and stop `./dev run` using the demo.
+    """
+    created = missing_parents(dest.parent)
     dest.parent.mkdir(parents=True, exist_ok=True)
     staged = dest.with_name(f"{dest.name}.partial-{os.getpid()}")
     if staged.exists():
@@ -91,5 +115,6 @@ def staged_folder(dest: Path) -> Iterator[Path]:
         yield staged
     except BaseException:
         shutil.rmtree(staged, ignore_errors=True)
+        remove_if_empty(created)
         raise
     swap_in(staged, dest)

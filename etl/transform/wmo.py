@@ -130,13 +130,15 @@ def periode(tables: list[tuple[TableSpec, object]]) -> pl.DataFrame:
 
 
 def voorziening(tables: list[tuple[TableSpec, object]]) -> pl.DataFrame:
-    """core.voorziening: every category of every Wmo table, aggregates first in CBS order."""
+    """core.voorziening: every category of every Wmo table, in the order of the newest table's
+    CBS list (a category only older tables have follows, in their list order). CBS lists a
+    group before its details, so the order reads as a tree."""
     seen: dict[str, str] = {}
     for _, t in sorted(tables, key=lambda st: -st[0].priority):
         cats = t.dimensions[category_dimension(t)]
         for code, title in cats.select("code", "title").iter_rows():
             seen.setdefault(code, title)
-    order = [c for c in GROUP_CODES if c in seen] + [c for c in seen if c not in GROUP_CODES]
+    order = list(seen)
     return pl.DataFrame(
         {
             "voorziening_code": order,
