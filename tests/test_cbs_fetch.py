@@ -149,7 +149,8 @@ def test_persistently_truncated_json_fails_and_writes_nothing(cbs_server: CbsSer
     with pytest.raises(FetchError, match="truncated or invalid JSON") as info:
         fetch_cbs_table(TID, "v3", tmp_path, load_settings(), data_filter="")
     assert f"/ODataApi/odata/{TID}/RegioS" in str(info.value)
-    assert list((tmp_path / "cbs").iterdir()) == []
+    # Not even an empty cbs/: that would read as "CBS data present" to `./dev run`.
+    assert not (tmp_path / "cbs").exists()
 
 
 def test_v3_root_without_table_infos_is_an_unexpected_shape(cbs_server: CbsServer,
