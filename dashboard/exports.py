@@ -265,6 +265,7 @@ def csv_header_lines(ctx: ExportContext) -> list[str]:
         f"Database gebouwd: {ctx.built_at} · versie {ctx.versie} · gemeentelijke indeling "
         f"{ctx.referentie_indeling}",
         READ_HINT,
+        FORMULA_NOTE,
     ]
     return [f"# {_one_line(line)}" for line in lines]
 
@@ -278,8 +279,25 @@ def _needs_full_quoting(frame: pl.DataFrame) -> bool:
     return bool(hit.item())
 
 
+# OWASP's rule for CSV injection: a cell a spreadsheet would run as a formula gets a leading
+# apostrophe. Register text and console results are data from outside.
+FORMULA_START = r"^[=+\-@\t\r]"
+FORMULA_NOTE = ("Tekstcellen die met =, +, -, @, een tab of een regeleinde begonnen, staan hier "
+                "met een ' ervoor, zodat een spreadsheet ze niet als formule uitvoert.")
+
+
+def neutralise_formulas(frame: pl.DataFrame) -> pl.DataFrame:
+    strings = [c for c, t in frame.schema.items() if t == pl.String]
+    if not strings:
+        return frame
+    return frame.with_columns(
+        pl.when(pl.col(c).str.contains(FORMULA_START)).then(pl.lit("'") + pl.col(c))
+        .otherwise(pl.col(c)).alias(c)
+        for c in strings)
+
+
 def to_csv(frame: pl.DataFrame, ctx: ExportContext) -> bytes:
-    data = with_flag(frame, ctx)
+    data = neutralise_formulas(with_flag(frame, ctx))
     quote = "non_numeric" if _needs_full_quoting(data) else "necessary"
     buf = io.BytesIO()
     buf.write(("\ufeff" + "\n".join(csv_header_lines(ctx)) + "\n").encode())

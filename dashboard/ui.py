@@ -17,7 +17,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import catalog, charts, db
-from dashboard.i18n import Lang, parse_lang, tr
+from dashboard.i18n import Lang, md_escape, parse_lang, tr
 from dashboard.state import resolve, resolve_many
 
 
@@ -69,7 +69,8 @@ def page_context() -> PageContext:
         database = db.current(path)
         info = catalog.build_info(database)
     except Exception:  # a missing or half-written file must read as a message, not a trace
-        st.error(tr("no_database", lang, path=str(path)))
+        # The file name only: the absolute path of the server is nobody's business.
+        st.error(tr("no_database", lang, path=md_escape(Path(path).name)))
         st.stop()
         raise  # unreachable; st.stop raises
     if info.is_synthetisch:
@@ -108,8 +109,8 @@ def url_selectbox(ctx: PageContext, label: str, param: str, options: Sequence[st
     raw = st.query_params.get(param)
     found = resolve(raw, options, default)
     if found.rejected is not None:
-        st.info(ctx.t("unknown_param", name=param, value=found.rejected,
-                      fallback=format_func(found.value)))
+        st.info(ctx.t("unknown_param", name=md_escape(param), value=md_escape(found.rejected),
+                      fallback=md_escape(format_func(found.value))))
     _sync_url(key, raw, found.value)
     if st.session_state[key] not in options:
         st.session_state[key] = found.value
@@ -128,8 +129,9 @@ def url_multiselect(ctx: PageContext, label: str, param: str, options: Sequence[
     raw = ",".join(raw_list) if raw_list else None
     found = resolve_many(raw_list, options, default)
     for rejected in found.rejected:
-        st.info(ctx.t("unknown_param", name=param, value=rejected,
-                      fallback=", ".join(format_func(v) for v in found.values) or "–"))
+        st.info(ctx.t("unknown_param", name=md_escape(param), value=md_escape(rejected),
+                      fallback=md_escape(", ".join(format_func(v) for v in found.values) or "–",
+                                         limit=200)))
     _sync_url(key, raw, found.values)
     target = container if container is not None else st
     values = target.multiselect(label, list(options), format_func=format_func, key=key, **kwargs)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import itertools
 import os
 from pathlib import Path
 
@@ -40,7 +41,7 @@ def assert_exact_cover(titles: dict[str, str], codes: list[str], lower: int) -> 
     """The chosen intervals are contiguous from `lower`, end in an open group, never overlap."""
     spans = ages_covered(titles, codes)
     assert spans[0][0] == lower
-    for (lo, hi), (next_lo, _) in zip(spans, spans[1:], strict=False):
+    for (lo, hi), (next_lo, _) in itertools.pairwise(spans):
         assert hi == next_lo, f"gap or overlap between {lo}-{hi} and {next_lo}"
     assert spans[-1][1] is None
 

@@ -392,3 +392,25 @@ def test_filename_is_readable_ascii(view, real_view) -> None:
     name = filename(odd, "csv")
     assert name == "wmo-atlas_clienten-fryslan-een_2023JJ00-2024HJ01.csv"
     assert name.isascii()
+
+
+# --- CSV injection --------------------------------------------------------------------------
+
+def test_csv_neutralises_cells_a_spreadsheet_would_run_as_formulas(view) -> None:
+    _, ctx = view
+    hostile = ["=HYPERLINK(\"https://evil.example\",\"klik\")", "+1+1", "-2+3", "@SUM(A1)",
+               "\tx", "\rx", "=cmd|' /C calc'!A0", "gewoon", "a=b", ""]
+    frame = pl.DataFrame({"bron_omschrijving": hostile, "getal": [-1.5] * len(hostile)})
+    data = to_csv(frame, ctx)
+    back = pl.read_csv(data, comment_prefix="#")
+    cells = back["bron_omschrijving"].to_list()
+    for original, cell in zip(hostile, cells, strict=True):
+        if original and original[0] in "=+-@\t\r":
+            assert cell == "'" + original
+        elif original:
+            assert cell == original
+        else:
+            assert cell in ("", None)
+    # Numbers are numbers, not text: a negative value is left alone.
+    assert back["getal"].to_list() == [-1.5] * len(hostile)
+    assert any("niet als formule" in line for line in _comments(data))
