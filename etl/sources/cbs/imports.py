@@ -164,10 +164,33 @@ def import_cbs(
             "original_files": originals,
         })
         say("checking the converted snapshot with the v3 parser")
-        table = load_cbs_snapshot(staged, spec.measures)
+        try:
+            table = load_cbs_snapshot(staged, spec.measures)
+        except InputErrors as exc:
+            raise InputErrors([_blame_original(e, staged, delivery, converted)
+                               for e in exc.errors]) from exc
+        except InputError as exc:
+            raise _blame_original(exc, staged, delivery, converted) from exc
         say(f"imported {table.observations.height} values ({delivery.label}, offline) into "
             f"{display_path(dest)}")
     return dest
+
+
+def _blame_original(error: InputError, staged: Path, delivery: Delivery,
+                    converted: Converted) -> InputError:
+    """A problem the parser found in the staged pages, told about the file the user has: the
+    staged folder is gone by the time the message is read."""
+    prefix = display_path(staged) + "/"
+    if not error.file.startswith(prefix):
+        return error
+    inner = error.file.removeprefix(prefix)
+    parts = inner.split("/")
+    resource = parts[1] if len(parts) > 1 else ""
+    original = (converted.metadata[resource].file if resource in converted.metadata
+                else delivery.data)
+    where = f"{inner} {error.record}" if error.record is not None else inner
+    return InputError(display_path(original), None, error.field,
+                      f"{error.message} (found after conversion to OData v3, in {where})")
 
 
 def _spec(table_id: str, path: Path) -> TableSpec:
