@@ -225,7 +225,7 @@ def test_statline_csv_without_code_lists_says_what_is_missing(
     assert code == 3
     assert 'StatLine CSV "met statistische symbolen"' in err
     assert "code lists" in err and "wmo fetch cbs --table 86050NED" in err
-    assert not (tmp_path / "cbs" / "86050NED").exists()
+    assert list(tmp_path.iterdir()) == []  # not even an empty cbs/ (./dev run would skip the demo)
 
 
 # --------------------------------------------------------------------------- one table, all forms

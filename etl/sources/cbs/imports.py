@@ -138,6 +138,20 @@ def import_cbs(
     say = progress or (lambda _message: None)
     spec = _spec(table_id, path)
     delivery = detect_form(Path(path))
+    # Staging creates <out>/cbs/; a failed first import must not leave it behind empty, or
+    # `./dev run` takes the raw folder for a real download and no longer falls back to the demo.
+    created = [p for p in (Path(out_root) / "cbs", Path(out_root)) if not p.exists()]
+    try:
+        return _import(delivery, spec, out_root, settings, say)
+    except BaseException:
+        for folder in created:
+            if folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
+        raise
+
+
+def _import(delivery: Delivery, spec: TableSpec, out_root: Path, settings: Settings,
+            say: Progress) -> Path:
     say(f"form: {delivery.label} ({', '.join(p.name for p in delivery.files)})")
     originals = {p.name: sha256_file(p) for p in delivery.files}
     if delivery.form.startswith("statline-csv"):
