@@ -424,6 +424,28 @@ def test_one_table_in_every_form_gives_the_same_core_rows_as_a_fetch(
         assert any(FORMS[form][0] in m for m in messages), name
         assert_frame_equal(core_rows(dest), expected, check_row_order=False)
         assert sidecar(dest)["format"] == ("statline-csv" if "csv" in name else "odata-v3")
+        if "csv" not in name:
+            # The resources of a fetch (StatLine's metadata.csv has no CategoryGroups).
+            assert resources(dest) - {"CategoryGroups"} == resources(fetched) - {
+                "CategoryGroups"}
+
+
+def resources(folder: Path) -> set[str]:
+    return {p.name for p in (folder / "v3").iterdir()}
+
+
+def page_values(folder: Path, resource: str) -> list[dict[str, Any]]:
+    pages = sorted((folder / "v3" / resource).glob("page-*.json"))
+    return [v for page in pages for v in json.loads(page.read_bytes())["value"]]
+
+
+def test_cbsodata_folder_becomes_the_pages_a_fetch_wrote(fetched: Path, tmp_path: Path) -> None:
+    dest = import_cbs(write_cbsodata(tmp_path / "py", typed=True), TID, tmp_path / "out",
+                      load_settings())
+    assert resources(dest) == resources(fetched)
+    for resource in resources(fetched):
+        assert page_values(dest, resource) == page_values(fetched, resource), resource
+    assert len(list((fetched / "v3" / "TypedDataSet").iterdir())) > 1  # paged by the server
 
 
 def test_offline_forms_make_no_request(cbs_server: CbsServer, tmp_path: Path) -> None:
@@ -612,3 +634,70 @@ def test_failed_imports_leave_the_previous_snapshot_byte_identical(
     assert code == 2 and "'Wmo-cliënten' (clienten) is ambiguous" in err
     assert tree(dest) == before
     assert sorted(p.name for p in (out / "cbs").iterdir()) == ["83262NED"]  # no staging left
+
+
+def test_incomplete_folders_say_which_file_is_missing(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    r_folder = write_cbsodatar(tmp_path / "r")
+    (r_folder / "data.csv").unlink()
+    py_folder = write_cbsodata(tmp_path / "py", typed=True)
+    (py_folder / "TypedDataSet.json").unlink()
+    lists = write_cbsodatar(tmp_path / "lists")
+    (lists / "RegioS.csv").unlink()
+    meta_only = tmp_path / "meta-only"
+    meta_only.mkdir()
+    shutil.copyfile(META_03759, meta_only / META_03759.name)
+    cases = {
+        "r": "needs data.csv",
+        "py": "needs TypedDataSet.json or UntypedDataSet.json",
+        "lists": "lists dimension RegioS, but RegioS.csv (its code list) is not in the folder",
+        f"meta-only/{META_03759.name}": "needs exactly one data file beside it",
+    }
+    for path, expected in cases.items():
+        code, err = run(capsys, "cbs", path, "--table", TID, "--out", "raw")
+        assert code == 2 and expected in err, (path, err)
+    assert not (tmp_path / "raw").exists()
+
+
+FIXTURES = Path(__file__).parent / "fixtures" / "cbs"
+CSV_NAME = "Wmo_clienten__type_maatwerkvoorziening__detail___regio_21052025_093012.csv"
+
+
+def test_statline_csv_variants_of_the_fixtures_are_told_apart() -> None:
+    for variant in ("met", "zonder"):
+        path = FIXTURES / f"86050NED-csv-{variant}" / "csv" / CSV_NAME
+        assert detect_form(path).form == f"statline-csv-{variant}"
+
+
+def test_import_cbs_delegates_a_statline_csv_and_import_statline_csv_is_unchanged(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    csv_file = FIXTURES / "86050NED-csv-met" / "csv" / CSV_NAME
+    for kind in ("cbs", "statline-csv"):
+        out = tmp_path / kind
+        shutil.copytree(FIXTURES / "86050NED-v3", out / "cbs" / TID)  # its code lists
+        code, err = run(capsys, kind, str(csv_file), "--table", TID, "--out", str(out))
+        assert code == 0, err
+        meta = sidecar(out / "cbs" / TID)
+        assert meta["format"] == "statline-csv"
+        assert (out / "cbs" / TID / "csv" / CSV_NAME).read_bytes() == csv_file.read_bytes()
+        if kind == "cbs":
+            assert 'StatLine CSV "met statistische symbolen"' in err
+            assert meta["import_form"] == "statline-csv-met"
+            assert meta["original_files"] == {CSV_NAME: sha256_file(csv_file)}
+        else:
+            assert "import_form" not in meta and "original_files" not in meta
+    assert_frame_equal(core_rows(tmp_path / "cbs" / "cbs" / TID),
+                       core_rows(tmp_path / "statline-csv" / "cbs" / TID))
+
+
+def test_import_help_lists_the_forms_with_examples(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["import", "--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    assert "{cbs,statline-csv}" in out
+    for text in ("onbewerkte dataset", "cbsodataR", "cbsodata folder", "wmo import cbs ",
+                 "wmo import statline-csv "):
+        assert text in out

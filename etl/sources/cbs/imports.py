@@ -291,6 +291,11 @@ def _beside(folder: Path, name: str) -> Path | None:
     return None
 
 
+def _table_in_name(pattern: re.Pattern[str], name: str) -> str:
+    match = pattern.match(name)
+    return match["id"].lower() if match else ""
+
+
 def _untyped_pair(path: Path) -> Delivery:
     folder = path.parent
     data_match = _UNTYPED_NAME.match(path.name)
@@ -304,9 +309,9 @@ def _untyped_pair(path: Path) -> Delivery:
                              f"{display_path(folder)} (download it from the same StatLine "
                              "page: it holds the code lists)")
         return Delivery("statline-onbewerkt", path, (metadata,))
-    table = _METADATA_NAME.match(path.name)["id"]  # type: ignore[index]
-    data = sorted(p for p in folder.iterdir() if p.is_file() and _UNTYPED_NAME.match(p.name)
-                  and _UNTYPED_NAME.match(p.name)["id"].lower() == table.lower())  # type: ignore[index]
+    table = _table_in_name(_METADATA_NAME, path.name)
+    data = sorted(p for p in folder.iterdir()
+                  if p.is_file() and _table_in_name(_UNTYPED_NAME, p.name) == table.lower())
     if len(data) != 1:
         found = ", ".join(p.name for p in data) or "none"
         raise InputError(display_path(path), None, None,
@@ -485,7 +490,7 @@ def _typed(path: Path, records: list[tuple[int, Record]]) -> list[tuple[int | st
             text = value.strip()
             if name in TEXT_FIELDS:
                 typed[name] = value
-            elif not text or text.upper() == "NA":
+            elif not text:
                 typed[name] = None
             elif name in INT_FIELDS:
                 if not re.fullmatch(r"-?\d+", text):
