@@ -362,16 +362,17 @@ def write_untyped_pair(folder: Path) -> Path:
     return data
 
 
-def write_cbsodatar(folder: Path) -> Path:
+def write_cbsodatar(folder: Path, typed: bool = True, encoding: str = "utf-8") -> Path:
+    """cbs_download_table; `typed=FALSE`, its default, writes the UntypedDataSet's text."""
     folder.mkdir(parents=True)
     for name, records in v3_resources().items():
         if records:
             (folder / f"{name}.csv").write_text(_csv_text(records, ",", quote_all=False),
-                                                encoding="utf-8")
+                                                encoding=encoding)
     (folder / "CategoryGroups.csv").write_text('"ID","DimensionKey","Title","Description",'
-                                               '"ParentID"\n', encoding="utf-8")
-    (folder / "data.csv").write_text(_csv_text(typed_rows(), ",", quote_all=False),
-                                     encoding="utf-8")
+                                               '"ParentID"\n', encoding=encoding)
+    rows = typed_rows() if typed else untyped_rows()
+    (folder / "data.csv").write_text(_csv_text(rows, ",", quote_all=False), encoding=encoding)
     return folder
 
 
@@ -411,6 +412,8 @@ def test_one_table_in_every_form_gives_the_same_core_rows_as_a_fetch(
         "statline-csv-zonder": write_statline_csv(src / "Wmo_clienten_zonder.csv", met=False),
         "statline-onbewerkt": write_untyped_pair(src / "onbewerkt"),
         "cbsodataR": write_cbsodatar(src / "cbsodataR"),
+        "cbsodataR-untyped": write_cbsodatar(src / "cbsodataR-untyped", typed=False),
+        "cbsodataR-cp1252": write_cbsodatar(src / "cbsodataR-cp1252", encoding="cp1252"),
         "cbsodata": write_cbsodata(src / "cbsodata-typed", typed=True),
         "cbsodata-untyped": write_cbsodata(src / "cbsodata-untyped", typed=False),
     }
@@ -419,7 +422,7 @@ def test_one_table_in_every_form_gives_the_same_core_rows_as_a_fetch(
         messages: list[str] = []
         # Network only for the StatLine CSVs: the loopback server has the code lists.
         dest = import_cbs(path, TID, out, load_settings(raw_dir=out), progress=messages.append)
-        form = name.removesuffix("-untyped")
+        form = name.split("-untyped")[0].split("-cp1252")[0]
         assert sidecar(dest)["import_form"] == form, name
         assert any(FORMS[form][0] in m for m in messages), name
         assert_frame_equal(core_rows(dest), expected, check_row_order=False)

@@ -14,6 +14,7 @@ the real parser then validates the staged snapshot before it replaces the previo
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -394,9 +395,11 @@ def _decode(path: Path, *, fallback: str | None = None) -> str:
     except UnicodeDecodeError as exc:
         if fallback:
             # R on Windows writes its native code page; the titles are Dutch, cp1252 fits.
-            return raw.decode(fallback, errors="strict")
+            with contextlib.suppress(UnicodeDecodeError):
+                return raw.decode(fallback)
         line = raw[:exc.start].count(b"\n") + 1
-        raise InputError(display_path(path), line, None, "not UTF-8 text") from exc
+        raise InputError(display_path(path), line, None,
+                         "not UTF-8 text" + (f" (nor {fallback})" if fallback else "")) from exc
 
 
 def _csv_rows(path: Path, separator: str, text: str) -> Iterable[tuple[int, list[str]]]:
