@@ -523,6 +523,8 @@ def test_unrecognised_file_and_folder_get_one_message_listing_the_forms(
         for label, _ in FORMS.values():
             assert label in err
         assert str(tmp_path) not in err  # paths relative to where the user stands
+    code, err = run(capsys, "cbs", "nowhere.csv", "--table", TID, "--out", "raw")
+    assert code == 2 and "nowhere.csv: file or folder not found" in err
     assert not (tmp_path / "raw").exists()
 
 
