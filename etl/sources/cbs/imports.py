@@ -62,7 +62,6 @@ FORMS: dict[str, tuple[str, str]] = {
                  "get_data(table, dir=...): DataProperties.json, TypedDataSet.json or "
                  "UntypedDataSet.json and one JSON per dimension; offline"),
 }
-OFFLINE_FORMS = frozenset({"statline-onbewerkt", "cbsodataR", "cbsodata"})
 
 # A fetch writes Feed pages of 10 000 rows; the import cuts its pages the same way.
 PAGE_ROWS = 10_000
@@ -431,14 +430,14 @@ def _read_csv_records(path: Path, separator: str) -> list[tuple[int, Record]]:
     return records
 
 
-def read_metadata_sections(path: Path) -> dict[str, tuple[int, list[tuple[int, Record]]]]:
+def read_metadata_sections(path: Path) -> dict[str, list[tuple[int, Record]]]:
     """The sections of an onbewerkte-dataset `<id>_metadata.csv`.
 
     Each section is a one-field title line (`"Leeftijd"`), a header line, then the records;
-    returns title -> (line of the title, [(line, record)]), lines physical and 1-based.
+    returns title -> [(line, record)], lines physical and 1-based.
     """
     file = display_path(path)
-    sections: dict[str, tuple[int, list[tuple[int, Record]]]] = {}
+    sections: dict[str, list[tuple[int, Record]]] = {}
     current: str | None = None
     header: list[str] | None = None
     for line, fields in _csv_rows(path, ";", _decode(path)):
@@ -451,7 +450,7 @@ def read_metadata_sections(path: Path) -> dict[str, tuple[int, list[tuple[int, R
             current, header = fields[0].strip(), None
             if current in sections:
                 raise InputError(file, line, None, f"section {current!r} occurs twice")
-            sections[current] = (line, [])
+            sections[current] = []
             continue
         if current is None or header is None:
             raise InputError(file, line, None,
@@ -460,7 +459,7 @@ def read_metadata_sections(path: Path) -> dict[str, tuple[int, list[tuple[int, R
             raise InputError(file, line, None,
                              f"expected {len(header)} fields like the header of section "
                              f"{current}, found {len(fields)}")
-        sections[current][1].append((line, dict(zip(header, fields, strict=True))))
+        sections[current].append((line, dict(zip(header, fields, strict=True))))
     return sections
 
 
@@ -570,7 +569,7 @@ def _onbewerkt_metadata(path: Path) -> dict[str, Resource]:
         raise InputError(display_path(path), None, DATA_PROPERTIES,
                          'the section "DataProperties" is missing')
     out = {name: Resource(name, path, _typed(path, records))
-           for name, (_, records) in sections.items()}
+           for name, records in sections.items()}
     keys = _dimension_keys(out[DATA_PROPERTIES].values())
     missing = [k for k in keys if k not in out]
     if missing:
