@@ -22,7 +22,22 @@ EXAMPLES = {
              "  WMO_CBS_V3_URL=http://127.0.0.1:8000 \\\n"
              "    wmo fetch cbs --table 86050NED --out /tmp/raw\n"
              "  wmo fetch cbs --table 86050NED --api v4",
-    "import": "examples:\n  wmo import statline-csv ~/Downloads/Wmo_clienten_23112026_101500.csv "
+    "import": "forms `wmo import cbs` recognises (it says which one it found):\n"
+              "  StatLine CSV met/zonder statistische symbolen   one .csv; code lists from the "
+              "snapshot or CBS\n"
+              "  StatLine onbewerkte dataset   <id>_UntypedDataSet_<date>_<time>.csv + "
+              "<id>_metadata.csv (offline)\n"
+              "  R cbsodataR folder            data.csv, DataProperties.csv, one CSV per "
+              "dimension (offline)\n"
+              "  python cbsodata folder        DataProperties.json, TypedDataSet.json or "
+              "UntypedDataSet.json (offline)\n\n"
+              "examples:\n"
+              "  wmo import cbs ~/Downloads/03759ned_UntypedDataSet_05022020_161839.csv "
+              "--table 03759NED\n"
+              "  wmo import cbs ~/R/83262NED --table 83262NED          # cbsodataR folder\n"
+              "  wmo import cbs ~/py/86050NED --table 86050NED --out /tmp/raw   # cbsodata\n"
+              "  wmo import cbs ~/Downloads/Wmo_clienten_23112026_101500.csv --table 86050NED\n"
+              "  wmo import statline-csv ~/Downloads/Wmo_clienten_23112026_101500.csv "
               "--table 86050NED",
     "build": "examples:\n  wmo build\n  wmo build --raw /tmp/raw --db /tmp/wmo.duckdb "
              "--snapshot ../shared/snapshot --reference-year 2026",
@@ -63,10 +78,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--api", choices=["v3", "v4"], default="v3")
     p.add_argument("--out", type=Path, help="raw folder (default: $WMO_RAW_DIR or data/raw)")
 
-    p = _sub(sub, "import", "Take a file a user downloaded into a raw snapshot.")
-    p.add_argument("kind", choices=["statline-csv"])
-    p.add_argument("file", type=Path)
-    p.add_argument("--table", required=True, help="CBS table id the CSV was downloaded from")
+    p = _sub(sub, "import", "Take a CBS table a user already has into a raw snapshot.")
+    p.add_argument("kind", choices=["cbs", "statline-csv"],
+                   help="cbs: any form listed below (recognised from the files); "
+                        "statline-csv: a current StatLine CSV only")
+    p.add_argument("file", type=Path, metavar="PATH", help="the file or folder to import")
+    p.add_argument("--table", required=True, help="CBS table id the files were downloaded from")
     p.add_argument("--out", type=Path, help="raw folder (default: $WMO_RAW_DIR or data/raw)")
 
     p = _sub(sub, "build", "Build the DuckDB database from the raw folder (atomic swap).")

@@ -54,11 +54,17 @@ def fetch(args: argparse.Namespace) -> int:
 
 
 def import_file(args: argparse.Namespace) -> int:
-    from etl.sources.cbs.statline_import import import_statline_csv
-
     settings = load_settings(raw_dir=args.out)
-    folder = import_statline_csv(args.file, args.table, settings.raw_dir, settings,
-                                 progress=stderr_progress(time.perf_counter()))
+    progress = stderr_progress(time.perf_counter())
+    if args.kind == "cbs":
+        from etl.sources.cbs.imports import import_cbs
+
+        folder = import_cbs(args.file, args.table, settings.raw_dir, settings, progress=progress)
+    else:
+        from etl.sources.cbs.statline_import import import_statline_csv
+
+        folder = import_statline_csv(args.file, args.table, settings.raw_dir, settings,
+                                     progress=progress)
     print(f"imported {display_path(args.file)} into {display_path(folder)}", file=sys.stderr)
     return 0
 

@@ -11,6 +11,7 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from etl.errors import InputError, display_path
 from etl.settings import Settings
@@ -31,8 +32,12 @@ def import_statline_csv(
     out_root: Path,
     settings: Settings,
     progress: Progress | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> Path:
-    """Stage `<out_root>/cbs/<ID>/` with the CSV and the table's v3 metadata; returns the folder."""
+    """Stage `<out_root>/cbs/<ID>/` with the CSV and the table's v3 metadata; returns the folder.
+
+    `extra` adds fields to `_source.json` (`wmo import cbs` records the import form there).
+    """
     say = progress or (lambda _message: None)
     spec = spec_for(table_id)
     if spec is None:
@@ -63,6 +68,7 @@ def import_statline_csv(
             "format": "statline-csv",
             "table_id": spec.table_id,
             "synthetic": False,
+            **(extra or {}),
         })
         say(f"imported {table.observations.height} values into {display_path(dest)}")
     return dest
