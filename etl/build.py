@@ -257,6 +257,7 @@ def transform(inputs: Inputs, progress: Progress) -> dict[str, pl.DataFrame]:
     frames["core.herindeling"] = inputs.herindelingen
     wmo_rows = wmo.wmo_clienten(inputs.wmo_tables)
     frames["core.wmo_clienten"] = wmo_rows
+    frames["core.wmo_clienten_regio"] = wmo.wmo_clienten_regio(inputs.wmo_tables)
     frames["core.voorziening"] = wmo.voorziening(inputs.wmo_tables)
     frames["core.periode"] = wmo.periode(inputs.wmo_tables)
     if inputs.kenmerken:
