@@ -11,7 +11,8 @@ from dataclasses import dataclass
 import polars as pl
 
 from dashboard.db import Database
-from dashboard.i18n import tr
+from dashboard.i18n import Lang, tr
+from dashboard.sql_console import format_int
 
 TOTAAL = "T001024"
 HBH = "A019507"  # Hulp bij het huishouden: the voorziening the werkwijze register is about
@@ -138,3 +139,41 @@ def meta_sources(db: Database) -> pl.DataFrame:
     return db.memo("sources", lambda: db.query(
         "SELECT bron_id, titel, producent, url, opgehaald_op, licentie, is_synthetisch "
         "FROM meta.bron ORDER BY bron_id"))
+
+
+# --- CBS's own national figure ---------------------------------------------------------------
+#
+# "Nederland" pooled from the gemeenten that delivered is not the number on StatLine: CBS's
+# national figure (NL01) includes its estimates for gemeenten without figures. Pages show CBS's
+# figure where CBS publishes the measure and label every pooled national figure as pooled.
+
+NEDERLAND = "NL01"
+
+
+def cbs_nederland(db: Database, voorziening: str) -> pl.DataFrame:
+    """CBS's NL01 rows of one voorziening from core.wmo_clienten_regio, oldest first:
+    periode_code, jaar, halfjaar, clienten, clienten_per_1000, status (NULL stays NULL)."""
+    return db.memo(("cbs_nederland", voorziening), lambda: db.query(
+        "SELECT periode_code, jaar, halfjaar, clienten, clienten_per_1000, status "
+        "FROM core.wmo_clienten_regio WHERE regio_code = ? AND voorziening_code = ? "
+        "ORDER BY jaar, coalesce(halfjaar, 3)", [NEDERLAND, voorziening]))
+
+
+def has_cbs_nederland(db: Database, voorziening: str) -> bool:
+    """True when the build holds at least one published CBS rate for the country."""
+    return cbs_nederland(db, voorziening)["clienten_per_1000"].drop_nulls().len() > 0
+
+
+def nederland_cbs_label(info: BuildInfo, lang: str) -> str:
+    """'Nederland (CBS)'; in a demo build a name that says the figure is synthetic, because
+    synthetic numbers are never presented as CBS figures."""
+    return tr("nederland_cbs_synthetic" if info.is_synthetisch else "nederland_cbs", lang)
+
+
+def nederland_pooled_label(lang: str) -> str:
+    return tr("nederland_pooled", lang)
+
+
+def met_cijfers(n: int, total: int, lang: Lang) -> str:
+    """'gemeenten met cijfers: 340 van 342', with Dutch or English thousands separators."""
+    return tr("met_cijfers", lang, n=format_int(n, lang), total=format_int(total, lang))

@@ -72,6 +72,27 @@ COMMON: dict[str, dict[str, str]] = {
     "voorziening": {"nl": "Voorziening", "en": "Type of support"},
     "maat": {"nl": "Maat", "en": "Measure"},
     "gemeente": {"nl": "Gemeente", "en": "Municipality"},
+    # The country: CBS's own figure, or a sum over the gemeenten with figures (said so).
+    "nederland_cbs": {"nl": "Nederland (CBS)", "en": "Netherlands (CBS)"},
+    "nederland_cbs_synthetic": {"nl": "Nederland (CBS-methode, SYNTHETISCH)",
+                                "en": "Netherlands (CBS method, SYNTHETIC)"},
+    "nederland_pooled": {"nl": "Nederland (opgeteld)", "en": "Netherlands (pooled)"},
+    "met_cijfers": {"nl": "gemeenten met cijfers: {n} van {total}",
+                    "en": "municipalities with figures: {n} of {total}"},
+    "nederland_cbs_note": {
+        "nl": "{label} is het landelijke cijfer zoals CBS het publiceert (tabel "
+              "`core.wmo_clienten_regio`), inclusief de schatting van CBS voor gemeenten zonder "
+              "cijfers; daarom ligt het meestal hoger dan een optelling van de gemeenten.",
+        "en": "{label} is the national figure as CBS publishes it (table "
+              "`core.wmo_clienten_regio`), including CBS's estimate for municipalities without "
+              "figures; so it is usually higher than a sum over the municipalities.",
+    },
+    "nederland_pooled_note": {
+        "nl": "CBS publiceert deze maat niet landelijk: {label} is opgeteld over de gemeenten "
+              "met cijfers ({periode}; {counts}) en is dus geen CBS-cijfer.",
+        "en": "CBS does not publish this measure nationally: {label} is summed over the "
+              "municipalities with figures ({periode}; {counts}), so it is not a CBS figure.",
+    },
 }
 
 

@@ -280,6 +280,7 @@ def transform_tables(inputs: Inputs, progress: Progress) -> dict[str, pl.DataFra
     errors = inputs.errors
     steps: dict[str, Callable[[], pl.DataFrame]] = {
         "core.wmo_clienten": lambda: wmo.wmo_clienten(inputs.wmo_tables),
+        "core.wmo_clienten_regio": lambda: wmo.wmo_clienten_regio(inputs.wmo_tables),
         "core.voorziening": lambda: wmo.voorziening(inputs.wmo_tables),
         "core.periode": lambda: wmo.periode(inputs.wmo_tables),
     }

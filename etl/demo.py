@@ -253,10 +253,33 @@ def _dutch_date(d: Any) -> str:
     return d.strftime("%d-%m-%Y")
 
 
+def provinces(history: pl.DataFrame, codes: list[str]) -> tuple[list[tuple[str, str]],
+                                                                np.ndarray]:
+    """The provinces of the given gemeenten as (code, name), by code, and the membership
+    matrix bool [province, gemeente]. A dissolved gemeente counts in its successor's province
+    (gemeente_history; no herindeling since 2015 crossed a provincial border)."""
+    of = dict(history.select("gemeente_code", "provincie_code").iter_rows())
+    names = dict(history.select("provincie_code", "provincie_naam").iter_rows())
+    pv = sorted({of[c] for c in codes})
+    member = np.array([[of[c] == p for c in codes] for p in pv], dtype=bool).reshape(
+        len(pv), len(codes))
+    return [(p, names[p]) for p in pv], member
+
+
+def regions(history: pl.DataFrame, codes: list[str]) -> np.ndarray:
+    """Membership bool [region, gemeente] of the regions before the gemeenten in RegioS:
+    NL01 (every gemeente), then the provinces, in regio_dimension's order."""
+    _, member = provinces(history, codes)
+    return np.concatenate([np.ones((1, len(codes)), dtype=bool), member])
+
+
 def regio_dimension(history: pl.DataFrame, codes: list[str]) -> Dimension:
-    """NL01 plus the given gemeenten, with their history in `Description` as CBS writes it."""
+    """NL01, the provinces (CBS titles them 'Groningen (PV)') and the given gemeenten, with
+    their history in `Description` as CBS writes it."""
     info = {r["gemeente_code"]: r for r in history.iter_rows(named=True)}
     items = [{"Key": "NL01", "Title": "Nederland", "Description": "", "CategoryGroupID": None}]
+    items += [{"Key": code, "Title": f"{naam} (PV)", "Description": "PV = Provincie",
+               "CategoryGroupID": None} for code, naam in provinces(history, codes)[0]]
     for code in codes:
         r = info[code]
         notes = []
@@ -354,19 +377,19 @@ def _select(model: Model, years: Sequence[int], periods: list[str], cats: list[s
     return codes, raw, delivered, pop, old.astype(float)
 
 
-def publish(raw: np.ndarray, delivered: np.ndarray, pop: np.ndarray
+def publish(raw: np.ndarray, delivered: np.ndarray, pop: np.ndarray, member: np.ndarray
             ) -> tuple[np.ndarray, np.ndarray]:
-    """Counts and per-1 000 with NL01 prepended on the region axis (second to last).
+    """Counts and per-1 000 with NL01 and the provinces (`member`, see `regions`) prepended on
+    the region axis (second to last).
 
-    NL01 is the sum of every valid gemeente, including those that did not deliver (CBS
-    estimates those), rounded to 5; it is never suppressed.
+    A region's count is the published figures of its gemeenten plus a synthetic estimate for
+    those without a figure (m.region_figures), as CBS's own NL01 includes its estimates.
     """
     pop = np.broadcast_to(pop, raw.shape)
-    nl = np.where(raw >= 0, raw, 0).sum(axis=-2, keepdims=True)
-    nl_pop = np.where(raw >= 0, pop, 0).sum(axis=-2, keepdims=True)
     gm = np.where(delivered, m.publish_counts(raw), -1)
-    counts = np.concatenate([m.round5(nl), gm], axis=-2)
-    pops = np.concatenate([nl_pop, pop], axis=-2)
+    region_counts, region_pop = m.region_figures(raw, gm, pop, member)
+    counts = np.concatenate([region_counts, gm], axis=-2)
+    pops = np.concatenate([region_pop, pop], axis=-2)
     return counts, m.per_1000(counts, pops)
 
 
@@ -400,7 +423,7 @@ def cube_83262(model: Model, scale: str) -> Cube:
 
     n_sex, n_ken = (3, 3) if scale == "full" else (2, 2)
     parts, group_pop = parts[:n_sex, :n_ken], group_pop[:n_sex, :n_ken]
-    counts, rates = publish(parts, delivered, group_pop)
+    counts, rates = publish(parts, delivered, group_pop, regions(model.history, codes))
     type_dim = Dimension("TypeMaatwerkarrangement", "Type maatwerkarrangement", "Dimension",
                          _category_items([(c.key, c.title) for c in m.CATEGORIEEN
                                           if c.aggregate]), TYPE_DESCRIPTION)
@@ -428,7 +451,7 @@ def cube_detail(model: Model, table_id: str, title: str, first: int, last: int,
     periods = m.wmo_periods(first, last, last_half)
     cats = [c.key for c in m.CATEGORIEEN]
     codes, raw, delivered, pop, _ = _select(model, range(first, last + 1), periods, cats)
-    counts, rates = publish(raw, delivered, pop)
+    counts, rates = publish(raw, delivered, pop, regions(model.history, codes))
     return Cube(
         table_id, title, "Perhalfjaar", f"{first}-{last}", output_status,
         "Wmo-cliënten naar type maatwerkvoorziening (detail) en regio",
@@ -474,7 +497,7 @@ def cube_85896(model: Model) -> Cube:
     hh_pop = np.array([h[2] for h in HUISHOUDENS])[:, None, None] * pop[None]
     group = np.concatenate([pop[None], band_pop, hh_pop])[:, None, :, :]  # [kenmerk, 1, code, p]
     group_pop = SEKSE_SHARE[:, None, None, None, None] * group[None]
-    counts, rates = publish(parts, delivered, group_pop)
+    counts, rates = publish(parts, delivered, group_pop, regions(model.history, codes))
     kenmerken = [KENMERKEN_83262[0]] + [(k, t) for k, t, _, _ in LEEFTIJD_BANDS] + \
         [(k, t) for k, t, _, _ in HUISHOUDENS]
     return Cube(
@@ -504,14 +527,17 @@ def cube_03759(model: Model) -> Cube:
     periods = [f"{y}JJ00" for y in m.YEARS]
     valid = model.indeling.valid[rows]                                    # [code, year]
 
+    member = regions(model.history, codes).astype(np.int64)               # [NL + PV, code]
+
     def cube_values(per_age: np.ndarray) -> np.ndarray:
         ages = per_age[rows].transpose(2, 0, 1)                           # [age, code, year]
         full = np.concatenate([ages.sum(axis=0, keepdims=True), ages])
-        nl = full.sum(axis=1, keepdims=True)
+        # Population is complete: NL01 and the provinces are plain sums (zero where not valid).
+        nl_pv = member @ full
         gm = np.where(valid[None], full, -1)
-        return np.concatenate([nl, gm], axis=1)[None, :, None]            # [1, age, 1, r, p]
+        return np.concatenate([nl_pv, gm], axis=1)[None, :, None]         # [1, age, 1, r, p]
 
-    n_age, n_reg, n_per = len(LEEFTIJD_KEYS), len(codes) + 1, len(periods)
+    n_age, n_reg, n_per = len(LEEFTIJD_KEYS), len(codes) + len(member), len(periods)
     leeftijd, regio, periode = np.meshgrid(np.arange(n_age), np.arange(n_reg),
                                            np.arange(n_per), indexing="ij")
     ids = ((leeftijd * 5 * n_reg + regio) * FULL_03759_PERIODS

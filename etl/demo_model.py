@@ -305,3 +305,23 @@ def per_1000(count: np.ndarray, population: np.ndarray) -> np.ndarray:
 
 def round5(values: np.ndarray) -> np.ndarray:
     return (np.floor(values / 5 + 0.5) * 5).astype(np.int64)
+
+
+def region_figures(raw: np.ndarray, published: np.ndarray, pop: np.ndarray,
+                   member: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """CBS-style figures for regions made of gemeenten: (counts, population) [..., region, p].
+
+    `raw`, `published` and `pop` have the gemeenten on axis -2 (raw -1: not valid; published
+    -1: no figure); `member` is bool [region, gemeente]. Like CBS for NL01, a region's count is
+    the sum of the published figures of its gemeenten plus an estimate for the valid gemeenten
+    without a figure (not delivered or suppressed); the synthetic estimate is the model's own
+    count, rounded to 5 as a whole. So a region is never below the pooled published figures and
+    equals them when every gemeente has one. A region count of 0-7 is suppressed like any cell.
+    """
+    weights = member.astype(np.int64)
+    valid, has = raw >= 0, published >= 0
+    known = weights @ np.where(has, published, 0)
+    estimate = weights @ np.where(valid & ~has, raw, 0)
+    counts = known + round5(estimate)
+    region_pop = member.astype(float) @ np.where(valid, pop, 0.0)
+    return np.where(counts <= 7, -1, counts), region_pop

@@ -27,21 +27,6 @@ class InputError(Exception):
         return f"{where}:{field} {self.message}"
 
 
-_frozen_setattr = InputError.__setattr__
-
-
-def _setattr(self: InputError, name: str, value: object) -> None:
-    # contextlib sets __traceback__ on an exception that leaves a `with` block; only the
-    # dataclass fields are frozen.
-    if name.startswith("__"):
-        object.__setattr__(self, name, value)
-    else:
-        _frozen_setattr(self, name, value)
-
-
-InputError.__setattr__ = _setattr  # type: ignore[method-assign]
-
-
 class InputErrors(Exception):
     """Several input problems at once, so that `wmo validate` can list them all."""
 

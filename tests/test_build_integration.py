@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -180,6 +181,77 @@ def test_kenmerken_are_stored_as_the_long_form_gives_them(built: tuple[Path, Pat
     assert_frame_equal(stored, expected)
     assert scalar(con, "SELECT count(*) FROM core.wmo_clienten_kenmerken "
                        "WHERE clienten IS NULL") == 1  # the suppressed cell, not a 0
+
+
+def test_country_and_province_rows_are_the_cbs_cells_of_the_chosen_table(
+        built: tuple[Path, Path], con) -> None:
+    raw, _ = built
+    stored = con.sql("SELECT * FROM core.wmo_clienten_regio").pl()
+    assert set(stored["regio_code"]) == {"NL01", *(f"PV{n}" for n in range(20, 32))}
+    assert dict(stored.select("regio_code", "regio_type").unique().iter_rows())["PV27"] == \
+        "provincie"
+    assert stored.filter(pl.col("regio_code") == "NL01")["regio_naam"].unique().to_list() == \
+        ["Nederland"]
+    # Per period the same source table as the gemeenten.
+    gm_source = dict(con.execute("SELECT DISTINCT periode_code, bron_tabel "
+                                 "FROM core.wmo_clienten").fetchall())
+    assert dict(stored.select("periode_code", "bron_tabel").unique().iter_rows()) == gm_source
+    # Every stored value is the table's own cell (84839NED and 86050NED overlap in 2022-2023).
+    for table_id in ("83262NED", "84839NED", "86050NED"):
+        table = load_cbs_snapshot(raw / "cbs" / table_id, WMO_MEASURES)
+        cat = next(d for d in table.dimensions if d.startswith("TypeMaatwerk"))
+        obs = table.observations
+        for dim in ("Geslacht", "KenmerkenVanPersonen"):
+            if dim in obs.columns:
+                obs = obs.filter(pl.col(dim) == table.dimensions[dim]["code"][0])
+        cells = (obs.filter(~pl.col("RegioS").str.starts_with("GM"))
+                 .pivot(on="measure", index=["RegioS", cat, "periode_code"], values="value")
+                 .rename({"RegioS": "regio_code", cat: "voorziening_code"}))
+        mine = stored.filter(pl.col("bron_tabel") == table_id)
+        both = mine.join(cells, on=["regio_code", "voorziening_code", "periode_code"],
+                         suffix="_cbs", how="left")
+        assert mine.height > 0 and both.height == mine.height
+        assert (both["clienten"].cast(pl.Float64).eq_missing(both["clienten_cbs"])).all()
+        assert (both["clienten_per_1000"].cast(pl.Float64)
+                .eq_missing(both["clienten_per_1000_cbs"])).all()
+    # CBS's national figure includes estimates: above the pooled gemeenten, never below.
+    diff = con.execute(
+        "SELECT min(r.clienten - g.n), max(r.clienten - g.n) FROM core.wmo_clienten_regio r "
+        "JOIN (SELECT periode_code, voorziening_code, sum(clienten) AS n FROM core.wmo_clienten "
+        "GROUP BY ALL) g USING (periode_code, voorziening_code) "
+        "WHERE r.regio_code = 'NL01' AND r.voorziening_code = 'T001024'").fetchone()
+    assert diff is not None and diff[0] >= 0 and diff[1] > 0
+
+
+def test_a_suppressed_national_cell_stays_null(built: tuple[Path, Path],
+                                               tmp_path: Path) -> None:
+    """Blank one NL01 cell of 86050NED in a copy of the snapshot (as CBS's '.'): the row is
+    kept with NULL, not 0 and not a sum of the gemeenten."""
+    raw, _ = built
+    edited = tmp_path / "raw"
+    shutil.copytree(raw, edited)
+    hit = 0
+    for page in sorted((edited / "cbs" / "86050NED" / "v3" / "TypedDataSet").glob("*.json")):
+        doc = json.loads(page.read_text(encoding="utf-8"))
+        for row in doc["value"]:
+            if (row["RegioS"].strip(), row["Perioden"], row["TypeMaatwerkvoorziening"].strip()) \
+                    == ("NL01", "2024JJ00", "A019507"):
+                assert row["WmoClienten_1"] is not None
+                row["WmoClienten_1"] = None
+                hit += 1
+        page.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    assert hit == 1
+    db = tmp_path / "wmo.duckdb"
+    assert main(["build", "--raw", str(edited), "--db", str(db), "--snapshot",
+                 str(SNAPSHOT)]) == 0
+    with duckdb.connect(str(db), read_only=True) as edited_con:
+        rows = edited_con.execute(
+            "SELECT clienten, clienten_per_1000 FROM core.wmo_clienten_regio WHERE regio_code = "
+            "'NL01' AND periode_code = '2024JJ00' AND voorziening_code = 'A019507'").fetchall()
+        zeros = edited_con.execute("SELECT count(*) FROM core.wmo_clienten_regio "
+                                   "WHERE clienten = 0").fetchone()
+    assert len(rows) == 1 and rows[0][0] is None and rows[0][1] is not None
+    assert zeros == (0,)
 
 
 def test_registers_are_described_by_the_metadata(con) -> None:

@@ -354,3 +354,94 @@ def test_registers_not_copied_onto_themselves(tmp_path: Path) -> None:
 def test_bad_scale(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="scale"):
         write_demo(tmp_path, SNAPSHOT, scale="huge")
+
+
+# --------------------------------------------------------------------------- NL01 and provinces
+
+
+def test_region_figures_add_an_estimate_only_for_gemeenten_without_figures() -> None:
+    raw = np.array([[120, 40, 3, -1]])                    # [period, gemeente]; -1 = not valid
+    member = np.array([[True, True, True, True], [True, False, False, False],
+                       [False, False, True, True]])
+    pop = np.array([[1000.0, 500.0, 100.0, 900.0]])
+    everyone = demo_model.publish_counts(raw)             # 120, 40, suppressed, not valid
+    counts, region_pop = demo_model.region_figures(raw.T, everyone.T, pop.T, member)
+    assert counts[:, 0].tolist() == [160 + 5, 120, -1]    # 3 is estimated (round5 → 5)
+    assert region_pop[:, 0].tolist() == [1600.0, 1000.0, 100.0]  # not-valid adds no inhabitants
+    not_delivered = np.array([[120, -1, -1, -1]])
+    counts, _ = demo_model.region_figures(raw.T, not_delivered.T, pop.T, member)
+    assert counts[:, 0].tolist() == [120 + demo_model.round5(np.array(43)).item(), 120, -1]
+    all_published = np.array([[120, 40, 15, -1]])
+    counts, _ = demo_model.region_figures(np.array([[120, 40, 15, -1]]).T, all_published.T,
+                                          pop.T, member)
+    assert counts[:, 0].tolist() == [175, 120, 15]        # everyone delivered: the plain sum
+
+
+def wmo_cells(root: Path, table: str) -> pl.DataFrame:
+    """[RegioS, Perioden, cell, WmoClienten_1, WmoClientenPer1000Inwoners_2]; `cell` joins the
+    non-region dimensions, so every category and breakdown is checked."""
+    frame = data(root, table)
+    dims = [c for c in frame.columns if c not in ("ID", "RegioS", "Perioden")
+            and not c.startswith("Wmo")]
+    return frame.with_columns(pl.concat_str(dims, separator="|").alias("cell")).select(
+        "RegioS", "Perioden", "cell", "WmoClienten_1", "WmoClientenPer1000Inwoners_2")
+
+
+@pytest.mark.parametrize("table", WMO_TABLES)
+def test_nl01_and_provinces_cover_their_gemeenten(demo: tuple[Path, dict[str, int]],
+                                                  table: str) -> None:
+    root, _ = demo
+    gemeenten = history()
+    province = dict(gemeenten.select("gemeente_code", "provincie_code").iter_rows())
+    regio = {r["Key"].strip(): r["Title"] for r in resource(root, table, "RegioS")}
+    pv_codes = sorted(c for c in regio if c.startswith("PV"))
+    assert pv_codes == [f"PV{n}" for n in range(20, 32)]
+    assert regio["PV21"] == "Fryslân (PV)" and regio["NL01"] == "Nederland"
+    valid = pl.concat([valid_in_year(gemeenten, j).select(
+        "gemeente_code", pl.lit(j).alias("jaar")) for j in demo_model.YEARS])
+    cells = wmo_cells(root, table).with_columns(
+        pl.col("Perioden").str.slice(0, 4).cast(pl.Int32).alias("jaar"))
+    gm = (cells.filter(pl.col("RegioS").str.starts_with("GM"))
+          .join(valid, left_on=["RegioS", "jaar"], right_on=["gemeente_code", "jaar"],
+                how="semi")
+          .with_columns(pl.col("RegioS").replace_strict(province).alias("provincie")))
+    pooled = pl.concat([
+        gm.with_columns(pl.lit("NL01").alias("regio")),
+        gm.with_columns(pl.col("provincie").alias("regio"))]).group_by(
+        "regio", "Perioden", "cell").agg(
+        pl.col("WmoClienten_1").sum().alias("pooled"),
+        pl.col("WmoClienten_1").is_null().sum().alias("zonder_cijfers"))
+    regions = cells.filter(~pl.col("RegioS").str.starts_with("GM")).join(
+        pooled, left_on=["RegioS", "Perioden", "cell"], right_on=["regio", "Perioden", "cell"])
+    assert regions.height == cells.filter(~pl.col("RegioS").str.starts_with("GM")).height
+    published = regions.drop_nulls("WmoClienten_1")
+    assert (published["WmoClienten_1"] >= published["pooled"]).all()
+    complete = published.filter(pl.col("zonder_cijfers") == 0)
+    assert complete.height > 0
+    assert (complete["WmoClienten_1"] == complete["pooled"]).all()
+    incomplete = published.filter(pl.col("zonder_cijfers") > 0)
+    assert (incomplete["WmoClienten_1"] > incomplete["pooled"]).any()
+    # The national total cell is always published.
+    nl_total = regions.filter(pl.col("RegioS") == "NL01", pl.col("cell").str.contains("T001024"))
+    assert nl_total.height > 0 and nl_total["WmoClienten_1"].null_count() == 0
+
+
+def test_region_per_1000_uses_the_region_population(demo: tuple[Path, dict[str, int]]) -> None:
+    root, _ = demo
+    bev = data(root, "03759NED").filter(pl.col("Leeftijd") == "10000").select(
+        "RegioS", pl.col("Perioden").str.slice(0, 4).alias("jaar"), "BevolkingOp1Januari_1")
+    province = dict(history().select("gemeente_code", "provincie_code").iter_rows())
+    gm_sum = (bev.filter(pl.col("RegioS").str.starts_with("GM"))
+              .with_columns(pl.col("RegioS").replace_strict(province).alias("pv"))
+              .group_by("pv", "jaar").agg(pl.col("BevolkingOp1Januari_1").sum()))
+    pv = bev.filter(pl.col("RegioS").str.starts_with("PV")).join(
+        gm_sum, left_on=["RegioS", "jaar"], right_on=["pv", "jaar"], suffix="_gm")
+    assert pv.height == 12 * len(demo_model.YEARS)
+    assert (pv["BevolkingOp1Januari_1"] == pv["BevolkingOp1Januari_1_gm"]).all()
+    wmo = (totals(root, "86050NED").filter(~pl.col("RegioS").str.starts_with("GM"))
+           .drop_nulls("WmoClienten_1")
+           .with_columns(pl.col("Perioden").str.slice(0, 4).alias("jaar"))
+           .join(bev, on=["RegioS", "jaar"]))
+    assert set(wmo["RegioS"]) == {"NL01", *(f"PV{n}" for n in range(20, 32))}
+    expected = (1000 * wmo["WmoClienten_1"] / wmo["BevolkingOp1Januari_1"]).round(0)
+    assert (expected.cast(pl.Int64) == wmo["WmoClientenPer1000Inwoners_2"]).all()

@@ -37,6 +37,8 @@ CONTRACT = {
                                 "oppervlakte_km2",
     "core.wmo_clienten": "gemeente_code periode_code jaar halfjaar voorziening_code voorziening "
                          "clienten clienten_per_1000 status bron_tabel",
+    "core.wmo_clienten_regio": "regio_code regio_naam regio_type periode_code jaar halfjaar "
+                               "voorziening_code clienten clienten_per_1000 status bron_tabel",
     "core.wmo_clienten_kenmerken": "gemeente_code periode_code jaar halfjaar voorziening_code "
                                    "geslacht_code geslacht kenmerk_code kenmerk clienten "
                                    "clienten_per_1000 status bron_tabel",

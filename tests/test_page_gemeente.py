@@ -15,6 +15,10 @@ from dashboard.db import Database
 from dashboard.views import gemeente as view
 from tests.dashboard_fixtures import AppFactory
 
+# The demo database is synthetic: its country line must say so, never pass for CBS's figure.
+NL_CBS = "Nederland (CBS-methode, SYNTHETISCH)"
+NL_POOLED = "Nederland (opgeteld)"
+
 
 @pytest.fixture(scope="module")
 def database(demo_db: Path) -> Database:
@@ -84,7 +88,13 @@ def test_profile_shows_key_figures_from_the_database(make_app: AppFactory,
     assert "Amsterdam" in s["title"]["text"]
     assert "SYNTHETISCHE DEMODATA" in s["title"]["subtitle"][-1]
     series = frame_with(at, "Reeks")["Reeks"].unique().tolist()
-    assert len(series) == 3 and "Amsterdam" in series and "Nederland" in series
+    assert len(series) == 3 and "Amsterdam" in series and NL_CBS in series
+    assert "landelijke cijfer van CBS" in s["title"]["subtitle"][0]
+    # Each rate card names the country beside it: CBS's figure, or pooled with n of m.
+    helps = {label.split(" · ")[1]: m.help for label, m in metrics.items()}
+    assert NL_CBS in helps["Wmo-cliënten per 1 000 inwoners"]
+    assert NL_POOLED in helps["Cliënten per 1 000 inwoners van 75+"]
+    assert "gemeenten met cijfers:" in helps["Cliënten per 1 000 inwoners van 75+"]
 
 
 def test_changing_gemeente_measure_and_halfjaar_changes_the_page(make_app: AppFactory,
@@ -96,6 +106,10 @@ def test_changing_gemeente_measure_and_halfjaar_changes_the_page(make_app: AppFa
     assert at.query_params["gemeente"] == "GM0599"
     assert at.header[0].value == "Rotterdam (GM0599)"
     assert [m.value for m in at.metric] != before
+
+    at.selectbox(key="gemeente_maat").select("Cliënten per 1 000 inwoners van 75+").run()
+    assert NL_POOLED in set(frame_with(at, "Reeks")["Reeks"])
+    assert "gemeenten met cijfers:" in spec(at)["title"]["subtitle"][0]
 
     at.selectbox(key="gemeente_maat").select("Hulp bij het huishouden per 1 000 inwoners").run()
     assert at.query_params["maat"] == "hbh_per_1000"
@@ -249,6 +263,57 @@ def test_pooled_trend_equals_sum_over_sum(database: Database) -> None:
     got = frame.filter(pl.col("reeks_key") == "nederland").join(national, on="periode_code")
     assert got.height == national.height
     assert (got["waarde"] - got["v"]).abs().max() < 1e-9
+    # CBS publishes no national figure per 1 000 aged 75+: the country is pooled, named so.
+    assert set(got["reeks"]) == {NL_POOLED}
+    counts = database.query(
+        "SELECT count(*) FILTER (WHERE clienten IS NOT NULL AND inwoners_75plus > 0), count(*) "
+        "FROM out.gemeente_periode WHERE voorziening_code = 'T001024' AND periode_code = ?",
+        [latest_year(database)[0]]).row(0)
+    subtitle = view.nederland_subtitle(database, "per_1000_75plus", frame, "nl")
+    assert f"gemeenten met cijfers: {counts[0]} van {counts[1]}" in subtitle
+
+
+@pytest.mark.parametrize(("maat", "voorziening", "halfjaar"), [
+    ("per_1000", "T001024", False), ("per_1000", "T001024", True),
+    ("hbh_per_1000", "A019507", False)])
+def test_country_trend_is_cbs_nl01(database: Database, maat: str, voorziening: str,
+                                   halfjaar: bool) -> None:
+    frame = view.trend(database, "GM0363", view.peer_codes(database, "GM0363"), maat,
+                       halfjaar, "nl").filter(pl.col("reeks_key") == "nederland")
+    cbs = database.query(
+        "SELECT periode_code, clienten_per_1000, clienten FROM core.wmo_clienten_regio "
+        "WHERE regio_code = 'NL01' AND voorziening_code = ? AND (halfjaar IS NOT NULL) = ?",
+        [voorziening, halfjaar])
+    got = frame.join(cbs, on="periode_code")
+    assert got.height == frame.height == cbs.height > 0
+    assert set(got["reeks"]) == {NL_CBS}
+    assert got["waarde"].to_list() == got["clienten_per_1000"].cast(pl.Float64).to_list()
+    # Not the pooled sum: CBS's count includes its estimate for gemeenten without figures.
+    pooled = view.pooled(database, maat, None).join(cbs, on="periode_code")
+    assert (pooled["clienten"] > pooled["teller"]).all()
+
+
+def test_key_figures_name_the_country(database: Database) -> None:
+    periode, _ = latest_year(database)
+    label = catalog.period_label(database, periode, "nl")
+    figures = {f.key: f for f in view.key_figures(database, "GM0363", "nl")}
+    for key, voorziening in (("per_1000", "T001024"), ("hbh_per_1000", "A019507")):
+        rate = database.query(
+            "SELECT clienten_per_1000 FROM core.wmo_clienten_regio WHERE regio_code = 'NL01' "
+            "AND voorziening_code = ? AND periode_code = ?", [voorziening, periode]).item()
+        assert figures[key].nederland == f"{NL_CBS} {label}: {fmt_number(rate, 'nl', 0)}"
+    n, total, rate = database.query(
+        "SELECT count(*) FILTER (WHERE clienten IS NOT NULL AND inwoners_75plus > 0), count(*), "
+        "1000.0 * sum(clienten) FILTER (WHERE clienten IS NOT NULL AND inwoners_75plus > 0) "
+        "/ sum(inwoners_75plus) FILTER (WHERE clienten IS NOT NULL AND inwoners_75plus > 0) "
+        "FROM out.gemeente_periode WHERE voorziening_code = 'T001024' AND periode_code = ?",
+        [periode]).row(0)
+    assert figures["per_1000_75plus"].nederland == (
+        f"{NL_POOLED} {label}: {fmt_number(rate, 'nl', 1)} "
+        f"(gemeenten met cijfers: {n} van {total})")
+    assert figures["inwoners"].nederland == ""
+    # In the markdown help the status mark stays literal.
+    assert label.replace("*", "\\*") in figures["per_1000"].help
 
 
 def test_every_dissolved_code_resolves_to_a_current_gemeente(database: Database) -> None:

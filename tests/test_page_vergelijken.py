@@ -18,6 +18,9 @@ from dashboard.views import peers, vergelijken
 from tests.dashboard_fixtures import AppFactory, chart_specs
 
 specs = chart_specs
+# The demo database is synthetic: its country line must say so, never pass for CBS's figure.
+NL_CBS = "Nederland (CBS-methode, SYNTHETISCH)"
+NL_POOLED = "Nederland (opgeteld)"
 
 
 def dataset_rows(spec: dict) -> list[dict]:
@@ -42,7 +45,7 @@ def test_default_renders_focus_peers_and_country(make_app: AppFactory, demo_db: 
     db = Database(demo_db)
     focus = vergelijken.default_gemeente(db)
     naam = catalog.gemeente_name(db, focus)
-    assert series_names(trend) == {naam, f"Vergelijkbare gemeenten van {naam}", "Nederland"}
+    assert series_names(trend) == {naam, f"Vergelijkbare gemeenten van {naam}", NL_CBS}
     assert "SYNTHETISCHE DEMODATA" in trend["title"]["subtitle"][-1]
     # Subtitles are plain text inside the image: status marks readable, no markdown left over.
     first_line = trend["title"]["subtitle"][0]
@@ -65,7 +68,7 @@ def test_changing_group_changes_chart_and_url(make_app: AppFactory, demo_db: Pat
     # The province defaults to the focus gemeente's own province.
     own = vergelijken.provincie_of(Database(demo_db), "GM0344")
     assert at.selectbox(key="vergelijken_provincie").value == own
-    assert f"Provincie {own}" in after and "Nederland" in after
+    assert f"Provincie {own}" in after and NL_CBS in after
 
 
 def test_every_province_by_link(make_app: AppFactory, demo_db: Path) -> None:
@@ -99,7 +102,10 @@ def test_deep_link_sets_controls(make_app: AppFactory) -> None:
     assert at.selectbox(key="vergelijken_maat").value == "per_1000_75plus"
     assert at.title[0].value == "Compare"
     trend = specs(at)[0]
-    assert series_names(trend) == {"Rotterdam", "Amsterdam", "'s-Gravenhage", "The Netherlands"}
+    # Per 1 000 aged 75+ is not a CBS figure: the country is pooled and named so.
+    assert series_names(trend) == {"Rotterdam", "Amsterdam", "'s-Gravenhage",
+                                   "Netherlands (pooled)"}
+    assert any("municipalities with figures:" in c.value for c in at.caption)
     assert any(r.get("periode_label", "").startswith("H1 ") for r in dataset_rows(trend))
     # Small multiples: the focus first, then the list.
     assert panels(specs(at)[1]) == {"Rotterdam (GM0599)", "Amsterdam (GM0363)",
@@ -197,16 +203,59 @@ def test_gemeente_values_match_the_out_table(database: Database) -> None:
         assert (joined["waarde"] - joined["direct"]).abs().max() < 1e-9
 
 
-def test_country_counts_every_gemeente_and_reports_known(database: Database) -> None:
+def test_pooled_country_counts_every_gemeente_and_reports_known(database: Database) -> None:
     view = vergelijken.compare_view(database, vergelijken.Choices(
-        groep="lijst", gemeente="GM0363", interval="halfjaar"), "nl")
-    row = series_row(view, "Nederland", "2024HJ01")
+        groep="lijst", gemeente="GM0363", interval="halfjaar", maat="per_1000_75plus"), "nl")
+    assert view.nederland == NL_POOLED
+    row = series_row(view, NL_POOLED, "2024HJ01")
     direct = database.query(
         "SELECT count(*) AS total, count(*) FILTER (WHERE clienten IS NOT NULL "
-        "AND inwoners > 0) AS n FROM out.gemeente_periode "
+        "AND inwoners_75plus > 0) AS n FROM out.gemeente_periode "
         "WHERE periode_code = '2024HJ01' AND voorziening_code = 'T001024'").row(0)
     assert (row["n_totaal"], row["n_bekend"]) == direct
     assert row["waarde_label"].endswith("**")  # 2024HJ01 is nader voorlopig in the demo
+    # The page says it is pooled, with n of N of the newest period.
+    newest = view.series.filter(pl.col("reeks") == NL_POOLED).sort("volgorde").tail(1).row(
+        0, named=True)
+    counts = f"gemeenten met cijfers: {newest['n_bekend']} van {newest['n_totaal']}"
+    assert counts in view.nederland_note and "geen CBS-cijfer" in view.nederland_note
+    assert f"{NL_POOLED}: {counts}" in vergelijken.latest_counts(view, "nl")
+
+
+@pytest.mark.parametrize(("maat", "voorziening", "interval"), [
+    ("per_1000", "T001024", "jaar"), ("per_1000", "T001024", "halfjaar"),
+    ("hbh_per_1000", "A019507", "jaar")])
+def test_country_line_is_cbs_nl01_not_a_sum(database: Database, maat: str, voorziening: str,
+                                            interval: str) -> None:
+    view = vergelijken.compare_view(database, vergelijken.Choices(
+        groep="peers", gemeente="GM0363", maat=maat, interval=interval), "nl")
+    assert view.nederland == NL_CBS
+    cbs = database.query(
+        "SELECT periode_code AS periode, clienten_per_1000, clienten "
+        "FROM core.wmo_clienten_regio WHERE regio_code = 'NL01' AND voorziening_code = ? "
+        "AND (halfjaar IS NULL) = ?", [voorziening, interval == "jaar"])
+    got = view.series.filter(pl.col("reeks") == NL_CBS).join(cbs, on="periode")
+    assert got.height == cbs.height == len(view.order) > 0
+    assert got["waarde"].to_list() == got["clienten_per_1000"].cast(pl.Float64).to_list()
+    assert got["teller"].to_list() == got["clienten"].cast(pl.Float64).to_list()
+    assert got["n_bekend"].is_null().all()  # no n of N: CBS's figure is no sum here
+    pooled = vergelijken.pool(vergelijken.measure_frame(database, maat, voorziening, interval))
+    both = got.join(pooled, on="periode", suffix="_pooled")
+    # CBS's estimate for gemeenten without figures puts the country above the pooled sum.
+    assert (both["teller"] > both["teller_pooled"]).all()
+    assert "CBS" in view.nederland_note and "schatting" in view.nederland_note
+
+
+def test_cbs_label_only_for_real_builds() -> None:
+    real = catalog.BuildInfo("2026-01-01 00:00", "0", 2026, False, ("86050NED",))
+    demo = catalog.BuildInfo("2026-01-01 00:00", "0", 2026, True, ("86050NED",))
+    assert catalog.nederland_cbs_label(real, "nl") == "Nederland (CBS)"
+    assert catalog.nederland_cbs_label(real, "en") == "Netherlands (CBS)"
+    assert catalog.nederland_cbs_label(demo, "nl") == NL_CBS
+    assert "SYNTHETIC" in catalog.nederland_cbs_label(demo, "en")
+    assert catalog.met_cijfers(1234, 1300, "nl") == "gemeenten met cijfers: 1 234 van 1 300"
+    assert catalog.met_cijfers(1234, 1300, "en") == \
+        "municipalities with figures: 1,234 of 1,300"
 
 
 def test_werkwijze_membership_follows_each_year(database: Database) -> None:
@@ -300,6 +349,11 @@ def test_csv_export_holds_the_table_and_provenance(database: Database) -> None:
     assert back.height == view.series.height
     assert back["is_synthetisch"].all()
     assert set(back["reeks"].to_list()) == set(view.series["reeks"].to_list())
+    # The country rows are CBS's (synthetic) figure, marked as such, with no n of N.
+    country = back.filter(pl.col("reeks") == NL_CBS)
+    assert country.height == len(view.order) > 0
+    assert set(country["soort"].to_list()) == {"referentie (CBS-cijfer)"}
+    assert country["gemeenten_bekend"].is_null().all()
 
 
 def test_downloads_render_as_images(database: Database) -> None:

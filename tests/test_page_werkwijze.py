@@ -283,6 +283,71 @@ def test_before_after_pools_the_years_of_each_side(database: Database) -> None:
     assert math.isclose(first["na"], direct, rel_tol=1e-12)
 
 
+NL_CBS = "Nederland (CBS-methode, SYNTHETISCH)"  # a demo build: synthetic, never "(CBS)"
+NL_POOLED = "Nederland (opgeteld)"
+
+
+def switch_years(database: Database, row: dict) -> tuple[int, int]:
+    """[start, end) of a switch's 'na' years, from the switches themselves."""
+    later = werkwijze.switches(database).filter(
+        (pl.col("code") == row["code"]) & (pl.col("jaar") > row["eerste_jaar"]))
+    return row["eerste_jaar"], later["jaar"].min() if not later.is_empty() else 10_000
+
+
+def test_before_after_country_is_cbs_count_over_all_inhabitants(database: Database) -> None:
+    _, summary, _ = werkwijze.before_after(database, "hbh_per_1000", catalog.HBH, "nl")
+    first = summary.row(0, named=True)
+    start, end = switch_years(database, first)
+    direct = database.query(
+        "WITH inw AS (SELECT jaar, sum(inwoners) AS inwoners FROM out.gemeente_periode "
+        "  WHERE voorziening_code = ? AND halfjaar IS NULL GROUP BY jaar) "
+        "SELECT 1000 * sum(r.clienten) / sum(inw.inwoners) FROM core.wmo_clienten_regio r "
+        "JOIN inw USING (jaar) WHERE r.regio_code = 'NL01' AND r.voorziening_code = ? "
+        "AND r.halfjaar IS NULL AND r.jaar >= ? AND r.jaar < ?",
+        [catalog.HBH, catalog.HBH, start, end]).item()
+    assert math.isclose(first["nl_na"], direct, rel_tol=1e-12)
+    label = werkwijze.nederland_label(database, "hbh_per_1000", catalog.HBH, "nl")
+    assert label == NL_CBS
+    table = werkwijze.summary_table(summary, "nl", label)
+    assert {f"{NL_CBS} voor", f"{NL_CBS} na"} <= set(table.columns)
+    assert "volgens CBS" in werkwijze.before_after_note(database, "hbh_per_1000", catalog.HBH,
+                                                        "nl")
+
+
+def test_before_after_pooled_country_says_n_of_m(database: Database) -> None:
+    _, summary, _ = werkwijze.before_after(database, "per_1000_75plus", catalog.TOTAAL, "nl")
+    first = summary.row(0, named=True)
+    start, end = switch_years(database, first)
+    known = "clienten IS NOT NULL AND inwoners_75plus > 0"
+    direct = database.query(
+        f"SELECT 1000 * sum(clienten) FILTER (WHERE {known}) / sum(inwoners_75plus) "
+        f"FILTER (WHERE {known}) FROM out.gemeente_periode WHERE voorziening_code = ? "
+        "AND halfjaar IS NULL AND jaar >= ? AND jaar < ?", [catalog.TOTAAL, start, end]).item()
+    assert math.isclose(first["nl_na"], direct, rel_tol=1e-12)
+    assert werkwijze.nederland_label(database, "per_1000_75plus", catalog.TOTAAL, "nl") == \
+        NL_POOLED
+    newest = database.query(
+        f"SELECT periode_code, count(*) FILTER (WHERE {known}), count(*) "
+        "FROM out.gemeente_periode WHERE voorziening_code = ? AND halfjaar IS NULL "
+        "GROUP BY ALL ORDER BY periode_code DESC LIMIT 1", [catalog.TOTAAL]).row(0)
+    note = werkwijze.before_after_note(database, "per_1000_75plus", catalog.TOTAAL, "nl")
+    assert f"gemeenten met cijfers: {newest[1]} van {newest[2]}" in note
+    assert catalog.period_label(database, newest[0]) in note and "geen CBS-cijfer" in note
+
+
+def test_page_names_the_country_line(make_app: AppFactory) -> None:
+    at = make_app(page="werkwijze", maat="hbh_per_1000")
+    trend = chart_titled(at, "Hulp bij het huishouden per 1 000 inwoners: groepen")
+    assert NL_CBS in {r["reeks"] for r in trend["_rows"] if "reeks" in r}
+    captions = " ".join(c.value for c in at.caption)
+    assert "landelijke cijfer zoals CBS het publiceert" in captions
+    assert f"{NL_CBS} voor en na" in captions
+    at = make_app(page="werkwijze", maat="per_1000_75plus")
+    captions = " ".join(c.value for c in at.caption)
+    assert f"{NL_POOLED} voor en na is opgeteld" in captions
+    assert "gemeenten met cijfers:" in captions
+
+
 def test_downloads_render_as_images(database: Database) -> None:
     cmp = werkwijze.comparison(database, "hbh_per_1000", catalog.HBH, 2023)
     spec = werkwijze.estimate_chart(cmp, "titel", "bron", "sub", "eenheid", "nl", export=True)

@@ -89,8 +89,13 @@ series_table = view.table(cv.series, ctx.lang)  # under the chart and again at t
 show_chart(ctx, view.trend_chart(*trend_args), name=f"vergelijken_{slug}",
            table=series_table, key="vergelijken_trend",
            export_chart=lambda: view.trend_chart(*trend_args, export=True))
-st.caption(ctx.t("pooling_note", T, periode=cv.order[-1] if cv.order else "–",
-                 counts=view.latest_counts(cv, ctx.lang)) + " " + ctx.t("unknown_gaps", T))
+counts = view.latest_counts(cv, ctx.lang)
+# Without a pooled series (a list of gemeenten beside CBS's country figure) there is nothing
+# to count.
+pooling = ctx.t("pooling_note", T, periode=cv.order[-1] if cv.order else "–",
+                counts=counts) + " " if counts else ""
+st.caption(pooling + ctx.t("unknown_gaps", T))
+st.caption(cv.nederland_note)
 
 st.subheader(ctx.t("multiples_title", T))
 if groep != "peers":  # otherwise the rule is already stated above the first chart

@@ -101,14 +101,17 @@ show_chart(ctx, vergelijken.trend_chart(*trend_args), name=f"werkwijze_trend_{sl
 st.caption(ctx.t("werkwijze_membership", vergelijken.TEXTS) + " "
            + ctx.t("pooling_note", vergelijken.TEXTS, periode=tv.order[-1] if tv.order else "–",
                    counts=vergelijken.latest_counts(tv, ctx.lang)))
+st.caption(tv.nederland_note)
 
 st.subheader(ctx.t("before_after_heading", T))
 panels, summary, order = view.before_after(ctx.db, maat.key, voorziening, ctx.lang)
 if summary.is_empty():
     st.info(ctx.t("no_switches", T))
 else:
-    st.caption(ctx.t("before_after_explain", T))
-    switches = view.summary_table(summary, ctx.lang)
+    st.caption(ctx.t("before_after_explain", T) + " "
+               + view.before_after_note(ctx.db, maat.key, voorziening, ctx.lang))
+    switches = view.summary_table(summary, ctx.lang,
+                                  view.nederland_label(ctx.db, maat.key, voorziening, ctx.lang))
     show_chart(ctx, view.before_after_chart(
         panels, order, ctx.t("before_after_title", T), ctx.source,
         ctx.t("before_after_sub", T, maat=what), unit, ctx.lang),

@@ -52,18 +52,30 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "trend": {"nl": "Verloop", "en": "Trend"},
     "trend_subtitle": {
-        "nl": "{unit}; vergelijkbare gemeenten en Nederland gepoold (som teller / som noemer "
-              "over gemeenten met beide bekend)",
-        "en": "{unit}; similar municipalities and the Netherlands pooled (sum of numerators / "
-              "sum of denominators over municipalities with both known)",
+        "nl": "{unit}; vergelijkbare gemeenten opgeteld (som teller / som noemer over gemeenten "
+              "met beide bekend); {nederland}",
+        "en": "{unit}; similar municipalities pooled (sum of numerators / sum of denominators "
+              "over municipalities with both known); {nederland}",
     },
+    "trend_nl_cbs": {
+        "nl": "{label}: het landelijke cijfer van CBS, inclusief schattingen voor gemeenten "
+              "zonder cijfers",
+        "en": "{label}: CBS's national figure, including estimates for municipalities without "
+              "figures",
+    },
+    "trend_nl_pooled": {
+        "nl": "{label}: ook opgeteld, {counts} ({periode})",
+        "en": "{label}: pooled too, {counts} ({periode})",
+    },
+    "kf_nederland": {"nl": "{label} {periode}: {value}", "en": "{label} {periode}: {value}"},
+    "kf_nederland_pooled": {"nl": "{label} {periode}: {value} ({counts})",
+                            "en": "{label} {periode}: {value} ({counts})"},
     "year_only": {
         "nl": "Bezwaarcijfers bestaan alleen per heel jaar; de grafiek toont hele jaren.",
         "en": "Objection figures exist per whole year only; the chart shows whole years.",
     },
     "reeks": {"nl": "Reeks", "en": "Series"},
     "peers_series": {"nl": "Vergelijkbare gemeenten ({n})", "en": "Similar municipalities ({n})"},
-    "nederland": {"nl": "Nederland", "en": "The Netherlands"},
     "peers": {"nl": "Vergelijkbare gemeenten", "en": "Similar municipalities"},
     "peers_none": {
         "nl": "Geen vergelijkbare gemeenten beschikbaar.",
@@ -439,7 +451,7 @@ def _series_sql(m: Measure, where: str) -> str:
         f"SELECT periode_code, any_value(jaar) AS jaar, any_value(halfjaar) AS halfjaar, "
         f"CAST(sum({m.num}) FILTER (WHERE {both}) AS DOUBLE) AS teller, "
         f"CAST(sum({m.den}) FILTER (WHERE {both}) AS DOUBLE) AS noemer, "
-        f"count(*) FILTER (WHERE {both}) AS n, "
+        f"count(*) FILTER (WHERE {both}) AS n, count(*) AS n_totaal, "
         # least final status of the rows that count, so a pooled '2024' still says '*'
         "CASE WHEN bool_or(status = 'voorlopig') THEN 'voorlopig' "
         "WHEN bool_or(status = 'nader_voorlopig') THEN 'nader_voorlopig' "
@@ -468,6 +480,67 @@ def pooled(db: Database, maat: str, codes: Sequence[str] | None) -> pl.DataFrame
     return db.recent(key, compute)  # keyed by a list of codes: bounded
 
 
+def cbs_publishes(maat: str) -> bool:
+    """CBS publishes clients per 1 000 inhabitants for NL01; per 1 000 aged 75+ and objections
+    exist only as sums over the gemeenten."""
+    m = MAATEN[maat]
+    return (m.num, m.den) == ("clienten", "inwoners")
+
+
+def uses_cbs_nederland(db: Database, maat: str) -> bool:
+    return cbs_publishes(maat) and catalog.has_cbs_nederland(db, MAATEN[maat].voorziening)
+
+
+def nederland(db: Database, maat: str) -> pl.DataFrame:
+    """The country series of a measure, columns as `pooled`: CBS's own NL01 figure where CBS
+    publishes the measure (teller = CBS's count; no noemer and no n, as it is no sum over the
+    gemeenten here), else the pooled sum over every gemeente with figures."""
+    if not uses_cbs_nederland(db, maat):
+        return pooled(db, maat, None)
+    cbs = catalog.cbs_nederland(db, MAATEN[maat].voorziening)
+    return cbs.select(
+        "periode_code", "jaar", "halfjaar", teller=pl.col("clienten").cast(pl.Float64),
+        noemer=pl.lit(None, pl.Float64), n=pl.lit(None, pl.Int64),
+        n_totaal=pl.lit(None, pl.Int64), status="status",
+        waarde=pl.col("clienten_per_1000").cast(pl.Float64))
+
+
+def nederland_name(db: Database, maat: str, lang: str) -> str:
+    if uses_cbs_nederland(db, maat):
+        return catalog.nederland_cbs_label(catalog.build_info(db), lang)
+    return catalog.nederland_pooled_label(lang)
+
+
+def nederland_text(db: Database, maat: str, periode: str, lang: str) -> str:
+    """The country beside a key figure: 'Nederland (CBS) 2024: 73', or for a pooled measure
+    its value with 'gemeenten met cijfers: n van m'."""
+    m = MAATEN[maat]
+    row = nederland(db, maat).filter(pl.col("periode_code") == periode)
+    value = row["waarde"][0] if row.height else None
+    label = nederland_name(db, maat, lang)
+    plabel = catalog.period_label(db, periode, lang)
+    if uses_cbs_nederland(db, maat):  # CBS's rate is a whole number
+        return tr("kf_nederland", lang, TEXTS, label=label, periode=plabel,
+                  value=fmt_number(value, lang, 0))
+    counts = catalog.met_cijfers(int(row["n"][0]) if row.height else 0,
+                                 int(row["n_totaal"][0]) if row.height else 0, lang)
+    return tr("kf_nederland_pooled", lang, TEXTS, label=label, periode=plabel,
+              value=fmt_number(value, lang, m.decimals), counts=counts)
+
+
+def nederland_subtitle(db: Database, maat: str, frame: pl.DataFrame, lang: str) -> str:
+    """What the country line in the trend is, for the chart's subtitle (plain text)."""
+    label = nederland_name(db, maat, lang)
+    if uses_cbs_nederland(db, maat):
+        return tr("trend_nl_cbs", lang, TEXTS, label=label)
+    own = frame.filter((pl.col("reeks_key") == "nederland") & (pl.col("n_totaal") > 0))
+    if own.is_empty():
+        return label
+    last = own.tail(1).row(0, named=True)  # the frame is in time order per series
+    return tr("trend_nl_pooled", lang, TEXTS, label=label, periode=last["periode"],
+              counts=catalog.met_cijfers(last["n"], last["n_totaal"], lang))
+
+
 def gemeente_rows(db: Database, code: str) -> pl.DataFrame:
     """All out.gemeente_periode rows of one gemeente (every period and voorziening)."""
     return db.memo(("gemeente_rows", code), lambda: db.query(
@@ -486,6 +559,7 @@ class KeyFigure:
     raw: float | None
     raw_prev: float | None
     periode: str
+    nederland: str = ""  # the country in the same period, said as CBS's or as pooled
 
 
 def _year_values(db: Database, code: str, voorziening: str, expr: pl.Expr) -> pl.DataFrame:
@@ -547,9 +621,12 @@ def _key_figures(db: Database, code: str, lang: str) -> list[KeyFigure]:
                            if prev_value is not None else tr("no_prev", lang, TEXTS))
         history = [factor * v for v in series["waarde"].to_list()
                    if v is not None and not math.isnan(v)]
+        country = nederland_text(db, key, periode, lang) if key in MAATEN else ""
+        if country:  # help is markdown: the status marks of '2024*' must stay literal
+            helptext += "\n\n" + country.replace("*", "\\*")
         # Period first: a narrow card cuts the label's end, and the status mark must stay visible.
         out.append(KeyFigure(key, f"{plabel} · {label}", _fmt(value, factor, lang, decimals),
-                             delta, helptext, history, value, prev_value, periode))
+                             delta, helptext, history, value, prev_value, periode, country))
     return out
 
 
@@ -614,16 +691,17 @@ SERIES_ORDER = ("gemeente", "peers", "nederland")
 
 def trend(db: Database, code: str, peers: Sequence[str], maat: str, halfjaar: bool,
           lang: str) -> pl.DataFrame:
-    """Long frame: one row per period and series (gemeente, peers pooled, Nederland pooled)."""
+    """Long frame: one row per period and series (gemeente, peers pooled, and the country:
+    CBS's own figure where CBS publishes the measure, else pooled; see `nederland`)."""
     m = MAATEN[maat]
     want_half = halfjaar and not m.year_only
     naam = catalog.gemeente_name(db, code)
     labels = {"gemeente": naam,
               "peers": tr("peers_series", lang, TEXTS, n=len(peers)),
-              "nederland": tr("nederland", lang, TEXTS)}
+              "nederland": nederland_name(db, maat, lang)}
     parts = [pooled(db, maat, [code]).with_columns(reeks_key=pl.lit("gemeente")),
              pooled(db, maat, list(peers)).with_columns(reeks_key=pl.lit("peers")),
-             pooled(db, maat, None).with_columns(reeks_key=pl.lit("nederland"))]
+             nederland(db, maat).with_columns(reeks_key=pl.lit("nederland"))]
     if not peers:
         parts.pop(1)
     frame = pl.concat(parts, how="vertical_relaxed")
@@ -691,8 +769,9 @@ def trend_view(db: Database, code: str, maat: str, halfjaar: bool, lang: str,
         m = MAATEN[maat]
         frame = trend(db, code, peer_codes(db, code), maat, halfjaar, lang)
         naam = catalog.gemeente_name(db, code)
-        chart = trend_chart(frame, f"{m.label(lang)}: {naam}",
-                            tr("trend_subtitle", lang, TEXTS, unit=m.unit(lang)), source, lang)
+        subtitle = tr("trend_subtitle", lang, TEXTS, unit=m.unit(lang),
+                      nederland=nederland_subtitle(db, maat, frame, lang))
+        chart = trend_chart(frame, f"{m.label(lang)}: {naam}", subtitle, source, lang)
         spec = configure(chart).to_dict()
         # fit-x: stretch the width only, so the title and legend do not squeeze the plot.
         spec["autosize"] = {"type": "fit-x", "contains": "padding"}

@@ -119,14 +119,22 @@ TEXTS: dict[str, dict[str, str]] = {
               "leveren niet aan. Zulke cellen zijn leeg (NULL): onbekend, nooit 0. Kaarten "
               "tonen ze grijs als 'onbekend of geheim'. Provinciale totalen tellen alleen "
               "gemeenten met bekende cijfers en zeggen hoeveel dat er zijn (gemeenten_bekend "
-              "van gemeenten_totaal). CBS rondt aantallen af op vijftallen, dus onderdelen tellen "
-              "niet altijd op tot het totaal.",
+              "van gemeenten_totaal). Het landelijke cijfer van CBS zelf (Nederland (CBS), "
+              "tabel `core.wmo_clienten_regio`) bevat wel de schattingen van CBS voor gemeenten "
+              "die niet leverden en ligt daarom hoger dan zo'n optelling; het dashboard toont "
+              "het waar CBS de maat landelijk publiceert en noemt elk ander landelijk cijfer "
+              "'Nederland (opgeteld)'. CBS rondt aantallen af op vijftallen, dus onderdelen "
+              "tellen niet altijd op tot het totaal.",
         "en": "CBS suppresses small counts (0–7) with a dot, and some municipalities do not "
               "deliver. Such cells are empty (NULL): unknown, never 0. Maps show them in grey "
               "as 'unknown or suppressed'. Provincial totals count only municipalities "
               "with known figures and say how many those are (gemeenten_bekend of "
-              "gemeenten_totaal). CBS rounds counts to multiples of 5, so parts need not add "
-              "up to the total.",
+              "gemeenten_totaal). CBS's own national figure (Netherlands (CBS), table "
+              "`core.wmo_clienten_regio`) does include CBS's estimates for municipalities that "
+              "did not deliver, so it is higher than such a sum; the dashboard shows it where "
+              "CBS publishes the measure nationally and calls every other national figure "
+              "'Netherlands (pooled)'. CBS rounds counts to multiples of 5, so parts need not "
+              "add up to the total.",
     },
     "m_causal_h": {"nl": "Samenhang is geen oorzaak", "en": "Association is not causation"},
     "m_causal": {

@@ -6,6 +6,11 @@ Pooling rule (also used by the Werkwijze page): a group's figure for a period is
 an average of their rates; every group point carries how many gemeenten contributed (n of N).
 A gemeente's own figure is the same ratio over one gemeente.
 
+The country line is CBS's own figure (core.wmo_clienten_regio, NL01) where CBS publishes the
+measure: clients per 1 000 inhabitants. That figure includes CBS's estimates for gemeenten
+without figures, so it is not the pooled sum. Other measures get the pooled country, named
+as pooled, with its n of N.
+
 The SQL text is fixed; the user's choices are bound parameters or checked against the
 database's own lists before they get here.
 """
@@ -52,7 +57,6 @@ TEXTS: dict[str, dict[str, str]] = {
     "interval_jaar": {"nl": "jaar", "en": "year"},
     "interval_halfjaar": {"nl": "halfjaar", "en": "half-year"},
     "all_provinces_lines": {"nl": "Alle provincies", "en": "All provinces"},
-    "nederland": {"nl": "Nederland", "en": "The Netherlands"},
     "peer_group": {"nl": "Vergelijkbare gemeenten van {naam}",
                    "en": "Municipalities similar to {naam}"},
     "peer_short": {"nl": "Vergelijkbare gemeenten", "en": "Similar municipalities"},
@@ -80,12 +84,12 @@ TEXTS: dict[str, dict[str, str]] = {
     "soort_gemeente": {"nl": "gemeente", "en": "municipality"},
     "soort_groep": {"nl": "groep (opgeteld)", "en": "group (pooled)"},
     "soort_referentie": {"nl": "referentie (opgeteld)", "en": "reference (pooled)"},
+    "soort_cbs": {"nl": "referentie (CBS-cijfer)", "en": "reference (CBS figure)"},
     "waarde": {"nl": "Waarde", "en": "Value"},
     "teller": {"nl": "Teller", "en": "Numerator"},
     "noemer": {"nl": "Noemer", "en": "Denominator"},
     "n_bekend": {"nl": "Gemeenten met cijfer", "en": "Municipalities with a figure"},
     "n_totaal": {"nl": "Gemeenten in groep", "en": "Municipalities in group"},
-    "n_of_n": {"nl": "{n} van {total}", "en": "{n} of {total}"},
     "status": {"nl": "Status", "en": "Status"},
     # Chart subtitles are plain text, not markdown: the shared legend's backticks would show.
     "status_plain": {"nl": "* voorlopig, ** nader voorlopig: kan nog veranderen",
@@ -197,6 +201,8 @@ class CompareView:
     panel_order: list[str]
     capped: bool = False
     peer_codes: list[str] = field(default_factory=list)
+    nederland: str = ""  # the country series' name: CBS's figure or the pooled one
+    nederland_note: str = ""  # what that series is, in one sentence
 
 
 def default_gemeente(db: Database) -> str:
@@ -317,6 +323,51 @@ def _series(frame: pl.DataFrame, periods: pl.DataFrame, name: str, soort: str,
     return _with_value_label(out, lang).select(SERIES_COLUMNS)
 
 
+def cbs_publishes(maat_key: str) -> bool:
+    """CBS publishes clients per 1 000 inhabitants for NL01; the other measures (per 1 000
+    aged 75+, objections) exist only as sums over the gemeenten."""
+    return RATIOS[maat_key] == Ratio("clienten", "inwoners")
+
+
+def _cbs_series(cbs: pl.DataFrame, periods: pl.DataFrame, name: str, soort: str,
+                lang: str) -> pl.DataFrame:
+    """CBS's NL01 figure as a series: waarde is CBS's published rate, teller its count; no
+    noemer and no n of N, because CBS's figure is not a sum over the gemeenten here."""
+    figures = cbs.select(periode="periode_code",
+                         waarde=pl.col("clienten_per_1000").cast(pl.Float64),
+                         teller=pl.col("clienten").cast(pl.Float64))
+    out = periods.join(figures, on="periode", how="left").with_columns(
+        reeks=pl.lit(name), soort=pl.lit(soort), noemer=pl.lit(None, pl.Float64),
+        n_bekend=pl.lit(None, pl.Int64), n_totaal=pl.lit(None, pl.Int64))
+    return _with_value_label(out, lang).select(SERIES_COLUMNS)
+
+
+def nederland_series(db: Database, maat_key: str, voorziening: str, frame: pl.DataFrame,
+                     periods: pl.DataFrame, lang: str) -> pl.DataFrame:
+    """The country line: CBS's own figure where CBS publishes the measure (and the build holds
+    it), else the pooled sum over the gemeenten with figures, named as pooled."""
+    if cbs_publishes(maat_key) and catalog.has_cbs_nederland(db, voorziening):
+        name = catalog.nederland_cbs_label(catalog.build_info(db), lang)
+        return _cbs_series(catalog.cbs_nederland(db, voorziening), periods, name,
+                           tr("soort_cbs", lang, TEXTS), lang)
+    return _series(frame, periods, catalog.nederland_pooled_label(lang),
+                   tr("soort_referentie", lang, TEXTS), lang)
+
+
+def nederland_note(series: pl.DataFrame, name: str, lang: str) -> str:
+    """One sentence on what the country line is; for a pooled one, its n of N in the newest
+    period with members."""
+    own = series.filter(pl.col("reeks") == name).sort("volgorde")
+    if own["n_totaal"].is_null().all():
+        return tr("nederland_cbs_note", lang, label=name)
+    last = own.filter(pl.col("n_totaal") > 0).tail(1)
+    if last.is_empty():
+        return ""
+    row = last.row(0, named=True)
+    return tr("nederland_pooled_note", lang, label=name, periode=row["periode_label"],
+              counts=catalog.met_cijfers(row["n_bekend"], row["n_totaal"], lang))
+
+
 def _with_value_label(frame: pl.DataFrame, lang: str) -> pl.DataFrame:
     labels = [("–" if v is None else fmt_number(v, lang, 1) + catalog.STATUS_MARK.get(s or "", ""))
               for v, s in zip(frame["waarde"], frame["status"], strict=True)]
@@ -341,7 +392,6 @@ def _compare_view(db: Database, choices: Choices, lang: str) -> CompareView:
     parts: list[pl.DataFrame] = []
     peer_codes: list[str] = []
     soort_g, soort_grp = tr("soort_gemeente", lang, TEXTS), tr("soort_groep", lang, TEXTS)
-    soort_ref = tr("soort_referentie", lang, TEXTS)
 
     if focus:
         parts.append(_series(frame.filter(pl.col("code") == focus), periods, focus_name,
@@ -368,10 +418,11 @@ def _compare_view(db: Database, choices: Choices, lang: str) -> CompareView:
             if code != focus:
                 parts.append(_series(frame.filter(pl.col("code") == code), periods,
                                      catalog.gemeente_name(db, code), soort_g, lang))
-    parts.append(_series(frame, periods, tr("nederland", lang, TEXTS), soort_ref, lang))
+    parts.append(nederland_series(db, choices.maat, voorziening, frame, periods, lang))
     series = pl.concat(parts)
+    nederland = str(parts[-1]["reeks"][0])
     names = list(dict.fromkeys(series["reeks"].to_list()))
-    styles = series_styles(names, tr("nederland", lang, TEXTS), choices.groep, lang)
+    styles = series_styles(names, nederland, choices.groep, lang)
 
     members = [focus] if focus else []
     if choices.groep == "lijst":
@@ -382,7 +433,7 @@ def _compare_view(db: Database, choices: Choices, lang: str) -> CompareView:
     panels, panel_order = small_multiples(db, frame, periods, members[:MAX_PANELS], lang)
     return CompareView(choices, maat, voorziening, interval, notes, series,
                        periods["periode_label"].to_list(), styles, panels, panel_order, capped,
-                       peer_codes)
+                       peer_codes, nederland, nederland_note(series, nederland, lang))
 
 
 def werkwijze_label(werkwijze: str, lang: str) -> str:
@@ -434,12 +485,14 @@ def small_multiples(db: Database, frame: pl.DataFrame, periods: pl.DataFrame,
 
 
 def latest_counts(view: CompareView, lang: str) -> str:
-    """'Naam: n van N; ...' for the pooled series in the newest period."""
+    """'Naam: gemeenten met cijfers: n van N; ...' for the pooled series in the newest period
+    (CBS's own country figure is no sum over gemeenten and has no n of N)."""
     last = view.order[-1] if view.order else ""
     rows = view.series.filter((pl.col("periode_label") == last)
-                              & (pl.col("soort") != tr("soort_gemeente", lang, TEXTS)))
-    return "; ".join(f"{r['reeks']}: " + tr("n_of_n", lang, TEXTS, n=r["n_bekend"],
-                                           total=r["n_totaal"]) for r in rows.to_dicts())
+                              & (pl.col("soort") != tr("soort_gemeente", lang, TEXTS))
+                              & pl.col("n_totaal").is_not_null())
+    return "; ".join(f"{r['reeks']}: " + catalog.met_cijfers(r["n_bekend"], r["n_totaal"], lang)
+                     for r in rows.to_dicts())
 
 
 # --- charts as templates ---------------------------------------------------------------------
@@ -497,7 +550,8 @@ def trend_chart(series: pl.DataFrame, order: list[str], styles: dict[str, Style]
     `export=True` gives the fixed size for the PNG/SVG download."""
     names = list(styles)
     data = series.select("reeks", "periode_label", "waarde", "waarde_label",
-                         n_tekst=pl.format("{} / {}", "n_bekend", "n_totaal"))
+                         # CBS's own country figure has no n of N.
+                         n_tekst=pl.format("{} / {}", "n_bekend", "n_totaal").fill_null("–"))
     last = (series.drop_nulls("waarde").sort("volgorde").group_by("reeks", maintain_order=True)
             .last().select("reeks", "periode_label", "waarde"))
     return finish(_trend_template(lang, len(order) > 12, export), {

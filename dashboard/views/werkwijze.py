@@ -12,7 +12,9 @@ What it shows and how it is computed:
   The raw difference is the same model without the two controls. Every gemeente counts once
   (unweighted): the question is about gemeenten' policies, not about clients.
 - Before/after: gemeenten whose known method changed from one known year to the next; their
-  figure in the years before against the years after, with the national figure beside it.
+  figure in the years before against the years after, with the national figure beside it:
+  CBS's own count (core.wmo_clienten_regio, NL01) over all inhabitants where CBS publishes the
+  measure, else the pooled sum over the gemeenten with figures, named as pooled.
 
 No statsmodels/scipy: the estimator and the t quantile are small numpy/stdlib functions here,
 tested against closed forms.
@@ -217,8 +219,21 @@ TEXTS: dict[str, dict[str, str]] = {
     "na": {"nl": "Na", "en": "After"},
     "jaren_voor": {"nl": "Jaren voor", "en": "Years before"},
     "jaren_na": {"nl": "Jaren na", "en": "Years after"},
-    "nl_voor": {"nl": "Nederland voor", "en": "Netherlands before"},
-    "nl_na": {"nl": "Nederland na", "en": "Netherlands after"},
+    "nl_voor": {"nl": "{label} voor", "en": "{label} before"},
+    "nl_na": {"nl": "{label} na", "en": "{label} after"},
+    "nl_voor_na_cbs": {
+        "nl": "{label} voor en na: het aantal cliënten volgens CBS (inclusief de schatting van "
+              "CBS voor gemeenten zonder cijfers) gedeeld door alle inwoners, over dezelfde jaren.",
+        "en": "{label} before and after: the number of clients according to CBS (including "
+              "CBS's estimate for municipalities without figures) divided by all inhabitants, "
+              "over the same years.",
+    },
+    "nl_voor_na_pooled": {
+        "nl": "{label} voor en na is opgeteld over de gemeenten met cijfers, geen CBS-cijfer "
+              "({periode}; {counts}).",
+        "en": "{label} before and after is summed over the municipalities with figures, not a "
+              "CBS figure ({periode}; {counts}).",
+    },
     "eerste_jaar": {"nl": "Eerste jaar nieuwe werkwijze", "en": "First year new method"},
     "van": {"nl": "Van", "en": "From"},
     "naar": {"nl": "Naar", "en": "To"},
@@ -726,8 +741,7 @@ def _before_after(db: Database, maat: str, voorziening: str, lang: str
         vanaf=pl.col("jaar").shift().over("code"),
         tot=pl.col("jaar").shift(-1).over("code"))
     frame = year_frame(db, maat, voorziening)
-    national = vergelijken.pool(frame).join(
-        frame.select("periode", "jaar").unique(), on="periode")
+    national = national_years(db, maat, voorziening)
     panels: list[pl.DataFrame] = []
     summary: list[dict[str, object]] = []
     order: list[str] = []
@@ -762,6 +776,51 @@ def _before_after(db: Database, maat: str, voorziening: str, lang: str
         "jaren_voor": pl.Int64, "jaren_na": pl.Int64, "nl_voor": pl.Float64,
         "nl_na": pl.Float64})
     return panel_frame, summary_frame, order
+
+
+def uses_cbs(db: Database, maat: str, voorziening: str) -> bool:
+    return vergelijken.cbs_publishes(maat) and catalog.has_cbs_nederland(db, voorziening)
+
+
+def national_years(db: Database, maat: str, voorziening: str) -> pl.DataFrame:
+    """periode, jaar, teller, noemer, waarde, n_bekend, n_totaal of the country per whole year.
+
+    Where CBS publishes the measure: CBS's own NL01 count over the inhabitants of every
+    gemeente (NULL in a year where one is unknown), so that several years pool as sums. Else
+    the pooled sum over the gemeenten with figures (vergelijken.pool)."""
+    frame = year_frame(db, maat, voorziening)
+    if not uses_cbs(db, maat, voorziening):
+        return vergelijken.pool(frame).join(frame.select("periode", "jaar").unique(),
+                                            on="periode").sort("jaar")
+    inwoners = frame.group_by("periode", "jaar").agg(
+        noemer=pl.when(pl.col("inwoners").is_not_null().all()).then(pl.col("inwoners").sum()))
+    cbs = catalog.cbs_nederland(db, voorziening).filter(pl.col("halfjaar").is_null()).select(
+        periode="periode_code", teller=pl.col("clienten").cast(pl.Float64))
+    known = pl.col("teller").is_not_null() & (pl.col("noemer") > 0)
+    return inwoners.join(cbs, on="periode", how="left").with_columns(
+        waarde=pl.when(known).then(vergelijken.PER * pl.col("teller") / pl.col("noemer")),
+        n_bekend=pl.lit(None, pl.Int64), n_totaal=pl.lit(None, pl.Int64)).sort("jaar")
+
+
+def nederland_label(db: Database, maat: str, voorziening: str, lang: str) -> str:
+    if uses_cbs(db, maat, voorziening):
+        return catalog.nederland_cbs_label(catalog.build_info(db), lang)
+    return catalog.nederland_pooled_label(lang)
+
+
+def before_after_note(db: Database, maat: str, voorziening: str, lang: str) -> str:
+    """What 'Nederland voor/na' is: CBS's count over all inhabitants, or a pooled sum with the
+    n of m of its newest year."""
+    label = nederland_label(db, maat, voorziening, lang)
+    if uses_cbs(db, maat, voorziening):
+        return tr("nl_voor_na_cbs", lang, TEXTS, label=label)
+    last = national_years(db, maat, voorziening).filter(pl.col("n_totaal") > 0).tail(1)
+    if last.is_empty():
+        return ""
+    row = last.row(0, named=True)
+    return tr("nl_voor_na_pooled", lang, TEXTS, label=label,
+              periode=catalog.period_label(db, row["periode"], lang),
+              counts=catalog.met_cijfers(row["n_bekend"], row["n_totaal"], lang))
 
 
 def _pooled(rows: pl.DataFrame) -> float | None:
@@ -812,7 +871,8 @@ def _before_after_template(lang: str) -> Spec:
     return template_of(titled(chart, "@title", "@source", "@subtitle"))
 
 
-def summary_table(summary: pl.DataFrame, lang: str) -> pl.DataFrame:
+def summary_table(summary: pl.DataFrame, lang: str, nederland: str) -> pl.DataFrame:
+    """The switches as a table; `nederland` names the country columns (nederland_label)."""
     labels = {w: vergelijken.werkwijze_label(w, lang) for w in vergelijken.WERKWIJZEN}
     return summary.select(
         "code", pl.col("naam").alias(tr("gemeente", lang)),
@@ -823,8 +883,8 @@ def summary_table(summary: pl.DataFrame, lang: str) -> pl.DataFrame:
         pl.col("na").round(2).alias(tr("na", lang, TEXTS)),
         pl.col("jaren_voor").alias(tr("jaren_voor", lang, TEXTS)),
         pl.col("jaren_na").alias(tr("jaren_na", lang, TEXTS)),
-        pl.col("nl_voor").round(2).alias(tr("nl_voor", lang, TEXTS)),
-        pl.col("nl_na").round(2).alias(tr("nl_na", lang, TEXTS)))
+        pl.col("nl_voor").round(2).alias(tr("nl_voor", lang, TEXTS, label=nederland)),
+        pl.col("nl_na").round(2).alias(tr("nl_na", lang, TEXTS, label=nederland)))
 
 
 # --- page helpers ------------------------------------------------------------------------------

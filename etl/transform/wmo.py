@@ -3,6 +3,10 @@
 Several CBS tables cover overlapping periods (83262NED → 84839NED → 86050NED, each a new
 method); each period is taken from the highest-priority table that publishes it, and the row
 says which (`bron_tabel`).
+
+The same tables carry CBS's own figures for Nederland (NL01) and the provinces (PV20…PV31).
+They are not sums of the gemeenten: CBS estimates the gemeenten that did not deliver. They go
+to core.wmo_clienten_regio, so that the dashboard can show CBS's figure beside a pooled one.
 """
 
 from __future__ import annotations
@@ -61,12 +65,11 @@ def wide_measures(obs: pl.DataFrame, index: list[str], measures: list[str]) -> p
     return wide
 
 
-def table_rows(spec: TableSpec, table) -> pl.DataFrame:
-    """One Wmo table as core.wmo_clienten rows (gemeenten only; JJ and HJ periods)."""
+def _wide_rows(spec: TableSpec, table, regions: pl.Expr) -> pl.DataFrame:
+    """The regions matching `regions`, JJ and HJ periods, one column per measure (rounded)."""
     cat = category_dimension(table)
     obs = select_totals(table, {REGION_DIM, cat})
-    obs = obs.filter(pl.col(REGION_DIM).str.starts_with("GM")
-                     & pl.col("periode_code").str.contains(r"^\d{4}(JJ|HJ)\d{2}$"))
+    obs = obs.filter(regions & pl.col("periode_code").str.contains(r"^\d{4}(JJ|HJ)\d{2}$"))
     wide = wide_measures(
         obs, [REGION_DIM, cat, "periode_code", "jaar", "halfjaar", "status"],
         ["clienten", "clienten_per_1000"],
@@ -75,11 +78,48 @@ def table_rows(spec: TableSpec, table) -> pl.DataFrame:
                                           pl.col("title").alias("voorziening"))
     return (
         wide.join(titles, on=cat, how="left")
-        .rename({REGION_DIM: "gemeente_code", cat: "voorziening_code"})
+        .rename({cat: "voorziening_code"})
         .with_columns(pl.lit(spec.table_id).alias("bron_tabel"),
                       pl.col("clienten").round(0), pl.col("clienten_per_1000").round(0))
+    )
+
+
+def table_rows(spec: TableSpec, table) -> pl.DataFrame:
+    """One Wmo table as core.wmo_clienten rows (gemeenten only; JJ and HJ periods)."""
+    return (
+        _wide_rows(spec, table, pl.col(REGION_DIM).str.starts_with("GM"))
+        .rename({REGION_DIM: "gemeente_code"})
         .select(list(WMO_SCHEMA))
         .cast(WMO_SCHEMA)  # type: ignore[arg-type]
+    )
+
+
+REGIO_SCHEMA = {
+    "regio_code": pl.Utf8, "regio_naam": pl.Utf8, "regio_type": pl.Utf8,
+    "periode_code": pl.Utf8, "jaar": pl.Int32, "halfjaar": pl.Int8,
+    "voorziening_code": pl.Utf8, "clienten": pl.Int64, "clienten_per_1000": pl.Int32,
+    "status": pl.Utf8, "bron_tabel": pl.Utf8,
+}
+# Only the country and the provinces: landsdelen (LD..) and COROP areas would need their own
+# presentation and no page asks for them.
+REGIO_PATTERN = r"^(NL01|PV\d{2})$"
+
+
+def regio_type(code: pl.Expr) -> pl.Expr:
+    return pl.when(code.str.starts_with("NL")).then(pl.lit("land")).otherwise(pl.lit("provincie"))
+
+
+def regio_table_rows(spec: TableSpec, table) -> pl.DataFrame:
+    """One Wmo table as core.wmo_clienten_regio rows: CBS's NL01 and PV cells, as published."""
+    names = table.dimensions[REGION_DIM].select(
+        pl.col("code").alias(REGION_DIM), pl.col("title").str.strip_chars().alias("regio_naam"))
+    return (
+        _wide_rows(spec, table, pl.col(REGION_DIM).str.contains(REGIO_PATTERN))
+        .join(names, on=REGION_DIM, how="left")
+        .rename({REGION_DIM: "regio_code"})
+        .with_columns(regio_type(pl.col("regio_code")).alias("regio_type"))
+        .select(list(REGIO_SCHEMA))
+        .cast(REGIO_SCHEMA)  # type: ignore[arg-type]
     )
 
 
@@ -107,6 +147,18 @@ def wmo_clienten(tables: list[tuple[TableSpec, object]]) -> pl.DataFrame:
     return (
         pl.concat(parts).join(chosen, on=["periode_code", "bron_tabel"], how="semi")
         .sort("gemeente_code", "periode_code", "voorziening_code")
+    )
+
+
+def wmo_clienten_regio(tables: list[tuple[TableSpec, object]]) -> pl.DataFrame:
+    """core.wmo_clienten_regio: each period from the same table as core.wmo_clienten."""
+    chosen = choose_periods(tables)
+    parts = [regio_table_rows(spec, t) for spec, t in tables]
+    if not parts:
+        return pl.DataFrame(schema=REGIO_SCHEMA)
+    return (
+        pl.concat(parts).join(chosen, on=["periode_code", "bron_tabel"], how="semi")
+        .sort("regio_code", "periode_code", "voorziening_code")
     )
 
 
