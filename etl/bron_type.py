@@ -1,9 +1,9 @@
 """The kinds of source (`bron_type`) a werkwijze register row may cite, defined once.
 
 The register reader checks `bron_type` against BRON_TYPES, the build derives
-`werkwijze_hbh_sterke_bron` from STERKE_BRON_TYPES, and the dashboard shows LABELS (same
-shape as its text dictionaries, so `tr(code, lang, LABELS)` works). Keeping all three here
-means a new kind of source cannot be accepted by the reader yet be unlabelled on the page.
+`werkwijze_hbh_sterke_bron` from STERKE_BRON_TYPES, and the dashboard shows `label(code, lang)`.
+Keeping all three here means a new kind of source cannot be accepted by the reader yet be
+unlabelled on the page.
 """
 
 from __future__ import annotations
@@ -35,9 +35,17 @@ BRON_TYPE_LIST: tuple[BronType, ...] = (
 
 BRON_TYPES: tuple[str, ...] = tuple(b.code for b in BRON_TYPE_LIST)
 STERKE_BRON_TYPES: tuple[str, ...] = tuple(b.code for b in BRON_TYPE_LIST if b.sterk)
-LABELS: dict[str, dict[str, str]] = {b.code: {"nl": b.nl, "en": b.en} for b in BRON_TYPE_LIST}
+_BY_CODE: dict[str, BronType] = {b.code: b for b in BRON_TYPE_LIST}
 
 
 def is_sterk(code: str) -> bool:
     """True for the stronger kinds of source (court rulings and regulations)."""
     return code in STERKE_BRON_TYPES
+
+
+def label(code: str, lang: str) -> str:
+    """The English label for lang 'en', else the Dutch one; an unknown code shows as itself."""
+    kind = _BY_CODE.get(code)
+    if kind is None:
+        return code
+    return kind.en if lang == "en" else kind.nl

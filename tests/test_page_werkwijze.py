@@ -118,7 +118,7 @@ def test_no_switches_is_said_not_faked(make_app: AppFactory,
                                        monkeypatch: pytest.MonkeyPatch) -> None:
     empty = pl.DataFrame(schema={"code": pl.String, "naam": pl.String, "jaar": pl.Int32,
                                  "van": pl.String, "naar": pl.String, "vorig_jaar": pl.Int32})
-    monkeypatch.setattr(werkwijze, "switches", lambda db: empty)
+    monkeypatch.setattr(werkwijze, "switches", lambda db, bronnen="alle": empty)
     # The memoised wrapper may already hold this build's real answer; use the plain function.
     monkeypatch.setattr(werkwijze, "before_after", werkwijze._before_after)
     at = make_app(page="werkwijze", maat="hbh_per_1000")
