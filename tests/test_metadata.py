@@ -54,8 +54,8 @@ CONTRACT = {
     "out.gemeente_periode": "gemeente_code gemeente_naam provincie_naam periode_code jaar "
                             "halfjaar voorziening_code voorziening clienten clienten_per_1000 "
                             "inwoners inwoners_75plus aandeel_75plus werkwijze_hbh "
-                            "werkwijze_hbh_sterke_bron bezwaren_ontvangen bezwaren_per_1000_clienten status "
-                            "is_geharmoniseerd is_synthetisch",
+                            "werkwijze_hbh_sterke_bron bezwaren_ontvangen "
+                            "bezwaren_per_1000_clienten status is_geharmoniseerd is_synthetisch",
     "out.provincie_periode": "provincie_code provincie_naam periode_code jaar halfjaar "
                              "voorziening_code voorziening clienten inwoners clienten_per_1000 "
                              "gemeenten_totaal gemeenten_bekend status is_synthetisch",

@@ -628,3 +628,27 @@ def test_core_werkwijze_carries_every_register_row_with_its_bron_type(demo_db):
     assert Counter(kind for _, _, kind in rows) == Counter(r["bron_type"] for r in records)
     assert all(kind in BRON_TYPES for _, _, kind in rows)
     assert len({code for _, code, _ in rows}) == len({r["gemeente_code"] for r in records})
+
+
+def test_strict_werkwijze_is_the_full_one_or_unknown_and_only_from_strong_sources(demo_db):
+    import duckdb
+
+    with duckdb.connect(str(demo_db), read_only=True) as con:
+        contradicting = con.execute(
+            "SELECT count(*) FROM out.gemeente_periode WHERE werkwijze_hbh_sterke_bron IS NOT NULL "
+            "AND werkwijze_hbh_sterke_bron IS DISTINCT FROM werkwijze_hbh").fetchone()[0]
+        strict_codes = {r[0] for r in con.execute(
+            "SELECT DISTINCT gemeente_code FROM out.gemeente_periode "
+            "WHERE werkwijze_hbh_sterke_bron IS NOT NULL").fetchall()}
+        # A merged gemeente may get its method from its parts' rows: count their successors.
+        strong_codes = {r[0] for r in con.execute(
+            "WITH s AS (SELECT DISTINCT gemeente_code FROM core.werkwijze "
+            "WHERE list_contains(?, bron_type)) "
+            "SELECT gemeente_code FROM s UNION SELECT h.nieuwe_code FROM core.herindeling h "
+            "JOIN s ON s.gemeente_code = h.oude_code", [list(STERKE_BRON_TYPES)]).fetchall()}
+        weaker_only = con.execute(
+            "SELECT count(*) FROM out.gemeente_periode WHERE werkwijze_hbh IS NOT NULL "
+            "AND werkwijze_hbh_sterke_bron IS NULL").fetchone()[0]
+    assert contradicting == 0
+    assert strict_codes and strict_codes <= strong_codes
+    assert weaker_only > 0  # news-only years stay unknown in the strict column
