@@ -14,6 +14,7 @@ import pytest
 
 from dashboard import catalog
 from dashboard import charts as chart_render
+from dashboard.charts import fmt_number
 from dashboard.db import Database
 from dashboard.views import werkwijze
 from tests.dashboard_fixtures import AppFactory, chart_specs
@@ -462,3 +463,20 @@ def test_unknown_bronnen_value_falls_back_to_all_sources(make_app: AppFactory) -
     assert not at.exception
     assert "nieuws" in " ".join(i.value for i in at.info)
     assert at.selectbox(key="werkwijze_bronnen").value == "alle"
+
+
+def test_both_selections_are_set_side_by_side(make_app: AppFactory, database: Database) -> None:
+    jaar = werkwijze.year_options(database)[0]
+    at = make_app(page="werkwijze", maat="hbh_per_1000", voorziening=catalog.HBH, jaar=jaar,
+                  bronnen="sterk")
+    caption = next(c.value for c in at.caption if c.value.startswith("Hangt de uitkomst af"))
+    for bronnen, label in (("alle", "met alle bronnen: "), ("sterk", "alleen sterkere bronnen: ")):
+        cmp = werkwijze.comparison(database, "hbh_per_1000", catalog.HBH, int(jaar), bronnen)
+        assert cmp.adjusted is not None
+        words = (f"{label}{fmt_number(cmp.adjusted.verschil, 'nl', 2)} (95%-interval "
+                 f"{fmt_number(cmp.adjusted.lo, 'nl', 2)} – {fmt_number(cmp.adjusted.hi, 'nl', 2)}"
+                 f"; n = {cmp.n_res} resultaatgericht, {cmp.n_uren} uren)")
+        assert words in caption
+    strict = werkwijze.comparison(database, "hbh_per_1000", catalog.HBH, int(jaar), "sterk")
+    full = werkwijze.comparison(database, "hbh_per_1000", catalog.HBH, int(jaar))
+    assert strict.n_res + strict.n_uren < full.n_res + full.n_uren

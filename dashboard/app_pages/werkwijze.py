@@ -81,6 +81,7 @@ else:
                table=view.estimate_table(cmp, ctx.lang), key="werkwijze_estimate",
                export_chart=lambda: view.estimate_chart(*est_args, export=True))
 st.caption(ctx.t("adjusted_explain", T, jaar=jaar_label, n_missing=cmp.n_missing))
+st.caption(view.robustness_text(ctx.db, maat.key, voorziening, int(jaar), jaar_label, ctx.lang))
 by_year = view.comparisons_by_year(ctx.db, maat.key, voorziening, bronnen)
 if not by_year.is_empty():
     years_args = (by_year, ctx.t("years_title", T), ctx.source,

@@ -127,6 +127,18 @@ TEXTS: dict[str, dict[str, str]] = {
               "{ander_uren}). A municipality whose method only news, letters, municipal pages "
               "or other sources mention counts as unknown throughout this page.",
     },
+    "robustness": {
+        "nl": "Hangt de uitkomst af van de soort bron? Gecorrigeerd verschil in {jaar} met alle "
+              "bronnen: {alle}; met alleen sterkere bronnen: {sterk}.",
+        "en": "Does the result depend on the kind of source? Adjusted difference in {jaar} with "
+              "all sources: {alle}; with stronger sources only: {sterk}.",
+    },
+    "robustness_value": {"nl": "{schatting} (95%-interval {lo} – {hi}; n = {n_res} "
+                               "resultaatgericht, {n_uren} uren)",
+                         "en": "{schatting} (95% interval {lo} – {hi}; n = {n_res} "
+                               "result-oriented, {n_uren} in hours)"},
+    "robustness_none": {"nl": "niet te schatten (n = {n_res} resultaatgericht, {n_uren} uren)",
+                        "en": "not estimable (n = {n_res} result-oriented, {n_uren} in hours)"},
     "sources_heading": {"nl": "Bronnen in het register", "en": "Sources in the register"},
     "sources_caption": {
         "nl": "Elke regel van het werkwijze-register over hulp bij het huishouden in deze "
@@ -272,10 +284,10 @@ TEXTS: dict[str, dict[str, str]] = {
               "municipality is no proof: often more changed at the same time.",
     },
     "no_switches": {
-        "nl": "In deze database is van geen enkele gemeente bekend dat ze van werkwijze "
-              "wisselde; er is dus geen voor-en-navergelijking.",
-        "en": "In this database no municipality is known to have changed its method, so there "
-              "is no before/after comparison.",
+        "nl": "In deze database en deze selectie van bronnen is van geen enkele gemeente "
+              "bekend dat ze van werkwijze wisselde; er is dus geen voor-en-navergelijking.",
+        "en": "In this database and this selection of sources no municipality is known to "
+              "have changed its method, so there is no before/after comparison.",
     },
     "wissel": {"nl": "{van} → {naar} vanaf {jaar}", "en": "{van} → {naar} from {jaar}"},
     "voor": {"nl": "Voor", "en": "Before"},
@@ -676,6 +688,24 @@ def selection_text(db: Database, jaar: int, jaar_label: str, bronnen: str, lang:
     ander_res, ander_uren = group_counts(db, jaar, other)
     return tr(f"selection_{bronnen}", lang, TEXTS, jaar=jaar_label, n_res=n_res, n_uren=n_uren,
               ander_res=ander_res, ander_uren=ander_uren)
+
+
+def robustness_text(db: Database, maat: str, voorziening: str, jaar: int, jaar_label: str,
+                    lang: str) -> str:
+    """The adjusted difference of `jaar` under both selections side by side, so the reader
+    sees at once whether the result leans on the weaker sources."""
+    parts = {b: _estimate_words(comparison(db, maat, voorziening, jaar, b), lang)
+             for b in BRONNEN}
+    return tr("robustness", lang, TEXTS, jaar=jaar_label, **parts)
+
+
+def _estimate_words(cmp: Comparison, lang: str) -> str:
+    if cmp.adjusted is None:
+        return tr("robustness_none", lang, TEXTS, n_res=cmp.n_res, n_uren=cmp.n_uren)
+    est = cmp.adjusted
+    return tr("robustness_value", lang, TEXTS, schatting=fmt_number(est.verschil, lang, 2),
+              lo=fmt_number(est.lo, lang, 2), hi=fmt_number(est.hi, lang, 2),
+              n_res=cmp.n_res, n_uren=cmp.n_uren)
 
 
 def bronnen_label(bronnen: str, lang: str) -> str:
