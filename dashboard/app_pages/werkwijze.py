@@ -126,6 +126,7 @@ else:
 st.subheader(ctx.t("sources_heading", T))
 st.caption(ctx.t("sources_caption", T))
 sources = view.register_sources(ctx.db, bronnen)
+st.caption(ctx.t("sources_by_type", T))
 st.dataframe(view.bron_type_summary(sources, ctx.lang), hide_index=True,
              key="werkwijze_bron_types")
 labels = view.source_column_labels(ctx.lang)

@@ -505,7 +505,7 @@ def comparison(db: Database, maat: str, voorziening: str, jaar: int,
 def comparison_members(db: Database, maat: str, voorziening: str, jaar: int,
                        bronnen: str = DEFAULT_BRONNEN) -> pl.DataFrame:
     """code, werkwijze of the gemeenten the comparison of `jaar` uses (the same filter as
-    compare_groups), for the page's counts and for checking the selection."""
+    compare_groups): who is in each group under a selection of sources."""
     frame = year_frame(db, maat, voorziening, bronnen).filter(pl.col("jaar") == jaar)
     return usable_rows(frame).select("code", "werkwijze").sort("code")
 
@@ -713,10 +713,6 @@ def bronnen_label(bronnen: str, lang: str) -> str:
 
 
 # --- sources -----------------------------------------------------------------------------------
-
-SOURCE_COLUMNS = ("gemeente", "werkwijze", "geldig_vanaf", "geldig_tot", "peildatum",
-                  "bron_type", "bron_omschrijving", "bron_url", "regel")
-
 
 def register_sources(db: Database, bronnen: str = DEFAULT_BRONNEN) -> pl.DataFrame:
     """Household-help rows of core.werkwijze in the selection, with the name of the code."""
