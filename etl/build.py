@@ -328,11 +328,17 @@ def assemble(inputs: Inputs, tables: dict[str, pl.DataFrame],
                       if inputs.werkwijze is not None else
                       pl.DataFrame(schema={"gemeente_code": pl.Utf8, "jaar": pl.Int32,
                                            "werkwijze": pl.Utf8}))
+    # The same rule on the court rulings and regulations only: the strict-sources comparison.
+    werkwijze_jaar_sterk = (registers.werkwijze_per_jaar(registers.sterke_bronnen(werkwijze),
+                                                          "huishoudelijke_ondersteuning", jaren)
+                            if inputs.werkwijze is not None else
+                            pl.DataFrame(schema=registers.PER_JAAR_SCHEMA))
     mapping = harmonisation_map(inputs.herindelingen,
                                 until=date(inputs.reference_year, 1, 1))
     out = harmonise.gemeente_periode(
         wmo=wmo_rows, bevolking=bev, gemeente=inputs.gemeente, mapping=mapping,
         reference_year=inputs.reference_year, werkwijze_jaar=werkwijze_jaar,
+        werkwijze_jaar_sterk=werkwijze_jaar_sterk,
         bezwaar=bezwaar.with_columns(pl.col("bezwaren_ontvangen").cast(pl.Int64)),
         is_synthetisch=inputs.is_synthetisch)
     frames["out.gemeente_periode"] = out

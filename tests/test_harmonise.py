@@ -43,19 +43,25 @@ def wmo_rows(rows: list[tuple[str, int, float | None]]) -> pl.DataFrame:
     )
 
 
+PER_JAAR = {"gemeente_code": pl.Utf8, "jaar": pl.Int32, "werkwijze": pl.Utf8}
+
+
 def run(gemeente: pl.DataFrame, wmo: pl.DataFrame, bev: pl.DataFrame | None = None,
-        werkwijze: pl.DataFrame | None = None) -> pl.DataFrame:
+        werkwijze: pl.DataFrame | None = None,
+        werkwijze_sterk: pl.DataFrame | None = None) -> pl.DataFrame:
     bev = bev if bev is not None else pl.DataFrame(
         schema={"gemeente_code": pl.Utf8, "jaar": pl.Int32, "inwoners": pl.Int64,
                 "inwoners_75plus": pl.Int64})
-    werkwijze = werkwijze if werkwijze is not None else pl.DataFrame(
-        schema={"gemeente_code": pl.Utf8, "jaar": pl.Int32, "werkwijze": pl.Utf8})
+    werkwijze = werkwijze if werkwijze is not None else pl.DataFrame(schema=PER_JAAR)
+    werkwijze_sterk = werkwijze_sterk if werkwijze_sterk is not None else pl.DataFrame(
+        schema=PER_JAAR)
     bezwaar = pl.DataFrame(schema={"gemeente_code": pl.Utf8, "jaar": pl.Int32,
                                    "domein": pl.Utf8, "bezwaren_ontvangen": pl.Int64,
                                    "is_synthetisch": pl.Boolean})
     return harmonise.gemeente_periode(
         wmo=wmo, bevolking=bev, gemeente=gemeente, mapping=harmonisation_map(HERINDELINGEN),
-        reference_year=2026, werkwijze_jaar=werkwijze, bezwaar=bezwaar, is_synthetisch=True)
+        reference_year=2026, werkwijze_jaar=werkwijze, werkwijze_jaar_sterk=werkwijze_sterk,
+        bezwaar=bezwaar, is_synthetisch=True)
 
 
 def test_merger_sums_parts_and_flags_the_row(gemeente: pl.DataFrame) -> None:
@@ -118,6 +124,27 @@ def test_werkwijze_of_a_merged_gemeente_needs_all_parts_to_agree(gemeente) -> No
     out = run(gemeente, wmo, werkwijze=ww)
     by_year = dict(zip(out["jaar"], out["werkwijze_hbh"], strict=True))
     assert by_year == {2018: "uren", 2017: None}
+
+
+def test_strict_werkwijze_is_its_own_column_with_the_same_merger_rule(gemeente) -> None:
+    # GM0001 in 2018 is GM0010 + GM0011: strict only when both parts have a strong source.
+    # GM0003 stands alone: 2021 has a strong source; in 2022 only a weaker one documents the
+    # method, so the strict column stays NULL (unknown) while werkwijze_hbh is known.
+    wmo = wmo_rows([("GM0010", 2018, 100), ("GM0011", 2018, 50), ("GM0003", 2021, 10),
+                    ("GM0003", 2022, 12)])
+    ww = pl.DataFrame({"gemeente_code": ["GM0010", "GM0011", "GM0003", "GM0003"],
+                       "jaar": [2018, 2018, 2021, 2022],
+                       "werkwijze": ["uren", "uren", "uren", "resultaatgericht"]},
+                      schema_overrides={"jaar": pl.Int32})
+    sterk = pl.DataFrame({"gemeente_code": ["GM0010", "GM0003"], "jaar": [2018, 2021],
+                          "werkwijze": ["uren", "uren"]}, schema_overrides={"jaar": pl.Int32})
+    out = run(gemeente, wmo, werkwijze=ww, werkwijze_sterk=sterk)
+    got = {(r["gemeente_code"], r["jaar"]): (r["werkwijze_hbh"], r["werkwijze_hbh_sterke_bron"])
+           for r in out.to_dicts()}
+    assert got == {("GM0001", 2018): ("uren", None), ("GM0003", 2021): ("uren", "uren"),
+                   ("GM0003", 2022): ("resultaatgericht", None)}
+    assert out.columns.index("werkwijze_hbh_sterke_bron") == out.columns.index(
+        "werkwijze_hbh") + 1
 
 
 def test_least_final_status_wins() -> None:

@@ -46,7 +46,8 @@ CONTRACT = {
     "core.periode": "periode_code jaar halfjaar titel status bron_tabel",
     "core.bevolking": "gemeente_code jaar inwoners inwoners_75plus bron_tabel",
     "core.werkwijze": "gemeente_code voorziening werkwijze geldig_vanaf geldig_tot bron_url "
-                      "bron_omschrijving peildatum ingang_effectief einde_effectief regel",
+                      "bron_type bron_omschrijving peildatum ingang_effectief einde_effectief "
+                      "regel",
     "core.bezwaar": "gemeente_code jaar domein bezwaren_ontvangen bezwaren_afgehandeld gegrond "
                     "deels_gegrond ongegrond niet_ontvankelijk ingetrokken beroep bron_url "
                     "bron_omschrijving peildatum is_synthetisch",
@@ -55,8 +56,8 @@ CONTRACT = {
     "out.gemeente_periode": "gemeente_code gemeente_naam provincie_naam periode_code jaar "
                             "halfjaar voorziening_code voorziening clienten clienten_per_1000 "
                             "inwoners inwoners_75plus aandeel_75plus werkwijze_hbh "
-                            "bezwaren_ontvangen bezwaren_per_1000_clienten status "
-                            "is_geharmoniseerd is_synthetisch",
+                            "werkwijze_hbh_sterke_bron bezwaren_ontvangen "
+                            "bezwaren_per_1000_clienten status is_geharmoniseerd is_synthetisch",
     "out.provincie_periode": "provincie_code provincie_naam periode_code jaar halfjaar "
                              "voorziening_code voorziening clienten inwoners clienten_per_1000 "
                              "gemeenten_totaal gemeenten_bekend status is_synthetisch",

@@ -201,8 +201,8 @@ def test_sources_of_werkwijze_bezwaar_and_herindeling(make_app: AppFactory,
                               "WHERE nieuwe_code IN ('GM1945', 'GM0241')")["oude_naam"].to_list()
     assert {v.split(" (")[0] for v in history["Voormalige gemeente"]} == set(expected)
     assert history["bron"].notna().all()
-    bezwaar = frame_with(at, "bron_url")
-    assert {"bron_omschrijving", "peildatum", "Herkomst"} <= set(bezwaar.columns)
+    bezwaar = frame_with(at, "Herkomst")
+    assert {"bron_url", "bron_omschrijving", "peildatum"} <= set(bezwaar.columns)
     n_rows = database.query("SELECT count(*) FROM core.bezwaar "
                             "WHERE gemeente_code IN ('GM1945', 'GM0241', 'GM0265', 'GM0282')"
                             ).item()
@@ -214,9 +214,35 @@ def test_sources_of_werkwijze_bezwaar_and_herindeling(make_app: AppFactory,
     at = make_app(page="gemeente", gemeente="GM0824")
     urls = database.query("SELECT bron_url FROM core.werkwijze WHERE gemeente_code = 'GM0788' "
                           "AND bron_url IS NOT NULL")["bron_url"].to_list()
-    text = " ".join(m.value for m in at.markdown)
-    assert urls and all(f"]({u})" in text for u in urls)
-    assert "Haaren (GM0788)" in text
+    werkwijze = frame_with(at, "bron_type")
+    assert urls and set(urls) <= set(werkwijze["bron_url"])
+    assert werkwijze["via"].str.contains("Haaren (GM0788)", regex=False).any()
+
+
+def test_werkwijze_sources_show_the_bron_type_label_beside_each_source(
+        make_app: AppFactory, database: Database) -> None:
+    # Helmond has a court ruling and a letter among its sources.
+    expected = database.query(
+        "SELECT regel, bron_type, bron_url, bron_omschrijving FROM core.werkwijze "
+        "WHERE gemeente_code = 'GM0794' ORDER BY regel")
+    assert {"rechterlijke_uitspraak", "brief"} <= set(expected["bron_type"])
+    labels = {"nl": {"rechterlijke_uitspraak": "rechterlijke uitspraak", "brief": "brief",
+                     "nieuws": "nieuws", "gemeente": "gemeente"},
+              "en": {"rechterlijke_uitspraak": "court ruling", "brief": "letter",
+                     "nieuws": "news", "gemeente": "municipality"}}
+    for taal in ("nl", "en"):
+        at = make_app(page="gemeente", gemeente="GM0794", taal=taal)
+        assert not at.exception
+        table = frame_with(at, "bron_type")
+        # Register text is shown in the table only, never rendered as markdown.
+        assert not [m for m in at.markdown for d in expected["bron_omschrijving"]
+                    if d[:40] in m.value]
+        columns = list(table.columns)
+        # The kind of source sits right beside the source it describes.
+        assert columns.index("bron_type") + 1 == columns.index("bron_omschrijving")
+        got = sorted(zip(table["regel"], table["bron_type"], table["bron_omschrijving"],
+                         strict=True))
+        assert got == [(r, labels[taal][k], d) for r, k, _, d in expected.iter_rows()]
 
 
 # --- view logic against independent SQL -------------------------------------------------------

@@ -14,6 +14,7 @@ import pytest
 
 from dashboard import catalog
 from dashboard import charts as chart_render
+from dashboard.charts import fmt_number
 from dashboard.db import Database
 from dashboard.views import werkwijze
 from tests.dashboard_fixtures import AppFactory, chart_specs
@@ -118,7 +119,7 @@ def test_no_switches_is_said_not_faked(make_app: AppFactory,
                                        monkeypatch: pytest.MonkeyPatch) -> None:
     empty = pl.DataFrame(schema={"code": pl.String, "naam": pl.String, "jaar": pl.Int32,
                                  "van": pl.String, "naar": pl.String, "vorig_jaar": pl.Int32})
-    monkeypatch.setattr(werkwijze, "switches", lambda db: empty)
+    monkeypatch.setattr(werkwijze, "switches", lambda db, bronnen="alle": empty)
     # The memoised wrapper may already hold this build's real answer; use the plain function.
     monkeypatch.setattr(werkwijze, "before_after", werkwijze._before_after)
     at = make_app(page="werkwijze", maat="hbh_per_1000")
@@ -366,3 +367,181 @@ def test_every_text_exists_in_both_languages_with_the_same_fields() -> None:
             fields = [{f for _, f, _, _ in string.Formatter().parse(entry[lang]) if f}
                       for lang in ("nl", "en")]
             assert fields[0] == fields[1], key
+
+
+# --- stronger sources only (?bronnen=sterk) ------------------------------------------------------
+
+STERK = ("rechterlijke_uitspraak", "regelgeving")
+
+
+def strong_source_gemeenten(database: Database, jaar: int) -> dict[str, str]:
+    """code → werkwijze of the gemeenten whose household-help method on 1 July of `jaar` is
+    documented by a court ruling or a regulation, with a figure to compare; straight from
+    core.werkwijze, independent of werkwijze_hbh_sterke_bron."""
+    # The rule for merged gemeenten (all parts must agree) is not repeated here: the test
+    # states that no such gemeente is involved, and fails if the register ever changes that.
+    harmonised = database.query(
+        "SELECT count(*) FROM out.gemeente_periode g JOIN core.werkwijze w USING (gemeente_code) "
+        "WHERE g.jaar = ? AND g.halfjaar IS NULL AND g.voorziening_code = ? "
+        "AND g.is_geharmoniseerd AND list_contains(?, w.bron_type)",
+        [jaar, catalog.HBH, list(STERK)]).item()
+    assert harmonised == 0
+    rows = database.query(
+        "SELECT DISTINCT w.gemeente_code, w.werkwijze FROM core.werkwijze w "
+        "JOIN out.gemeente_periode g ON g.gemeente_code = w.gemeente_code AND g.jaar = ? "
+        "AND g.halfjaar IS NULL AND g.voorziening_code = ? "
+        "WHERE w.voorziening = 'huishoudelijke_ondersteuning' AND list_contains(?, w.bron_type) "
+        "AND w.werkwijze IN ('resultaatgericht', 'uren') "
+        "AND w.ingang_effectief <= make_date(?, 7, 1) "
+        "AND (w.einde_effectief IS NULL OR w.einde_effectief > make_date(?, 7, 1)) "
+        "AND g.clienten_per_1000 IS NOT NULL AND g.aandeel_75plus IS NOT NULL "
+        "AND g.inwoners > 0", [jaar, catalog.HBH, list(STERK), jaar, jaar])
+    found = dict(rows.iter_rows())
+    assert len(found) == rows.height  # one method per gemeente: sources do not conflict
+    return found
+
+
+def subtitle_text(chart: dict) -> str:
+    sub = chart["title"]["subtitle"]
+    return " ".join(sub) if isinstance(sub, list) else sub
+
+
+def test_strict_sources_compare_only_gemeenten_with_rulings_or_regulations(
+        make_app: AppFactory, database: Database) -> None:
+    jaar = int(werkwijze.year_options(database)[0])
+    expected = strong_source_gemeenten(database, jaar)
+    members = werkwijze.comparison_members(database, "hbh_per_1000", catalog.HBH, jaar, "sterk")
+    assert dict(members.iter_rows()) == expected
+    everyone = werkwijze.comparison_members(database, "hbh_per_1000", catalog.HBH, jaar)
+    assert set(expected) < set(everyone["code"])  # the selection really drops gemeenten
+
+    n_res = sum(w == "resultaatgericht" for w in expected.values())
+    n_uren = len(expected) - n_res
+    at = make_app(page="werkwijze", maat="hbh_per_1000", voorziening=catalog.HBH,
+                  jaar=str(jaar), bronnen="sterk")
+    assert not at.exception
+    assert at.selectbox(key="werkwijze_bronnen").value == "sterk"
+    estimate = chart_titled(at, "Verschil resultaatgericht")
+    assert f"n = {n_res} resultaatgericht, {n_uren} uren" in subtitle_text(estimate)
+    cmp = werkwijze.comparison(database, "hbh_per_1000", catalog.HBH, jaar, "sterk")
+    raw = {r["model"]: r["verschil"] for r in estimate["_rows"] if "model" in r}
+    assert cmp.raw is not None and math.isclose(raw["Ruw verschil"], cmp.raw.verschil)
+    # The raw difference is the difference in means over exactly those gemeenten.
+    values = dict(database.query(
+        "SELECT gemeente_code, clienten_per_1000 FROM out.gemeente_periode WHERE jaar = ? "
+        "AND halfjaar IS NULL AND voorziening_code = ?", [jaar, catalog.HBH]).iter_rows())
+    res = [values[c] for c, w in expected.items() if w == "resultaatgericht"]
+    uren = [values[c] for c, w in expected.items() if w == "uren"]
+    assert math.isclose(raw["Ruw verschil"], np.mean(res) - np.mean(uren), rel_tol=1e-9)
+
+
+def test_strict_selection_is_said_with_the_counts_of_each_side(
+        make_app: AppFactory, database: Database) -> None:
+    jaar = werkwijze.year_options(database)[0]
+    counts = {b: dict(database.query(
+        f"SELECT {col}, count(*) FROM out.gemeente_periode WHERE jaar = ? AND halfjaar IS NULL "
+        f"AND voorziening_code = 'T001024' AND {col} IS NOT NULL GROUP BY ALL",
+        [int(jaar)]).iter_rows())
+        for b, col in (("alle", "werkwijze_hbh"), ("sterk", "werkwijze_hbh_sterke_bron"))}
+    assert counts["sterk"]["uren"] < counts["alle"]["uren"]
+    at = make_app(page="werkwijze", jaar=jaar, bronnen="sterk")
+    info = " ".join(i.value for i in at.info)
+    assert "Selectie: alleen sterkere bronnen" in info
+    assert (f"{counts['sterk']['resultaatgericht']} gemeenten resultaatgericht en "
+            f"{counts['sterk']['uren']} gemeenten in uren") in info
+    assert (f"met alle bronnen: {counts['alle']['resultaatgericht']} en "
+            f"{counts['alle']['uren']}") in info
+    at = make_app(page="werkwijze", jaar=jaar, taal="en")
+    info = " ".join(i.value for i in at.info)
+    assert "Selection: all sources" in info
+    assert f"{counts['alle']['resultaatgericht']} result-oriented municipalities" in info
+
+
+def test_strict_selection_changes_coverage_distribution_and_trend(
+        make_app: AppFactory, database: Database) -> None:
+    at = make_app(page="werkwijze", maat="hbh_per_1000", voorziening=catalog.HBH,
+                  bronnen="sterk")
+    assert not at.exception
+    rows = [r for r in chart_titled(at, "Gemeenten naar werkwijze")["_rows"]
+            if "werkwijze_label" in r]
+    got = {(int(r["jaar"]), r["werkwijze"]): r["gemeenten"] for r in rows if r["gemeenten"]}
+    direct = database.query(
+        "SELECT jaar, coalesce(werkwijze_hbh_sterke_bron, 'onbekend'), count(*) "
+        "FROM out.gemeente_periode WHERE voorziening_code = 'T001024' AND halfjaar IS NULL "
+        "GROUP BY ALL")
+    assert got == {(j, w): n for j, w, n in direct.iter_rows()}
+
+    # Distribution: per year and method the number of gemeenten with a figure.
+    dist_chart = next(c for c in charts(at)
+                      if c["title"]["text"].endswith("per gemeente, naar werkwijze"))
+    dist = {(int(r["jaar"]), r["werkwijze"]): r["n"] for r in dist_chart["_rows"]
+            if "mediaan" in r}
+    direct = database.query(
+        "SELECT jaar, werkwijze_hbh_sterke_bron, count(*) FROM out.gemeente_periode "
+        "WHERE voorziening_code = ? AND halfjaar IS NULL AND clienten IS NOT NULL "
+        "AND inwoners > 0 AND werkwijze_hbh_sterke_bron IS NOT NULL GROUP BY ALL",
+        [catalog.HBH])
+    labels = {"resultaatgericht": "resultaatgericht", "uren": "in uren"}
+    assert {k: v for k, v in dist.items() if k[1] != "werkwijze onbekend"} == {
+        (j, labels[w]): n for j, w, n in direct.iter_rows()}
+
+    # Trend: the pooled group 'uren' in the newest year has exactly the strict members.
+    tv = werkwijze.trend_view(database, "hbh_per_1000", catalog.HBH, "nl", "sterk")
+    newest = tv.order[-1]
+    uren = tv.series.filter((pl.col("reeks") == "Werkwijze: in uren")
+                            & (pl.col("periode_label") == newest)).row(0, named=True)
+    jaar = int(newest.rstrip("*"))
+    assert uren["n_totaal"] == database.query(
+        "SELECT count(*) FROM out.gemeente_periode WHERE voorziening_code = ? AND jaar = ? "
+        "AND halfjaar IS NULL AND werkwijze_hbh_sterke_bron = 'uren'",
+        [catalog.HBH, jaar]).item()
+    # Nederland pools every gemeente whatever the selection.
+    nl = {b: werkwijze.trend_view(database, "hbh_per_1000", catalog.HBH, "nl", b).series.filter(
+        pl.col("reeks") == "Nederland")["waarde"].to_list() for b in ("alle", "sterk")}
+    assert nl["alle"] == nl["sterk"]
+
+
+def test_switching_the_selection_updates_url_and_sources(make_app: AppFactory,
+                                                         database: Database) -> None:
+    at = make_app(page="werkwijze")
+    sources = [df.value for df in at.dataframe if "bron_type" in df.value.columns]
+    assert len(sources) == 1
+    n_all = database.query("SELECT count(*) FROM core.werkwijze "
+                           "WHERE voorziening = 'huishoudelijke_ondersteuning'").item()
+    assert len(sources[0]) == n_all
+    assert "nieuws" in set(sources[0]["bron_type"])
+    at.selectbox(key="werkwijze_bronnen").select("sterk").run()
+    assert not at.exception
+    assert at.query_params["bronnen"] == "sterk"
+    strict = next(df.value for df in at.dataframe if "bron_type" in df.value.columns)
+    assert set(strict["bron_type"]) == {"rechterlijke uitspraak", "regelgeving"}
+    assert len(strict) == database.query(
+        "SELECT count(*) FROM core.werkwijze WHERE voorziening = 'huishoudelijke_ondersteuning' "
+        "AND bron_type IN ('rechterlijke_uitspraak', 'regelgeving')").item()
+    # Register text stays text: the descriptions are table cells, not markdown.
+    text = " ".join(m.value for m in at.markdown)
+    assert not any(d[:40] in text for d in strict["bron_omschrijving"])
+
+
+def test_unknown_bronnen_value_falls_back_to_all_sources(make_app: AppFactory) -> None:
+    at = make_app(page="werkwijze", bronnen="nieuws")
+    assert not at.exception
+    assert "nieuws" in " ".join(i.value for i in at.info)
+    assert at.selectbox(key="werkwijze_bronnen").value == "alle"
+
+
+def test_both_selections_are_set_side_by_side(make_app: AppFactory, database: Database) -> None:
+    jaar = werkwijze.year_options(database)[0]
+    at = make_app(page="werkwijze", maat="hbh_per_1000", voorziening=catalog.HBH, jaar=jaar,
+                  bronnen="sterk")
+    caption = next(c.value for c in at.caption if c.value.startswith("Hangt de uitkomst af"))
+    for bronnen, label in (("alle", "met alle bronnen: "), ("sterk", "alleen sterkere bronnen: ")):
+        cmp = werkwijze.comparison(database, "hbh_per_1000", catalog.HBH, int(jaar), bronnen)
+        assert cmp.adjusted is not None
+        words = (f"{label}{fmt_number(cmp.adjusted.verschil, 'nl', 2)} (95%-interval "
+                 f"{fmt_number(cmp.adjusted.lo, 'nl', 2)} – {fmt_number(cmp.adjusted.hi, 'nl', 2)}"
+                 f"; n = {cmp.n_res} resultaatgericht, {cmp.n_uren} uren)")
+        assert words in caption
+    strict = werkwijze.comparison(database, "hbh_per_1000", catalog.HBH, int(jaar), "sterk")
+    full = werkwijze.comparison(database, "hbh_per_1000", catalog.HBH, int(jaar))
+    assert strict.n_res + strict.n_uren < full.n_res + full.n_uren

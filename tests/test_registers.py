@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import csv
 import os
+from collections import Counter
 from datetime import date
 from pathlib import Path
 
 import polars as pl
 import pytest
 
+from etl.bron_type import BRON_TYPES, STERKE_BRON_TYPES
 from etl.errors import InputError
 from etl.gemeenten import GEMEENTE_SCHEMA, HERINDELING_SCHEMA, gemeente_history
 from etl.sources.registers import (
@@ -17,6 +20,7 @@ from etl.sources.registers import (
     read_bezwaar,
     read_herindelingen,
     read_werkwijze,
+    sterke_bronnen,
     werkwijze_per_jaar,
 )
 
@@ -24,7 +28,7 @@ REPO = Path(__file__).resolve().parents[1]
 REGISTERS = REPO / "data" / "raw" / "registers"
 
 WERKWIJZE_HEADER = ("gemeente_code,gemeente_naam,voorziening,werkwijze,geldig_vanaf,geldig_tot,"
-                    "bron_url,bron_omschrijving,peildatum\n")
+                    "bron_url,bron_type,bron_omschrijving,peildatum\n")
 BEZWAAR_HEADER = ("gemeente_code,gemeente_naam,jaar,domein,bezwaren_ontvangen,"
                   "bezwaren_afgehandeld,gegrond,deels_gegrond,ongegrond,niet_ontvankelijk,"
                   "ingetrokken,beroep,bron_url,bron_omschrijving,peildatum\n")
@@ -75,8 +79,9 @@ def _hi(*rows: str) -> str:
 
 def _ww_row(code: str = "GM0363", werkwijze: str = "resultaatgericht", vanaf: str = "",
             tot: str = "", url: str = URL, peildatum: str = "2020",
-            voorziening: str = HO, omschrijving: str = "bron") -> str:
-    return f"{code},Naam,{voorziening},{werkwijze},{vanaf},{tot},{url},{omschrijving},{peildatum}"
+            voorziening: str = HO, omschrijving: str = "bron", bron_type: str = "nieuws") -> str:
+    return (f"{code},Naam,{voorziening},{werkwijze},{vanaf},{tot},{url},{bron_type},"
+            f"{omschrijving},{peildatum}")
 
 
 def _bz_row(code: str = "GM0363", jaar: str = "2016", domein: str = "wmo",
@@ -350,7 +355,7 @@ def test_bad_werkwijze_values(tmp_path, field, row):
 def test_all_errors_in_a_file_are_reported(tmp_path):
     text = _ww(_ww_row(),
                _ww_row(code="GM9999"),
-               '"GM0392",Haarlem,huishoudelijke_ondersteuning,tijd,,,"ftp://x.nl",'
+               '"GM0392",Haarlem,huishoudelijke_ondersteuning,tijd,,,"ftp://x.nl",nieuws,'
                '"meerdere\nregels",2016',
                _ww_row(code="GM1640", peildatum="2016-13"),
                _ww_row(werkwijze="uren", peildatum="2021"))
@@ -360,6 +365,69 @@ def test_all_errors_in_a_file_are_reported(tmp_path):
         (7, "werkwijze"),  # uren from 2021 conflicts with resultaatgericht from 2020 (line 2)
     }
     assert frame["regel"].to_list() == [2, 7]
+
+
+# ---------------------------------------------------------------- bron_type
+
+
+def _assert_lists_allowed(message: str) -> None:
+    assert all(kind in message for kind in BRON_TYPES), message
+
+
+def test_unknown_bron_type_names_line_field_and_allowed_values(tmp_path):
+    text = _ww(_ww_row(), _ww_row(code="GM0392", bron_type="krant"))
+    frame, errors = read_werkwijze(_write(tmp_path, "werkwijze.csv", text), GEMEENTE)
+    message = _the_error(errors, "werkwijze.csv", 3, "bron_type").message
+    assert "'krant'" in message
+    _assert_lists_allowed(message)
+    assert len(errors) == 1
+    assert frame["gemeente_code"].to_list() == ["GM0363"]
+
+
+def test_empty_bron_type_is_an_error_listing_allowed_values(tmp_path):
+    text = _ww(_ww_row(bron_type=""))
+    frame, errors = read_werkwijze(_write(tmp_path, "werkwijze.csv", text), GEMEENTE)
+    message = _the_error(errors, "werkwijze.csv", 2, "bron_type").message
+    assert "is empty" in message
+    _assert_lists_allowed(message)
+    assert len(errors) == 1
+    assert frame.is_empty()
+
+
+def test_bron_type_problems_are_all_listed_with_the_other_checks(tmp_path):
+    text = _ww(_ww_row(bron_type="rechterlijke_uitspraak"),
+               _ww_row(code="GM0392", bron_type="Nieuws"),  # case matters: codes are exact
+               _ww_row(code="GM1640", bron_type=""),
+               _ww_row(code="GM0757", bron_type="blog", peildatum="2016-13"),
+               _ww_row(code="GM9999", bron_type="regelgeving"))
+    frame, errors = read_werkwijze(_write(tmp_path, "werkwijze.csv", text), GEMEENTE)
+    assert {(e.record, e.field) for e in errors} == {
+        (3, "bron_type"), (4, "bron_type"), (5, "bron_type"), (5, "peildatum"),
+        (6, "gemeente_code"),
+    }
+    assert frame["regel"].to_list() == [2]
+
+
+def test_one_bron_url_has_one_bron_type(tmp_path):
+    text = _ww(_ww_row(bron_type="nieuws"), _ww_row(code="GM0392", bron_type="nieuws"),
+               _ww_row(code="GM1640", bron_type="gemeente"),
+               # Letters without a URL cannot be matched: different kinds are fine there.
+               _ww_row(code="GM0757", url="", bron_type="brief"),
+               _ww_row(code="GM0788", url="", bron_type="gemeente", peildatum="2019"))
+    _, errors = read_werkwijze(_write(tmp_path, "werkwijze.csv", text), GEMEENTE)
+    assert len(errors) == 1
+    message = _the_error(errors, "werkwijze.csv", 4, "bron_type").message
+    assert "line 2" in message and "'nieuws'" in message and "'gemeente'" in message
+
+
+def test_sterke_bronnen_keeps_court_rulings_and_regulations_only(tmp_path):
+    text = _ww(*(_ww_row(code=code, bron_type=kind, url=f"{URL}/{kind}")
+                 for code, kind in zip(("GM0363", "GM0392", "GM1640", "GM0757", "GM1940",
+                                        "GM0788", "GM1992", "GM0614"), BRON_TYPES, strict=True)))
+    frame, errors = read_werkwijze(_write(tmp_path, "werkwijze.csv", text), GEMEENTE)
+    assert errors == []
+    assert sorted(sterke_bronnen(frame)["bron_type"].to_list()) == sorted(STERKE_BRON_TYPES)
+    assert set(STERKE_BRON_TYPES) == {"rechterlijke_uitspraak", "regelgeving"}
 
 
 # ---------------------------------------------------------------- herindelingen
@@ -506,6 +574,12 @@ def test_werkwijze_per_jaar_does_not_pick_a_side_in_a_conflict():
 # ---------------------------------------------------------------- the real registers
 
 
+def _csv_records(name: str) -> list[dict[str, str]]:
+    """The data rows of a committed register, read with the plain csv module."""
+    with (REGISTERS / name).open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
 def _snapshot_geo() -> Path:
     base = os.environ.get("WMO_SNAPSHOT_DIR")
     root = Path(base) if base else REPO.parent / "shared" / "snapshot"
@@ -520,7 +594,7 @@ def test_real_registers_pass_without_errors():
 
     herindelingen, errors = read_herindelingen(REGISTERS / "herindelingen.csv")
     assert [str(e) for e in errors] == []
-    assert herindelingen.height == 91
+    assert herindelingen.height == len(_csv_records("herindelingen.csv"))
     current = province_of_gemeenten(
         read_boundaries(geo_dir / "gemeente_2026.topojson", "gemeente"),
         read_boundaries(geo_dir / "provincie_2026.topojson", "provincie"))
@@ -528,11 +602,53 @@ def test_real_registers_pass_without_errors():
 
     werkwijze, errors = read_werkwijze(REGISTERS / "werkwijze.csv", gemeente)
     assert [str(e) for e in errors] == []
-    assert werkwijze.height == 97
+    # Counts come from the files, so a register that grows does not break this test; every
+    # row must come through, each with its own bron_type.
+    records = _csv_records("werkwijze.csv")
+    assert werkwijze.height == len(records)
+    assert werkwijze["bron_type"].to_list() == [r["bron_type"] for r in records]
+    assert werkwijze["bron_type"].null_count() == 0
     bezwaar, errors = read_bezwaar(REGISTERS / "bezwaar.csv", gemeente)
     assert [str(e) for e in errors] == []
-    assert bezwaar.height == 33
+    assert bezwaar.height == len(_csv_records("bezwaar.csv"))
 
     leudal = werkwijze_per_jaar(werkwijze.filter(pl.col("gemeente_code") == "GM1640"), HO,
                                 [2021, 2022, 2023])
     assert leudal.rows() == [("GM1640", 2022, "resultaatgericht"), ("GM1640", 2023, "uren")]
+
+
+def test_core_werkwijze_carries_every_register_row_with_its_bron_type(demo_db):
+    import duckdb
+
+    records = _csv_records("werkwijze.csv")
+    with duckdb.connect(str(demo_db), read_only=True) as con:
+        rows = con.execute("SELECT regel, gemeente_code, bron_type FROM core.werkwijze "
+                           "ORDER BY regel").fetchall()
+    assert len(rows) == len(records)
+    assert Counter(kind for _, _, kind in rows) == Counter(r["bron_type"] for r in records)
+    assert all(kind in BRON_TYPES for _, _, kind in rows)
+    assert len({code for _, code, _ in rows}) == len({r["gemeente_code"] for r in records})
+
+
+def test_strict_werkwijze_is_the_full_one_or_unknown_and_only_from_strong_sources(demo_db):
+    import duckdb
+
+    with duckdb.connect(str(demo_db), read_only=True) as con:
+        contradicting = con.execute(
+            "SELECT count(*) FROM out.gemeente_periode WHERE werkwijze_hbh_sterke_bron IS NOT NULL "
+            "AND werkwijze_hbh_sterke_bron IS DISTINCT FROM werkwijze_hbh").fetchone()[0]
+        strict_codes = {r[0] for r in con.execute(
+            "SELECT DISTINCT gemeente_code FROM out.gemeente_periode "
+            "WHERE werkwijze_hbh_sterke_bron IS NOT NULL").fetchall()}
+        # A merged gemeente may get its method from its parts' rows: count their successors.
+        strong_codes = {r[0] for r in con.execute(
+            "WITH s AS (SELECT DISTINCT gemeente_code FROM core.werkwijze "
+            "WHERE list_contains(?, bron_type)) "
+            "SELECT gemeente_code FROM s UNION SELECT h.nieuwe_code FROM core.herindeling h "
+            "JOIN s ON s.gemeente_code = h.oude_code", [list(STERKE_BRON_TYPES)]).fetchall()}
+        weaker_only = con.execute(
+            "SELECT count(*) FROM out.gemeente_periode WHERE werkwijze_hbh IS NOT NULL "
+            "AND werkwijze_hbh_sterke_bron IS NULL").fetchone()[0]
+    assert contradicting == 0
+    assert strict_codes and strict_codes <= strong_codes
+    assert weaker_only > 0  # news-only years stay unknown in the strict column

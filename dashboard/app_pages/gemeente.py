@@ -93,8 +93,20 @@ st.subheader(ctx.t("werkwijze", T))
 st.caption(ctx.t("werkwijze_caption", T))
 left, right = st.columns([3, 1])
 with left:
-    lines = view.werkwijze_lines(ctx.db, code, ctx.lang)
-    st.markdown("\n".join(lines) if lines else ctx.t("werkwijze_none", T))
+    sources = view.werkwijze_table(ctx.db, code, ctx.lang)
+    if sources.is_empty():
+        st.markdown(ctx.t("werkwijze_none", T))
+    else:
+        # A table keeps register text as text (no markdown); the kind of source sits beside it.
+        labels = view.werkwijze_column_labels(ctx.lang)
+        config = {c: st.column_config.TextColumn(label) for c, label in labels.items()}
+        config["bron_omschrijving"] = st.column_config.TextColumn(labels["bron_omschrijving"],
+                                                                  width="large")
+        config["bron_url"] = st.column_config.LinkColumn(labels["bron_url"])
+        config["regel"] = st.column_config.NumberColumn(labels["regel"], format="%d")
+        st.dataframe(sources, hide_index=True, key="gemeente_werkwijze_bronnen",
+                     column_config=config)
+        st.caption(ctx.t("werkwijze_sources_note", T))
 with right:
     st.caption(ctx.t("werkwijze_per_jaar", T))
     st.dataframe(view.werkwijze_years(ctx.db, code, ctx.lang), hide_index=True,

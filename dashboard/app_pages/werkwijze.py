@@ -1,5 +1,6 @@
 """Werkwijze (`/werkwijze`): resultaatgericht against uren for household help — coverage,
-distributions, pooled trends, an adjusted comparison with intervals, before/after a change."""
+distributions, pooled trends, an adjusted comparison with intervals, before/after a change,
+and the register's sources; `?bronnen=sterk` limits all of it to the stronger sources."""
 
 import streamlit as st
 
@@ -22,7 +23,7 @@ voorz = catalog.voorzieningen(ctx.db)
 voorz_labels = dict(zip(voorz["voorziening_code"], voorz["voorziening"], strict=True))
 years = view.year_options(ctx.db)
 
-c1, c2, c3 = st.columns([3, 3, 1])
+c1, c2, c3, c4 = st.columns([3, 3, 1, 3])
 maat_key = url_selectbox(ctx, ctx.t("maat"), "maat", list(view.MAAT_KEYS), view.DEFAULT_MAAT,
                          format_func=lambda k: MAATEN[k].label(ctx.lang), container=c1,
                          key="werkwijze_maat")
@@ -34,6 +35,9 @@ voorziening = url_selectbox(ctx, ctx.t("voorziening"), "voorziening", list(voorz
 jaar = url_selectbox(ctx, ctx.t("jaar", T), "jaar", years, years[0],
                      format_func=lambda j: view.year_label(ctx.db, j), container=c3,
                      key="werkwijze_jaar")
+bronnen = url_selectbox(ctx, ctx.t("bronnen", T), "bronnen", list(view.BRONNEN),
+                        view.DEFAULT_BRONNEN, format_func=lambda b: view.bronnen_label(b, ctx.lang),
+                        container=c4, key="werkwijze_bronnen")
 voorziening = view.effective_voorziening(maat, voorziening)
 if maat.voorziening is not None:
     st.info(ctx.t("voorziening_fixed", T, voorziening=voorz_labels.get(voorziening, voorziening)))
@@ -41,22 +45,25 @@ voorz_name = voorz_labels.get(voorziening, voorziening)
 unit = maat.unit(ctx.lang)
 # A measure about one voorziening already names it; don't say it twice.
 what = maat.label(ctx.lang) + ("" if maat.voorziening else f", {voorz_name}")
-slug = f"{maat.key}_{voorziening}"
+slug = f"{maat.key}_{voorziening}_{bronnen}"
+jaar_label = view.year_label(ctx.db, jaar)
+# Said before any figure: every section below follows this selection.
+st.info(view.selection_text(ctx.db, int(jaar), jaar_label, bronnen, ctx.lang),
+        icon=":material/filter_alt:")
 
 # Coverage first: it says how much the rest of the page can bear.
 st.subheader(ctx.t("coverage_heading", T))
-cov, reg = view.coverage(ctx.db), view.register_counts(ctx.db)
+cov, reg = view.coverage(ctx.db, bronnen), view.register_counts(ctx.db, bronnen)
 cov_args = (cov, reg, ctx.t("coverage_title", T), ctx.source, ctx.t("coverage_sub", T), ctx.lang)
-show_chart(ctx, view.coverage_chart(*cov_args), name="werkwijze_dekking",
+show_chart(ctx, view.coverage_chart(*cov_args), name=f"werkwijze_dekking_{bronnen}",
            table=view.coverage_table(cov, reg, ctx.lang), key="werkwijze_coverage",
            export_chart=lambda: view.coverage_chart(*cov_args, export=True))
-rows, codes = view.register_totals(ctx.db)
+rows, codes = view.register_totals(ctx.db, bronnen)
 st.caption(ctx.t("coverage_register", T, rows=rows, gemeenten=codes) + " "
            + ctx.t("status_legend"))
 
 st.subheader(ctx.t("adjusted_heading", T))
-cmp = view.comparison(ctx.db, maat.key, voorziening, int(jaar))
-jaar_label = view.year_label(ctx.db, jaar)
+cmp = view.comparison(ctx.db, maat.key, voorziening, int(jaar), bronnen)
 if cmp.raw is None and cmp.adjusted is None:
     st.warning(ctx.t("not_estimable", T, jaar=jaar_label,
                      reason=ctx.t(f"reason_{cmp.reason or 'few'}", T)))
@@ -74,7 +81,8 @@ else:
                table=view.estimate_table(cmp, ctx.lang), key="werkwijze_estimate",
                export_chart=lambda: view.estimate_chart(*est_args, export=True))
 st.caption(ctx.t("adjusted_explain", T, jaar=jaar_label, n_missing=cmp.n_missing))
-by_year = view.comparisons_by_year(ctx.db, maat.key, voorziening)
+st.caption(view.robustness_text(ctx.db, maat.key, voorziening, int(jaar), jaar_label, ctx.lang))
+by_year = view.comparisons_by_year(ctx.db, maat.key, voorziening, bronnen)
 if not by_year.is_empty():
     years_args = (by_year, ctx.t("years_title", T), ctx.source,
                   ctx.t("years_sub", T, maat=what, min=view.SMALL_N), unit, ctx.lang)
@@ -83,7 +91,7 @@ if not by_year.is_empty():
                export_chart=lambda: view.years_chart(*years_args, export=True))
 
 st.subheader(ctx.t("distribution_heading", T))
-stats = view.distribution_for(ctx.db, maat.key, voorziening)
+stats = view.distribution_for(ctx.db, maat.key, voorziening, bronnen)
 show_chart(ctx, view.distribution_chart(
     stats, ctx.t("distribution_title", T, maat=maat.label(ctx.lang)), ctx.source,
     ctx.t("distribution_sub", T, voorziening=voorz_name), unit, ctx.lang),
@@ -91,7 +99,7 @@ show_chart(ctx, view.distribution_chart(
     key="werkwijze_distribution")
 
 st.subheader(ctx.t("trend_heading", T))
-tv = view.trend_view(ctx.db, maat.key, voorziening, ctx.lang)
+tv = view.trend_view(ctx.db, maat.key, voorziening, ctx.lang, bronnen)
 trend_args = (tv.series, tv.order, tv.styles, ctx.t("trend_title", T, maat=maat.label(ctx.lang)),
               ctx.source, f"{voorz_name}; {ctx.t('status_plain', vergelijken.TEXTS)}", unit,
               ctx.lang)
@@ -104,7 +112,7 @@ st.caption(ctx.t("werkwijze_membership", vergelijken.TEXTS) + " "
 st.caption(tv.nederland_note)
 
 st.subheader(ctx.t("before_after_heading", T))
-panels, summary, order = view.before_after(ctx.db, maat.key, voorziening, ctx.lang)
+panels, summary, order = view.before_after(ctx.db, maat.key, voorziening, ctx.lang, bronnen)
 if summary.is_empty():
     st.info(ctx.t("no_switches", T))
 else:
@@ -117,4 +125,20 @@ else:
         ctx.t("before_after_sub", T, maat=what), unit, ctx.lang),
         name=f"werkwijze_voor_na_{slug}", table=switches, key="werkwijze_before_after")
     st.dataframe(switches, hide_index=True)
+
+st.subheader(ctx.t("sources_heading", T))
+st.caption(ctx.t("sources_caption", T))
+sources = view.register_sources(ctx.db, bronnen)
+st.caption(ctx.t("sources_by_type", T))
+st.dataframe(view.bron_type_summary(sources, ctx.lang), hide_index=True,
+             key="werkwijze_bron_types")
+labels = view.source_column_labels(ctx.lang)
+# Register text is shown as plain cells and a link column, never as markdown.
+config = {c: st.column_config.TextColumn(label) for c, label in labels.items()}
+config["bron_omschrijving"] = st.column_config.TextColumn(labels["bron_omschrijving"],
+                                                          width="large")
+config["bron_url"] = st.column_config.LinkColumn(labels["bron_url"])
+config["regel"] = st.column_config.NumberColumn(labels["regel"], format="%d")
+st.dataframe(view.sources_table(sources, ctx.lang), hide_index=True, column_config=config,
+             key="werkwijze_sources")
 footer(ctx)

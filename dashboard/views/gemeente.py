@@ -24,6 +24,7 @@ from dashboard.db import Database
 from dashboard.i18n import tr
 from dashboard.state import normalise_code
 from dashboard.views import peers as peer_model
+from etl import bron_type
 
 TEXTS: dict[str, dict[str, str]] = {
     "title": {"nl": "Gemeenteprofiel", "en": "Municipality profile"},
@@ -105,9 +106,22 @@ TEXTS: dict[str, dict[str, str]] = {
     "start_unknown": {"nl": "begin onbekend", "en": "start unknown"},
     "peildatum": {"nl": "peildatum", "en": "source date"},
     "regel": {"nl": "registerregel", "en": "register line"},
-    "no_url": {"nl": "geen openbare URL bekend", "en": "no public URL known"},
     "via": {"nl": "via voormalige gemeente {naam} ({code})",
             "en": "via former municipality {naam} ({code})"},
+    "col_ww_werkwijze": {"nl": "Werkwijze", "en": "Method"},
+    "col_ww_voorziening": {"nl": "Voorziening", "en": "Type of support"},
+    "col_ww_periode": {"nl": "Geldig", "en": "Valid"},
+    "col_bron_type": {"nl": "Soort bron", "en": "Kind of source"},
+    "col_regel": {"nl": "Registerregel", "en": "Register line"},
+    "col_via": {"nl": "Via", "en": "Via"},
+    "werkwijze_sources_note": {
+        "nl": "Soort bron: rechterlijke uitspraken en regelgeving gelden als sterkere bronnen; "
+              "nieuws, brieven en belangenorganisaties melden of beoordelen de werkwijze. Een "
+              "lege bron-URL: een brief zonder bekende openbare URL.",
+        "en": "Kind of source: court rulings and regulations count as stronger sources; news, "
+              "letters and advocacy organisations report or assess the method. An empty "
+              "source URL: a letter without a known public URL.",
+    },
     "begeleiding": {"nl": "begeleiding", "en": "support (begeleiding)"},
     "huishoudelijke_ondersteuning": {"nl": "hulp bij het huishouden", "en": "household help"},
     "bezwaar": {"nl": "Bezwaren", "en": "Objections"},
@@ -795,7 +809,8 @@ def werkwijze_history(db: Database, code: str) -> pl.DataFrame:
     codes = [code, *predecessor_codes(db, code)]
     return db.memo(("gemeente_werkwijze", code), lambda: db.query(
         "SELECT w.gemeente_code, g.gemeente_naam AS naam_in_bron, w.voorziening, w.werkwijze, "
-        "w.geldig_vanaf, w.geldig_tot, w.peildatum, w.bron_url, w.bron_omschrijving, w.regel, "
+        "w.geldig_vanaf, w.geldig_tot, w.peildatum, w.bron_url, w.bron_type, "
+        "w.bron_omschrijving, w.regel, "
         "w.ingang_effectief "
         "FROM core.werkwijze w LEFT JOIN core.gemeente g USING (gemeente_code) "
         "WHERE list_contains(?, w.gemeente_code) "
@@ -803,33 +818,44 @@ def werkwijze_history(db: Database, code: str) -> pl.DataFrame:
         [codes]))
 
 
-def werkwijze_lines(db: Database, code: str, lang: str) -> list[str]:
-    """One markdown line per register row; the description links to its source."""
-    lines: list[str] = []
-    for r in werkwijze_history(db, code).iter_rows(named=True):
-        werkwijze = tr(r["werkwijze"], lang) if r["werkwijze"] in WERKWIJZE else \
-            tr("onbekend", lang)
-        voorz = tr(r["voorziening"], lang, TEXTS)
-        span = (f"{tr('vanaf', lang, TEXTS)} {_fmt_date(r['geldig_vanaf'], lang)}"
-                if r["geldig_vanaf"] else tr("start_unknown", lang, TEXTS))
-        if r["geldig_tot"]:
-            span += f" {tr('tot', lang, TEXTS)} {_fmt_date(r['geldig_tot'], lang)}"
-        desc = _md_escape(r["bron_omschrijving"] or tr("onbekend", lang))
-        source = f"[{desc}]({r['bron_url']})" if r["bron_url"] else \
-            f"{desc} ({tr('no_url', lang, TEXTS)})"
-        via = "" if r["gemeente_code"] == code else " · " + tr(
-            "via", lang, TEXTS, naam=r["naam_in_bron"] or r["gemeente_code"],
-            code=r["gemeente_code"])
-        lines.append(f"- **{werkwijze}** ({voorz}), {span} · {tr('peildatum', lang, TEXTS)} "
-                     f"{r['peildatum'] or tr('onbekend', lang)} · {source} · "
-                     f"{tr('regel', lang, TEXTS)} {r['regel']}{via}")
-    return lines
+WERKWIJZE_SOURCE_COLUMNS = ("werkwijze", "voorziening", "periode", "peildatum", "bron_type",
+                            "bron_omschrijving", "bron_url", "regel", "via")
 
 
-def _md_escape(text: str) -> str:
-    for ch in "\\[]*_`<>#|$":
-        text = text.replace(ch, "\\" + ch)
-    return text
+def werkwijze_table(db: Database, code: str, lang: str) -> pl.DataFrame:
+    """One row per register row, the kind of source (its label) beside the source itself.
+
+    A table, not markdown: descriptions and URLs are register text and must show as typed.
+    bron_url, bron_omschrijving and peildatum keep their names for the page's column config.
+    """
+    rows = werkwijze_history(db, code)
+    return pl.DataFrame([_werkwijze_source_row(r, code, lang) for r in rows.iter_rows(named=True)],
+                        schema={c: pl.Int32 if c == "regel" else pl.String
+                                for c in WERKWIJZE_SOURCE_COLUMNS}, orient="row")
+
+
+def _werkwijze_source_row(r: dict[str, Any], code: str, lang: str) -> dict[str, Any]:
+    werkwijze = tr(r["werkwijze"], lang) if r["werkwijze"] in WERKWIJZE else tr("onbekend", lang)
+    span = (f"{tr('vanaf', lang, TEXTS)} {_fmt_date(r['geldig_vanaf'], lang)}"
+            if r["geldig_vanaf"] else tr("start_unknown", lang, TEXTS))
+    if r["geldig_tot"]:
+        span += f" {tr('tot', lang, TEXTS)} {_fmt_date(r['geldig_tot'], lang)}"
+    via = None if r["gemeente_code"] == code else tr(
+        "via", lang, TEXTS, naam=r["naam_in_bron"] or r["gemeente_code"], code=r["gemeente_code"])
+    return {"werkwijze": werkwijze, "voorziening": tr(r["voorziening"], lang, TEXTS),
+            "periode": span, "peildatum": r["peildatum"] or tr("onbekend", lang),
+            "bron_type": bron_type.label(r["bron_type"], lang),
+            "bron_omschrijving": r["bron_omschrijving"], "bron_url": r["bron_url"],
+            "regel": r["regel"], "via": via}
+
+
+def werkwijze_column_labels(lang: str) -> dict[str, str]:
+    """Column headers of werkwijze_table for the page's column config."""
+    keys = {"werkwijze": "col_ww_werkwijze", "voorziening": "col_ww_voorziening",
+            "periode": "col_ww_periode", "peildatum": "col_peildatum",
+            "bron_type": "col_bron_type", "bron_omschrijving": "col_omschrijving",
+            "bron_url": "col_bron", "regel": "col_regel", "via": "col_via"}
+    return {c: tr(k, lang, TEXTS) for c, k in keys.items()}
 
 
 def werkwijze_years(db: Database, code: str, lang: str) -> pl.DataFrame:

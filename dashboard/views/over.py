@@ -78,7 +78,10 @@ TEXTS: dict[str, dict[str, str]] = {
               "een werkwijze als alle delen het eens zijn. Het register is **onvolledig** "
               "(in deze build {n} gemeentecodes; de indeling telt {total} gemeenten): "
               "ontbreken betekent 'onbekend', niet 'uren'. "
-              "Onbekend blijft leeg en wordt nooit geraden.",
+              "Onbekend blijft leeg en wordt nooit geraden. Elke regel noemt ook de soort bron "
+              "(rechterlijke uitspraak, regelgeving, gemeente, nieuws, …); de pagina Werkwijze "
+              "kan de vergelijking beperken tot de sterkere bronnen (rechterlijke uitspraken en "
+              "regelgeving), met een aparte kolom `werkwijze_hbh_sterke_bron`.",
         "en": "The werkwijze register is curated by hand from public sources (policy rules, "
               "council documents, case law, news); every row names its source and date. Each "
               "year gets the method in force on **1 July** according to the register's "
@@ -86,7 +89,10 @@ TEXTS: dict[str, dict[str, str]] = {
               "parts agree. The register is **partial** (in this build {n} "
               "municipality codes; the classification has {total} municipalities): "
               "missing means 'unknown', not 'in hours'. Unknown stays empty and is never "
-              "guessed.",
+              "guessed. Every row also names its kind of source (court ruling, regulation, "
+              "municipality, news, …); the Werkwijze page can limit the comparison to the "
+              "stronger sources (court rulings and regulations), with a separate column "
+              "`werkwijze_hbh_sterke_bron`.",
     },
     "m_bezwaar_h": {"nl": "Bezwaren", "en": "Objections"},
     "m_bezwaar": {

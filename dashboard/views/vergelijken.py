@@ -141,6 +141,9 @@ ALLE = "alle"  # the provincie value meaning 'every province' (or 'no province f
 DEFAULT_GROEP = "peers"
 INTERVALS: tuple[str, ...] = ("jaar", "halfjaar")
 WERKWIJZEN: tuple[str, ...] = ("resultaatgericht", "uren", "onbekend")
+# Which register rows make up the werkwijze groups: all of them, or only the stronger sources
+# (etl.bron_type.STERKE_BRON_TYPES, as out.gemeente_periode.werkwijze_hbh_sterke_bron).
+BRONNEN: tuple[str, ...] = ("alle", "sterk")
 MAX_PANELS = 12
 PER = 1000.0  # every measure here is 'per 1 000'
 # Downloads need a fixed width ('container' has no container outside the page).
@@ -178,6 +181,7 @@ class Choices:
     maat: str = DEFAULT_MAAT
     voorziening: str = catalog.TOTAAL
     interval: str = "jaar"
+    bronnen: str = "alle"
 
 
 @dataclass(frozen=True)
@@ -245,7 +249,8 @@ def base_frame(db: Database, voorziening: str) -> pl.DataFrame:
         # rate uses the unrounded share; recovering the count from the rate keeps this page
         # equal to the Kaart page (and to bezwaren_per_1000_clienten) to the last digit.
         "bezwaren_per_1000_clienten * clienten / 1000.0 AS bezwaren_ontvangen, "
-        "coalesce(werkwijze_hbh, 'onbekend') AS werkwijze, status "
+        "coalesce(werkwijze_hbh, 'onbekend') AS werkwijze, "
+        "coalesce(werkwijze_hbh_sterke_bron, 'onbekend') AS werkwijze_sterk, status "
         "FROM out.gemeente_periode WHERE voorziening_code = ? "
         "ORDER BY gemeente_code, jaar, halfjaar NULLS FIRST", [voorziening]))
 
@@ -267,6 +272,14 @@ def measure_frame(db: Database, maat_key: str, voorziening: str, interval: str) 
             teller=teller, noemer=noemer,
             waarde=pl.when(known).then(PER * teller / noemer).otherwise(None))
     return db.memo(("vergelijken_measure", maat_key, voorziening, interval), compute)
+
+
+def with_bronnen(frame: pl.DataFrame, bronnen: str) -> pl.DataFrame:
+    """`frame` (from base_frame) whose `werkwijze` is the one documented by `bronnen`: with
+    'sterk' a gemeente that only weaker sources document counts as 'onbekend'."""
+    if bronnen == "sterk":
+        return frame.with_columns(werkwijze=pl.col("werkwijze_sterk"))
+    return frame
 
 
 def period_order(db: Database, interval: str, lang: str) -> pl.DataFrame:
@@ -385,7 +398,8 @@ def _compare_view(db: Database, choices: Choices, lang: str) -> CompareView:
     maat = MAATEN[choices.maat]
     voorziening, interval, notes = effective(choices.maat, choices.voorziening,
                                              choices.interval, db, lang)
-    frame = measure_frame(db, choices.maat, voorziening, interval)
+    frame = with_bronnen(measure_frame(db, choices.maat, voorziening, interval),
+                         choices.bronnen)
     periods = period_order(db, interval, lang)
     focus = choices.gemeente
     focus_name = catalog.gemeente_name(db, focus)

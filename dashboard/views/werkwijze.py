@@ -15,6 +15,10 @@ What it shows and how it is computed:
   figure in the years before against the years after, with the national figure beside it:
   CBS's own count (core.wmo_clienten_regio, NL01) over all inhabitants where CBS publishes the
   measure, else the pooled sum over the gemeenten with figures, named as pooled.
+- Sources: every register row with its kind of source (bron_type). With bronnen='sterk' every
+  section above uses werkwijze_hbh_sterke_bron instead (only court rulings and regulations;
+  a gemeente documented only by weaker sources counts as onbekend), so a reader can see
+  whether a result depends on news-based rows.
 
 No statsmodels/scipy: the estimator and the t quantile are small numpy/stdlib functions here,
 tested against closed forms.
@@ -37,6 +41,7 @@ from dashboard.i18n import tr
 from dashboard.views import vergelijken
 from dashboard.views.kaart import Maat
 from dashboard.views.vergelijken import Spec, chart_size, finish, template_of
+from etl import bron_type
 
 TEXTS: dict[str, dict[str, str]] = {
     "title": {"nl": "Werkwijze: resultaatgericht of in uren",
@@ -89,6 +94,76 @@ TEXTS: dict[str, dict[str, str]] = {
               "'effect' or difference between the methods below is invented too and says "
               "nothing about real municipalities.",
     },
+    "caveat_sources": {
+        "nl": "**Soorten bronnen.** Maar een deel van het register steunt op rechterlijke "
+              "uitspraken of regelgeving; veel regels komen uit nieuws, brieven of van "
+              "belangenorganisaties. Kies 'alleen sterkere bronnen' om te zien of de uitkomst "
+              "daarvan afhangt.",
+        "en": "**Kinds of source.** Only part of the register rests on court rulings or "
+              "regulations; many rows come from news, letters or advocacy organisations. "
+              "Choose 'stronger sources only' to see whether the result depends on them.",
+    },
+    "bronnen": {"nl": "Bronnen", "en": "Sources"},
+    "bronnen_alle": {"nl": "Alle bronnen", "en": "All sources"},
+    "bronnen_sterk": {"nl": "Alleen sterkere bronnen (rechterlijke uitspraak, regelgeving)",
+                      "en": "Stronger sources only (court ruling, regulation)"},
+    "selection_alle": {
+        "nl": "Selectie: alle bronnen. In {jaar} is de werkwijze zo bekend van {n_res} "
+              "gemeenten resultaatgericht en {n_uren} gemeenten in uren. Met alleen sterkere "
+              "bronnen (rechterlijke uitspraken en regelgeving) zijn dat er {ander_res} en "
+              "{ander_uren}.",
+        "en": "Selection: all sources. In {jaar} this gives a known method for {n_res} "
+              "result-oriented municipalities and {n_uren} municipalities working in hours. "
+              "With stronger sources only (court rulings and regulations) that is {ander_res} "
+              "and {ander_uren}.",
+    },
+    "selection_sterk": {
+        "nl": "Selectie: alleen sterkere bronnen (rechterlijke uitspraken en regelgeving). In "
+              "{jaar} is de werkwijze zo bekend van {n_res} gemeenten resultaatgericht en "
+              "{n_uren} gemeenten in uren (met alle bronnen: {ander_res} en {ander_uren}). "
+              "Een gemeente waarvan alleen nieuws, brieven, gemeentepagina's of andere bronnen "
+              "de werkwijze noemen, telt op deze hele pagina als onbekend.",
+        "en": "Selection: stronger sources only (court rulings and regulations). In {jaar} "
+              "this gives a known method for {n_res} result-oriented municipalities and "
+              "{n_uren} municipalities working in hours (with all sources: {ander_res} and "
+              "{ander_uren}). A municipality whose method only news, letters, municipal pages "
+              "or other sources mention counts as unknown throughout this page.",
+    },
+    "robustness": {
+        "nl": "Hangt de uitkomst af van de soort bron? Gecorrigeerd verschil in {jaar} met alle "
+              "bronnen: {alle}; met alleen sterkere bronnen: {sterk}.",
+        "en": "Does the result depend on the kind of source? Adjusted difference in {jaar} with "
+              "all sources: {alle}; with stronger sources only: {sterk}.",
+    },
+    "robustness_value": {"nl": "{schatting} (95%-interval {lo} – {hi}; n = {n_res} "
+                               "resultaatgericht, {n_uren} uren)",
+                         "en": "{schatting} (95% interval {lo} – {hi}; n = {n_res} "
+                               "result-oriented, {n_uren} in hours)"},
+    "robustness_none": {"nl": "niet te schatten (n = {n_res} resultaatgericht, {n_uren} uren)",
+                        "en": "not estimable (n = {n_res} result-oriented, {n_uren} in hours)"},
+    "sources_heading": {"nl": "Bronnen in het register", "en": "Sources in the register"},
+    "sources_caption": {
+        "nl": "Elke regel van het werkwijze-register over hulp bij het huishouden in deze "
+              "selectie, met de soort bron ernaast. Omschrijvingen zijn in eigen woorden van de "
+              "samenstellers; de bron zelf is leidend.",
+        "en": "Every row of the working-method register about household help in this "
+              "selection, with the kind of source beside it. Descriptions are in the curators' "
+              "own words (in Dutch); the source itself is authoritative.",
+    },
+    "sources_by_type": {"nl": "Regels per soort bron", "en": "Rows per kind of source"},
+    "col_gemeente": {"nl": "Gemeente", "en": "Municipality"},
+    "col_vanaf": {"nl": "Geldig vanaf", "en": "Valid from"},
+    "col_tot": {"nl": "Geldig tot", "en": "Valid until"},
+    "col_peildatum": {"nl": "Peildatum", "en": "Source date"},
+    "col_bron_type": {"nl": "Soort bron", "en": "Kind of source"},
+    "col_sterk": {"nl": "Sterkere bron", "en": "Stronger source"},
+    "col_omschrijving": {"nl": "Bronomschrijving", "en": "Source description"},
+    "col_bron": {"nl": "Bron (URL)", "en": "Source (URL)"},
+    "col_regel": {"nl": "Registerregel", "en": "Register line"},
+    "col_regels": {"nl": "Regels", "en": "Rows"},
+    "col_gemeenten": {"nl": "Gemeentecodes", "en": "Municipality codes"},
+    "ja": {"nl": "ja", "en": "yes"},
+    "nee": {"nl": "nee", "en": "no"},
     "coverage_heading": {"nl": "Van hoeveel gemeenten is de werkwijze bekend?",
                          "en": "For how many municipalities is the method known?"},
     "coverage_title": {"nl": "Gemeenten naar werkwijze hulp bij het huishouden, per jaar",
@@ -100,10 +175,12 @@ TEXTS: dict[str, dict[str, str]] = {
               "that support that year",
     },
     "coverage_register": {
-        "nl": "Het register telt {rows} bronregels over hulp bij het huishouden, over {gemeenten} "
-              "gemeentecodes (soms van inmiddels opgeheven gemeenten).",
-        "en": "The register holds {rows} source rows about household help, covering "
-              "{gemeenten} municipality codes (some of since-dissolved municipalities).",
+        "nl": "In deze selectie telt het register {rows} bronregels over hulp bij het "
+              "huishouden, over {gemeenten} gemeentecodes (soms van inmiddels opgeheven "
+              "gemeenten).",
+        "en": "In this selection the register holds {rows} source rows about household help, "
+              "covering {gemeenten} municipality codes (some of since-dissolved "
+              "municipalities).",
     },
     "bronregels": {"nl": "bronregels", "en": "source rows"},
     "aantal": {"nl": "Aantal gemeenten", "en": "Number of municipalities"},
@@ -209,10 +286,10 @@ TEXTS: dict[str, dict[str, str]] = {
               "municipality is no proof: often more changed at the same time.",
     },
     "no_switches": {
-        "nl": "In deze database is van geen enkele gemeente bekend dat ze van werkwijze "
-              "wisselde; er is dus geen voor-en-navergelijking.",
-        "en": "In this database no municipality is known to have changed its method, so there "
-              "is no before/after comparison.",
+        "nl": "In deze database en deze selectie van bronnen is van geen enkele gemeente "
+              "bekend dat ze van werkwijze wisselde; er is dus geen voor-en-navergelijking.",
+        "en": "In this database and this selection of sources no municipality is known to "
+              "have changed its method, so there is no before/after comparison.",
     },
     "wissel": {"nl": "{van} → {naar} vanaf {jaar}", "en": "{van} → {naar} from {jaar}"},
     "voor": {"nl": "Voor", "en": "Before"},
@@ -247,11 +324,16 @@ TEXTS: dict[str, dict[str, str]] = {
 }
 
 MAAT_KEYS = vergelijken.MAAT_KEYS
+BRONNEN = vergelijken.BRONNEN
 DEFAULT_MAAT = "hbh_per_1000"
 DEFAULT_VOORZIENING = catalog.HBH
 SMALL_N = 10
 LEVEL = 0.95
 GROUPS: tuple[str, str] = ("resultaatgericht", "uren")
+DEFAULT_BRONNEN = "alle"
+# The column of out.gemeente_periode each selection reads; SQL text only ever comes from here.
+WERKWIJZE_KOLOM: dict[str, str] = {"alle": "werkwijze_hbh", "sterk": "werkwijze_hbh_sterke_bron"}
+HO = "huishoudelijke_ondersteuning"
 
 
 # --- estimator ---------------------------------------------------------------------------------
@@ -382,14 +464,20 @@ class Comparison:
         return min(self.n_res, self.n_uren) < SMALL_N
 
 
+def usable_rows(frame: pl.DataFrame) -> pl.DataFrame:
+    """Rows with a known method group and a figure, share 75+ and population to model."""
+    return frame.filter(pl.col("werkwijze").is_in(GROUPS) & pl.col("waarde").is_not_null()
+                        & pl.col("aandeel_75plus").is_not_null()
+                        & pl.col("inwoners").is_not_null() & (pl.col("inwoners") > 0))
+
+
 def compare_groups(frame: pl.DataFrame) -> Comparison:
     """Raw and adjusted difference resultaatgericht - uren over one year's gemeenten.
 
     `frame` needs werkwijze, waarde, aandeel_75plus and inwoners; rows with onbekend werkwijze
     are ignored, rows with an unknown figure or size are counted in n_missing."""
     known = frame.filter(pl.col("werkwijze").is_in(GROUPS))
-    usable = known.filter(pl.col("waarde").is_not_null() & pl.col("aandeel_75plus").is_not_null()
-                          & pl.col("inwoners").is_not_null() & (pl.col("inwoners") > 0))
+    usable = usable_rows(known)
     d = (usable["werkwijze"] == "resultaatgericht").cast(pl.Float64).to_numpy()
     n_res, n_uren = int(d.sum()), int(len(d) - d.sum())
     missing = known.height - usable.height
@@ -415,22 +503,35 @@ def compare_groups(frame: pl.DataFrame) -> Comparison:
     return Comparison(n_res, n_uren, missing, estimates["raw"], estimates["adjusted"], reason)
 
 
-def year_frame(db: Database, maat: str, voorziening: str) -> pl.DataFrame:
-    """One row per gemeente and whole year with waarde, werkwijze and the size figures."""
-    return vergelijken.measure_frame(db, maat, voorziening, "jaar")
+def year_frame(db: Database, maat: str, voorziening: str,
+               bronnen: str = DEFAULT_BRONNEN) -> pl.DataFrame:
+    """One row per gemeente and whole year with waarde, werkwijze (as documented by
+    `bronnen`) and the size figures."""
+    return vergelijken.with_bronnen(vergelijken.measure_frame(db, maat, voorziening, "jaar"),
+                                    bronnen)
 
 
-def comparison(db: Database, maat: str, voorziening: str, jaar: int) -> Comparison:
-    return db.memo(("werkwijze_cmp", maat, voorziening, jaar), lambda: compare_groups(
-        year_frame(db, maat, voorziening).filter(pl.col("jaar") == jaar)))
+def comparison(db: Database, maat: str, voorziening: str, jaar: int,
+               bronnen: str = DEFAULT_BRONNEN) -> Comparison:
+    return db.memo(("werkwijze_cmp", maat, voorziening, jaar, bronnen), lambda: compare_groups(
+        year_frame(db, maat, voorziening, bronnen).filter(pl.col("jaar") == jaar)))
 
 
-def comparisons_by_year(db: Database, maat: str, voorziening: str) -> pl.DataFrame:
+def comparison_members(db: Database, maat: str, voorziening: str, jaar: int,
+                       bronnen: str = DEFAULT_BRONNEN) -> pl.DataFrame:
+    """code, werkwijze of the gemeenten the comparison of `jaar` uses (the same filter as
+    compare_groups): who is in each group under a selection of sources."""
+    frame = year_frame(db, maat, voorziening, bronnen).filter(pl.col("jaar") == jaar)
+    return usable_rows(frame).select("code", "werkwijze").sort("code")
+
+
+def comparisons_by_year(db: Database, maat: str, voorziening: str,
+                        bronnen: str = DEFAULT_BRONNEN) -> pl.DataFrame:
     """jaar, verschil, lo, hi, n_res, n_uren, klein for every year with an adjusted estimate."""
     def compute() -> pl.DataFrame:
         rows = []
-        for jaar in sorted(year_frame(db, maat, voorziening)["jaar"].unique().to_list()):
-            cmp = comparison(db, maat, voorziening, int(jaar))
+        for jaar in sorted(year_frame(db, maat, voorziening, bronnen)["jaar"].unique().to_list()):
+            cmp = comparison(db, maat, voorziening, int(jaar), bronnen)
             if cmp.adjusted is not None:
                 rows.append({"jaar": int(jaar), "verschil": cmp.adjusted.verschil,
                              "lo": cmp.adjusted.lo, "hi": cmp.adjusted.hi,
@@ -439,7 +540,7 @@ def comparisons_by_year(db: Database, maat: str, voorziening: str) -> pl.DataFra
                                           "lo": pl.Float64, "hi": pl.Float64,
                                           "n_res": pl.Int64, "n_uren": pl.Int64,
                                           "klein": pl.Boolean})
-    return db.memo(("werkwijze_years", maat, voorziening), compute)
+    return db.memo(("werkwijze_years", maat, voorziening, bronnen), compute)
 
 
 def estimate_table(cmp: Comparison, lang: str, decimals: int = 2) -> pl.DataFrame:
@@ -537,11 +638,14 @@ def years_table(frame: pl.DataFrame, lang: str) -> pl.DataFrame:
 
 # --- coverage ----------------------------------------------------------------------------------
 
-def coverage(db: Database) -> pl.DataFrame:
-    """jaar, werkwijze (incl. onbekend), gemeenten: counts per whole year, every method listed."""
+def coverage(db: Database, bronnen: str = DEFAULT_BRONNEN) -> pl.DataFrame:
+    """jaar, werkwijze (incl. onbekend), gemeenten: counts per whole year, every method listed,
+    with the werkwijze column of `bronnen`."""
+    kolom = WERKWIJZE_KOLOM[bronnen]
+
     def compute() -> pl.DataFrame:
         counts = db.query(
-            "SELECT jaar, coalesce(werkwijze_hbh, 'onbekend') AS werkwijze, "
+            f"SELECT jaar, coalesce({kolom}, 'onbekend') AS werkwijze, "
             "count(*) AS gemeenten FROM out.gemeente_periode "
             "WHERE voorziening_code = ? AND halfjaar IS NULL GROUP BY ALL", [catalog.TOTAAL])
         grid = counts.select("jaar").unique().join(
@@ -550,32 +654,138 @@ def coverage(db: Database) -> pl.DataFrame:
             pl.col("gemeenten").fill_null(0)).sort(
             "jaar", pl.col("werkwijze").replace_strict(
                 {w: i for i, w in enumerate(vergelijken.WERKWIJZEN)}, default=9))
-    return db.memo("werkwijze_coverage", compute)
+    return db.memo(("werkwijze_coverage", bronnen), compute)
 
 
-def register_counts(db: Database) -> pl.DataFrame:
-    """jaar, bronregels: household-help rows of core.werkwijze that vouch for 1 July of jaar
-    (the same reference day as werkwijze_hbh)."""
+def bron_types_of(bronnen: str) -> list[str]:
+    """The bron_type codes a selection admits."""
+    return list(bron_type.STERKE_BRON_TYPES if bronnen == "sterk" else bron_type.BRON_TYPES)
+
+
+def register_counts(db: Database, bronnen: str = DEFAULT_BRONNEN) -> pl.DataFrame:
+    """jaar, bronregels: household-help rows of core.werkwijze in the selection that vouch for
+    1 July of jaar (the same reference day as werkwijze_hbh)."""
     def compute() -> pl.DataFrame:
         return db.query(
             "SELECT p.jaar, count(w.regel) AS bronregels, "
             "count(DISTINCT w.gemeente_code) AS register_gemeenten "
             "FROM (SELECT DISTINCT jaar FROM core.periode WHERE halfjaar IS NULL) p "
             "LEFT JOIN core.werkwijze w ON w.voorziening = 'huishoudelijke_ondersteuning' "
+            "AND list_contains(?, w.bron_type) "
             "AND w.ingang_effectief <= make_date(p.jaar, 7, 1) "
             "AND (w.einde_effectief IS NULL OR w.einde_effectief > make_date(p.jaar, 7, 1)) "
-            "GROUP BY p.jaar ORDER BY p.jaar")
-    return db.memo("werkwijze_register_counts", compute)
+            "GROUP BY p.jaar ORDER BY p.jaar", [bron_types_of(bronnen)])
+    return db.memo(("werkwijze_register_counts", bronnen), compute)
 
 
-def register_totals(db: Database) -> tuple[int, int]:
-    """(rows, distinct gemeente codes) of the register for household help."""
+def register_totals(db: Database, bronnen: str = DEFAULT_BRONNEN) -> tuple[int, int]:
+    """(rows, distinct gemeente codes) of the register for household help in the selection."""
     def compute() -> tuple[int, int]:
         row = db.query("SELECT count(*) AS n, count(DISTINCT gemeente_code) AS g "
-                       "FROM core.werkwijze WHERE voorziening = 'huishoudelijke_ondersteuning'"
-                       ).row(0)
+                       "FROM core.werkwijze WHERE voorziening = 'huishoudelijke_ondersteuning' "
+                       "AND list_contains(?, bron_type)", [bron_types_of(bronnen)]).row(0)
         return int(row[0]), int(row[1])
-    return db.memo("werkwijze_register_totals", compute)
+    return db.memo(("werkwijze_register_totals", bronnen), compute)
+
+
+def group_counts(db: Database, jaar: int, bronnen: str) -> tuple[int, int]:
+    """(resultaatgericht, uren): gemeenten with that known method in `jaar` (coverage)."""
+    cov = coverage(db, bronnen).filter(pl.col("jaar") == jaar)
+    counts = dict(zip(cov["werkwijze"], cov["gemeenten"], strict=True))
+    return int(counts.get("resultaatgericht", 0)), int(counts.get("uren", 0))
+
+
+def selection_text(db: Database, jaar: int, jaar_label: str, bronnen: str, lang: str) -> str:
+    """Which selection is active and how many gemeenten each group has, beside the other
+    selection's counts so the difference is visible at once."""
+    n_res, n_uren = group_counts(db, jaar, bronnen)
+    other = "alle" if bronnen == "sterk" else "sterk"
+    ander_res, ander_uren = group_counts(db, jaar, other)
+    return tr(f"selection_{bronnen}", lang, TEXTS, jaar=jaar_label, n_res=n_res, n_uren=n_uren,
+              ander_res=ander_res, ander_uren=ander_uren)
+
+
+def robustness_text(db: Database, maat: str, voorziening: str, jaar: int, jaar_label: str,
+                    lang: str) -> str:
+    """The adjusted difference of `jaar` under both selections side by side, so the reader
+    sees at once whether the result leans on the weaker sources."""
+    parts = {b: _estimate_words(comparison(db, maat, voorziening, jaar, b), lang)
+             for b in BRONNEN}
+    return tr("robustness", lang, TEXTS, jaar=jaar_label, **parts)
+
+
+def _estimate_words(cmp: Comparison, lang: str) -> str:
+    if cmp.adjusted is None:
+        return tr("robustness_none", lang, TEXTS, n_res=cmp.n_res, n_uren=cmp.n_uren)
+    est = cmp.adjusted
+    return tr("robustness_value", lang, TEXTS, schatting=fmt_number(est.verschil, lang, 2),
+              lo=fmt_number(est.lo, lang, 2), hi=fmt_number(est.hi, lang, 2),
+              n_res=cmp.n_res, n_uren=cmp.n_uren)
+
+
+def bronnen_label(bronnen: str, lang: str) -> str:
+    return tr(f"bronnen_{bronnen}", lang, TEXTS)
+
+
+# --- sources -----------------------------------------------------------------------------------
+
+def register_sources(db: Database, bronnen: str = DEFAULT_BRONNEN) -> pl.DataFrame:
+    """Household-help rows of core.werkwijze in the selection, with the name of the code."""
+    return db.memo(("werkwijze_sources", bronnen), lambda: db.query(
+        "SELECT w.gemeente_code, g.gemeente_naam, w.werkwijze, w.geldig_vanaf, w.geldig_tot, "
+        "w.peildatum, w.bron_type, w.bron_omschrijving, w.bron_url, w.regel "
+        "FROM core.werkwijze w LEFT JOIN core.gemeente g USING (gemeente_code) "
+        "WHERE w.voorziening = ? AND list_contains(?, w.bron_type) "
+        "ORDER BY g.gemeente_naam, w.gemeente_code, w.regel", [HO, bron_types_of(bronnen)]))
+
+
+def sources_table(rows: pl.DataFrame, lang: str) -> pl.DataFrame:
+    """Register rows for display: the bron_type label sits beside the source. Descriptions
+    and URLs stay plain values (shown as text and as a link column, never as markdown);
+    bron_omschrijving and bron_url keep their names for the page's column config."""
+    werkwijzen = {w: vergelijken.werkwijze_label(w, lang) for w in vergelijken.WERKWIJZEN}
+    return rows.select(
+        gemeente=pl.coalesce("gemeente_naam", "gemeente_code") + " (" + pl.col("gemeente_code")
+        + ")",
+        werkwijze=pl.col("werkwijze").replace_strict(werkwijzen, default=pl.col("werkwijze")),
+        geldig_vanaf=pl.col("geldig_vanaf").cast(pl.String),
+        geldig_tot=pl.col("geldig_tot").cast(pl.String),
+        peildatum=pl.col("peildatum"),
+        bron_type=pl.col("bron_type").replace_strict(bron_type_labels(lang),
+                                                     default=pl.col("bron_type")),
+        bron_omschrijving=pl.col("bron_omschrijving"),
+        bron_url=pl.col("bron_url"),
+        regel=pl.col("regel"),
+    )
+
+
+def bron_type_labels(lang: str) -> dict[str, str]:
+    return {code: bron_type.label(code, lang) for code in bron_type.BRON_TYPES}
+
+
+def source_column_labels(lang: str) -> dict[str, str]:
+    """Column headers of sources_table for the page's column config."""
+    keys = {"gemeente": "col_gemeente", "werkwijze": "werkwijze", "geldig_vanaf": "col_vanaf",
+            "geldig_tot": "col_tot", "peildatum": "col_peildatum", "bron_type": "col_bron_type",
+            "bron_omschrijving": "col_omschrijving", "bron_url": "col_bron",
+            "regel": "col_regel"}
+    return {c: tr(k, lang, TEXTS) for c, k in keys.items()}
+
+
+def bron_type_summary(rows: pl.DataFrame, lang: str) -> pl.DataFrame:
+    """Rows and gemeente codes per kind of source, in the order of etl.bron_type, with the
+    stronger ones marked; kinds without rows are left out."""
+    order = {code: i for i, code in enumerate(bron_type.BRON_TYPES)}
+    counts = rows.group_by("bron_type").agg(regels=pl.len(),
+                                            gemeenten=pl.col("gemeente_code").n_unique())
+    counts = counts.sort(pl.col("bron_type").replace_strict(order, default=len(order)))
+    return pl.DataFrame({
+        tr("col_bron_type", lang, TEXTS): [bron_type.label(c, lang) for c in counts["bron_type"]],
+        tr("col_sterk", lang, TEXTS): [tr("ja" if bron_type.is_sterk(c) else "nee", lang, TEXTS)
+                                       for c in counts["bron_type"]],
+        tr("col_regels", lang, TEXTS): counts["regels"],
+        tr("col_gemeenten", lang, TEXTS): counts["gemeenten"],
+    })
 
 
 def coverage_chart(cov: pl.DataFrame, reg: pl.DataFrame, title: str, source: str,
@@ -652,9 +862,10 @@ def distribution_stats(frame: pl.DataFrame) -> pl.DataFrame:
             {w: i for i, w in enumerate(vergelijken.WERKWIJZEN)})))
 
 
-def distribution_for(db: Database, maat: str, voorziening: str) -> pl.DataFrame:
-    return db.memo(("werkwijze_distribution", maat, voorziening),
-                   lambda: distribution_stats(year_frame(db, maat, voorziening)))
+def distribution_for(db: Database, maat: str, voorziening: str,
+                     bronnen: str = DEFAULT_BRONNEN) -> pl.DataFrame:
+    return db.memo(("werkwijze_distribution", maat, voorziening, bronnen),
+                   lambda: distribution_stats(year_frame(db, maat, voorziening, bronnen)))
 
 
 def distribution_chart(stats: pl.DataFrame, title: str, source: str, subtitle: str, unit: str,
@@ -709,10 +920,12 @@ def distribution_table(stats: pl.DataFrame, lang: str) -> pl.DataFrame:
 
 # --- before / after ----------------------------------------------------------------------------
 
-def switches(db: Database) -> pl.DataFrame:
-    """Every change of method in the database; see `find_switches`."""
-    return db.memo("werkwijze_switches", lambda: find_switches(
-        vergelijken.base_frame(db, catalog.TOTAAL).filter(pl.col("halfjaar").is_null())))
+def switches(db: Database, bronnen: str = DEFAULT_BRONNEN) -> pl.DataFrame:
+    """Every change of method in the database (as documented by `bronnen`); see
+    `find_switches`."""
+    return db.memo(("werkwijze_switches", bronnen), lambda: find_switches(
+        vergelijken.with_bronnen(vergelijken.base_frame(db, catalog.TOTAAL), bronnen)
+        .filter(pl.col("halfjaar").is_null())))
 
 
 def find_switches(frame: pl.DataFrame) -> pl.DataFrame:
@@ -727,20 +940,23 @@ def find_switches(frame: pl.DataFrame) -> pl.DataFrame:
         "code", "naam", "jaar", "van", naar="werkwijze", vorig_jaar="vorig_jaar")
 
 
-def before_after(db: Database, maat: str, voorziening: str, lang: str
+def before_after(db: Database, maat: str, voorziening: str, lang: str,
+                 bronnen: str = DEFAULT_BRONNEN
                  ) -> tuple[pl.DataFrame, pl.DataFrame, list[str]]:
     """(panel rows, summary per switch, panel order). A switch's 'voor' runs from the previous
     switch of the same gemeente (or the start), its 'na' up to the next switch (or the end)."""
-    return db.memo(("werkwijze_before_after", maat, voorziening, lang),
-                   lambda: _before_after(db, maat, voorziening, lang))
+    return db.memo(("werkwijze_before_after", maat, voorziening, lang, bronnen),
+                   lambda: _before_after(db, maat, voorziening, lang, bronnen))
 
 
-def _before_after(db: Database, maat: str, voorziening: str, lang: str
+def _before_after(db: Database, maat: str, voorziening: str, lang: str,
+                  bronnen: str = DEFAULT_BRONNEN
                   ) -> tuple[pl.DataFrame, pl.DataFrame, list[str]]:
-    sw = switches(db).sort("code", "jaar").with_columns(
+    sw = switches(db, bronnen).sort("code", "jaar").with_columns(
         vanaf=pl.col("jaar").shift().over("code"),
         tot=pl.col("jaar").shift(-1).over("code"))
-    frame = year_frame(db, maat, voorziening)
+    frame = year_frame(db, maat, voorziening, bronnen)
+    # Nederland covers every gemeente whatever its method: the selection does not change it.
     national = national_years(db, maat, voorziening)
     panels: list[pl.DataFrame] = []
     summary: list[dict[str, object]] = []
@@ -906,7 +1122,8 @@ def year_label(db: Database, jaar: str) -> str:
 
 
 def caveats(lang: str, is_synthetisch: bool) -> list[str]:
-    keys = ["caveat_observational", "caveat_register", "caveat_provisional", "caveat_unweighted"]
+    keys = ["caveat_observational", "caveat_register", "caveat_sources", "caveat_provisional",
+            "caveat_unweighted"]
     if is_synthetisch:
         keys.insert(0, "caveat_synthetic")
     return [tr(k, lang, TEXTS) for k in keys]
@@ -916,9 +1133,10 @@ def effective_voorziening(maat: Maat, voorziening: str) -> str:
     return maat.voorziening if maat.voorziening is not None else voorziening
 
 
-def trend_view(db: Database, maat: str, voorziening: str, lang: str) -> vergelijken.CompareView:
+def trend_view(db: Database, maat: str, voorziening: str, lang: str,
+               bronnen: str = DEFAULT_BRONNEN) -> vergelijken.CompareView:
     """The pooled werkwijze groups over the years, without a focus gemeente."""
     return vergelijken.compare_view(db, vergelijken.Choices(
-        groep="werkwijze", gemeente="", maat=maat, voorziening=voorziening, interval="jaar"),
-        lang)
+        groep="werkwijze", gemeente="", maat=maat, voorziening=voorziening, interval="jaar",
+        bronnen=bronnen), lang)
 

@@ -23,6 +23,7 @@ from typing import Any
 
 import polars as pl
 
+from etl.bron_type import BRON_TYPES, STERKE_BRON_TYPES
 from etl.errors import InputError, display_path
 from etl.gemeenten import HERINDELING_SCHEMA
 
@@ -46,7 +47,8 @@ REFERENCE_MONTH_DAY = (7, 1)
 
 HERINDELING_COLUMNS = tuple(HERINDELING_SCHEMA)
 WERKWIJZE_COLUMNS = ("gemeente_code", "gemeente_naam", "voorziening", "werkwijze",
-                     "geldig_vanaf", "geldig_tot", "bron_url", "bron_omschrijving", "peildatum")
+                     "geldig_vanaf", "geldig_tot", "bron_url", "bron_type", "bron_omschrijving",
+                     "peildatum")
 OUTCOME_COLUMNS = ("gegrond", "deels_gegrond", "ongegrond", "niet_ontvankelijk", "ingetrokken")
 COUNT_COLUMNS = ("bezwaren_ontvangen", "bezwaren_afgehandeld", *OUTCOME_COLUMNS, "beroep")
 BEZWAAR_COLUMNS = ("gemeente_code", "gemeente_naam", "jaar", "domein", *COUNT_COLUMNS,
@@ -54,7 +56,7 @@ BEZWAAR_COLUMNS = ("gemeente_code", "gemeente_naam", "jaar", "domein", *COUNT_CO
 
 WERKWIJZE_SCHEMA = {
     "gemeente_code": pl.Utf8, "voorziening": pl.Utf8, "werkwijze": pl.Utf8,
-    "geldig_vanaf": pl.Date, "geldig_tot": pl.Date, "bron_url": pl.Utf8,
+    "geldig_vanaf": pl.Date, "geldig_tot": pl.Date, "bron_url": pl.Utf8, "bron_type": pl.Utf8,
     "bron_omschrijving": pl.Utf8, "peildatum": pl.Utf8, "regel": pl.Int32,
     "ingang_effectief": pl.Date, "einde_effectief": pl.Date,
 }
@@ -94,12 +96,14 @@ class _Row:
         return None
 
     def choice(self, field: str, allowed: Iterable[str]) -> str | None:
-        value = self.text(field)
+        value = self.record.cells[field]
         allowed = tuple(allowed)
-        if value is not None and value not in allowed:
-            self.fail(field, f"unknown value {value!r}; allowed: {', '.join(allowed)}")
-            return None
-        return value
+        if value in allowed:
+            return value
+        # An empty cell gets the list too: whoever fills it in needs the choices either way.
+        problem = "is empty" if not value else f"unknown value {value!r}"
+        self.fail(field, f"{problem}; allowed: {', '.join(allowed)}")
+        return None
 
     def code(self, field: str = "gemeente_code") -> str | None:
         value = self.text(field)
@@ -417,6 +421,7 @@ def read_werkwijze(path: Path, gemeente: pl.DataFrame) -> tuple[pl.DataFrame, li
          for r in rows),
         "gemeente_code", "gemeente, voorziening, werkwijze, geldig_vanaf, geldig_tot, bron_url")
     errors += _conflict_errors(name, rows)
+    errors += _bron_type_consistency_errors(name, rows)
     frame = pl.DataFrame(rows, schema=WERKWIJZE_SCHEMA, orient="row")
     return frame, errors
 
@@ -438,6 +443,7 @@ def _werkwijze_values(row: _Row) -> dict[str, Any]:
         "werkwijze": row.choice("werkwijze", WERKWIJZEN),
         "geldig_vanaf": vanaf, "geldig_tot": tot,
         "bron_url": row.url("bron_url"),
+        "bron_type": row.choice("bron_type", BRON_TYPES),
         "bron_omschrijving": row.text("bron_omschrijving"),
         "peildatum": peildatum,
         "regel": row.record.line,
@@ -463,6 +469,26 @@ def _conflict_errors(name: str, rows: list[dict[str, Any]]) -> list[InputError]:
                     f"{earlier['werkwijze']} {_fmt_interval(*a)} on line {earlier['regel']}; "
                     "set geldig_tot/geldig_vanaf where the method changed"))
     return errors
+
+
+def _bron_type_consistency_errors(name: str, rows: list[dict[str, Any]]) -> list[InputError]:
+    """One source is one kind of source: the same bron_url with two bron_types is a slip."""
+    first: dict[str, tuple[int, str]] = {}
+    errors = []
+    for r in rows:
+        if r["bron_url"] is None:
+            continue  # letters without a URL cannot be matched to each other
+        line, kind = first.setdefault(r["bron_url"], (r["regel"], r["bron_type"]))
+        if kind != r["bron_type"]:
+            errors.append(InputError(
+                name, r["regel"], "bron_type",
+                f"{r['bron_type']!r} but line {line} gives {kind!r} for the same bron_url"))
+    return errors
+
+
+def sterke_bronnen(werkwijze: pl.DataFrame) -> pl.DataFrame:
+    """The register rows whose source is a court ruling or a regulation (STERKE_BRON_TYPES)."""
+    return werkwijze.filter(pl.col("bron_type").is_in(STERKE_BRON_TYPES))
 
 
 def werkwijze_per_jaar(werkwijze: pl.DataFrame, voorziening: str,

@@ -19,7 +19,8 @@ TOTAAL = "T001024"
 OUT_COLUMNS = [
     "gemeente_code", "gemeente_naam", "provincie_naam", "periode_code", "jaar", "halfjaar",
     "voorziening_code", "voorziening", "clienten", "clienten_per_1000", "inwoners",
-    "inwoners_75plus", "aandeel_75plus", "werkwijze_hbh", "bezwaren_ontvangen",
+    "inwoners_75plus", "aandeel_75plus", "werkwijze_hbh", "werkwijze_hbh_sterke_bron",
+    "bezwaren_ontvangen",
     "bezwaren_per_1000_clienten", "status", "is_geharmoniseerd", "is_synthetisch",
 ]
 
@@ -94,6 +95,16 @@ def harmonise_category(frame: pl.DataFrame, comp: pl.DataFrame, value: str) -> p
     )
 
 
+def werkwijze_category(werkwijze_jaar: pl.DataFrame, comp: pl.DataFrame,
+                       name: str) -> pl.DataFrame:
+    """[gemeente_code, jaar, `name`]: a werkwijze_per_jaar frame harmonised by
+    `harmonise_category` (a merged gemeente has a method only when all its parts agree)."""
+    return harmonise_category(
+        werkwijze_jaar.select("gemeente_code", pl.col("jaar").cast(pl.Int32),
+                              pl.col("werkwijze").alias(name)),
+        comp, name)
+
+
 def preferred_bezwaar(bezwaar: pl.DataFrame) -> pl.DataFrame:
     """[gemeente_code, jaar, bezwaren_ontvangen] for domein wmo; a real figure beats a synthetic."""
     return (
@@ -112,20 +123,24 @@ def gemeente_periode(
     mapping: pl.DataFrame,
     reference_year: int,
     werkwijze_jaar: pl.DataFrame,
+    werkwijze_jaar_sterk: pl.DataFrame,
     bezwaar: pl.DataFrame,
     is_synthetisch: bool,
 ) -> pl.DataFrame:
-    """out.gemeente_periode: one row per reference gemeente × period × voorziening."""
+    """out.gemeente_periode: one row per reference gemeente × period × voorziening.
+
+    `werkwijze_jaar` and `werkwijze_jaar_sterk` are registers.werkwijze_per_jaar of all
+    register rows and of the stronger sources only; both are harmonised by the same rule.
+    """
     jaren = sorted(set(wmo["jaar"].to_list()) | set(bevolking["jaar"].to_list()))
     comp = components(gemeente, mapping, jaren)
     w = harmonise_counts(wmo, comp, ["periode_code", "jaar", "halfjaar", "voorziening_code"],
                          ["clienten"], carry=["voorziening"])
     b = harmonise_counts(bevolking, comp, ["jaar"], ["inwoners", "inwoners_75plus"]).drop(
         "is_geharmoniseerd")
-    ww = harmonise_category(
-        werkwijze_jaar.select("gemeente_code", pl.col("jaar").cast(pl.Int32),
-                              pl.col("werkwijze").alias("werkwijze_hbh")),
-        comp, "werkwijze_hbh")
+    ww = werkwijze_category(werkwijze_jaar, comp, "werkwijze_hbh").join(
+        werkwijze_category(werkwijze_jaar_sterk, comp, "werkwijze_hbh_sterke_bron"),
+        on=["gemeente_code", "jaar"], how="full", coalesce=True)
     bz = harmonise_counts(preferred_bezwaar(bezwaar), comp, ["jaar"],
                           ["bezwaren_ontvangen"]).drop("is_geharmoniseerd")
     totaal_jaar = w.filter((pl.col("voorziening_code") == TOTAAL) & pl.col("halfjaar").is_null())
