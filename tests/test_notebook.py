@@ -43,6 +43,14 @@ EXPECTED = {
 }
 
 
+# Named, so that a column added to the contract (and left NULL here) does not break the fixture.
+GP_COLUMNS = ("gemeente_code", "gemeente_naam", "provincie_naam", "periode_code", "jaar",
+              "halfjaar", "voorziening_code", "voorziening", "clienten", "clienten_per_1000",
+              "inwoners", "inwoners_75plus", "aandeel_75plus", "werkwijze_hbh",
+              "bezwaren_ontvangen", "bezwaren_per_1000_clienten", "status", "is_geharmoniseerd",
+              "is_synthetisch")
+
+
 def _gemeente_periode_rows() -> list[tuple[Any, ...]]:
     rows = []
     for code, jaar, werkwijze, clienten, inwoners in GEMEENTEN:
@@ -83,7 +91,8 @@ def tiny_db(tmp_path: Path) -> Path:
              for s in meta.sources.values() if s.source_id in ("cbs-86050NED", "cbs-03759NED")],
         )
         con.executemany(
-            f"INSERT INTO out.gemeente_periode VALUES ({', '.join(['?'] * 19)})",
+            f"INSERT INTO out.gemeente_periode ({', '.join(GP_COLUMNS)}) "
+            f"VALUES ({', '.join(['?'] * len(GP_COLUMNS))})",
             _gemeente_periode_rows(),
         )
     finally:
