@@ -128,3 +128,18 @@ def test_75plus_cover_of_the_real_age_list_agrees_with_the_other_cover(real_raw:
     complete = (a["nulls"] == 0) & (b["nulls"] == 0)
     assert complete.sum() > 0
     assert a.filter(complete)["value"].to_list() == b.filter(complete)["value"].to_list()
+
+
+def test_province_counts_every_gemeente_of_the_classification(real_db: Path) -> None:
+    """Only Den Haag has figures here; Zuid-Holland still has all its gemeenten."""
+    [(n_zh,)] = rows(real_db, """
+        SELECT count(*) FROM core.gemeente, meta.build
+        WHERE provincie_naam = 'Zuid-Holland'
+          AND coalesce(geldig_vanaf, DATE '1900-01-01') <= make_date(referentie_indeling, 1, 1)
+          AND (geldig_tot IS NULL OR geldig_tot > make_date(referentie_indeling, 1, 1))""")
+    found = rows(real_db, "SELECT gemeenten_totaal, gemeenten_bekend "
+                          "FROM out.provincie_periode WHERE provincie_naam = 'Zuid-Holland' "
+                          "AND periode_code = '2019JJ00' AND voorziening_code = 'T001024'")
+    assert n_zh > 40  # Zuid-Holland has about 50 gemeenten
+    # No population table for gemeenten here, so none counts as known; all count in the total.
+    assert found == [(n_zh, 0)]

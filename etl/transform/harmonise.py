@@ -170,6 +170,10 @@ def provincie_periode(out: pl.DataFrame, gemeente: pl.DataFrame, reference_year:
                       is_synthetisch: bool) -> pl.DataFrame:
     """out.provincie_periode: sums over the gemeenten whose count and population are known."""
     prov = valid_in_year(gemeente, reference_year).select("gemeente_code", "provincie_code")
+    # Counted from the classification, not from the rows: a gemeente without Wmo figures for a
+    # period has no row there but is still one of the province's gemeenten.
+    totals = prov.group_by("provincie_code").agg(
+        pl.len().cast(pl.Int32).alias("gemeenten_totaal"))
     known = pl.col("clienten").is_not_null() & pl.col("inwoners").is_not_null()
     return (
         out.join(prov, on="gemeente_code")
@@ -178,10 +182,10 @@ def provincie_periode(out: pl.DataFrame, gemeente: pl.DataFrame, reference_year:
         .agg(
             pl.col("clienten").filter(known).sum().alias("clienten"),
             pl.col("inwoners").filter(known).sum().alias("inwoners"),
-            pl.len().cast(pl.Int32).alias("gemeenten_totaal"),
             known.sum().cast(pl.Int32).alias("gemeenten_bekend"),
             pl.col("status").replace_strict(STATUS_RANK).min().alias("_rank"),
         )
+        .join(totals, on="provincie_code", how="left")
         .with_columns(
             (1000 * pl.col("clienten") / pl.col("inwoners")).alias("clienten_per_1000"),
             pl.col("_rank").replace_strict(RANK_STATUS).alias("status"),
