@@ -21,6 +21,7 @@ import polars as pl
 from etl import snapshot
 from etl.errors import InputError, InputErrors, display_path
 from etl.gemeenten import HERINDELING_SCHEMA, gemeente_history, harmonisation_map
+from etl.locations import portable_path
 from etl.metadata import SourceMeta, load_metadata
 from etl.settings import Settings
 from etl.sources import geo, registers
@@ -63,6 +64,8 @@ class Inputs:
     herindelingen: pl.DataFrame | None = None
     gemeente: pl.DataFrame | None = None
     reference_year: int | None = None
+    raw_dir: Path | None = None
+    snapshot_dir: Path | None = None
 
     @property
     def is_synthetisch(self) -> bool:
@@ -143,10 +146,13 @@ def read_geo(inputs: Inputs, geo_dir: Path, reference_year: int | None,
         pl.Series("provincie_naam", provincies["naam"].tolist()))
     inputs.frames["core.provincie_geometrie"] = prov_geom
     inputs.frames["_current"] = geo.province_of_gemeenten(gemeenten[ref], provincies)
+    # Without a sidecar the boundary files are described by metadata.yaml (never by the local
+    # folder: its absolute path would travel inside the database).
+    documented = load_metadata().sources["geo"]
     sidecar = snapshot.read_sidecar(geo_dir) or {
-        "source_id": "geo", "title": "Gemeente- en provinciegrenzen (CBS/PDOK)",
-        "producer": "CBS / PDOK", "format": "topojson", "synthetic": False,
-        "licence": "CC BY 4.0", "url": str(geo_dir)}
+        "source_id": documented.source_id, "title": documented.title,
+        "producer": documented.producer, "format": "topojson", "synthetic": False,
+        "licence": documented.licence, "url": documented.url}
     inputs.bronnen.append(_bron_row(geo_dir, sidecar))
 
 
@@ -255,7 +261,7 @@ def read_cbs(inputs: Inputs, raw_dir: Path, progress: Progress) -> None:
 
 def collect_inputs(raw_dir: Path, snapshot_dir: Path | None, reference_year: int | None,
                    progress: Progress) -> Inputs:
-    inputs = Inputs()
+    inputs = Inputs(raw_dir=raw_dir, snapshot_dir=snapshot_dir)
     sources = load_metadata().sources
     read_geo(inputs, geo_dir_for(raw_dir, snapshot_dir), reference_year, progress)
     read_registers(inputs, raw_dir, sources, progress)
@@ -346,7 +352,10 @@ def assemble(inputs: Inputs, tables: dict[str, pl.DataFrame],
         out, inputs.gemeente, inputs.reference_year, inputs.is_synthetisch)
     progress(f"out: {out.height} harmonised rows (reference classification "
              f"{inputs.reference_year})")
-    frames["meta.bron"] = pl.DataFrame(inputs.bronnen)
+    frames["meta.bron"] = pl.DataFrame(inputs.bronnen).with_columns(
+        pl.col("map").map_elements(
+            lambda m: portable_path(m, inputs.raw_dir, inputs.snapshot_dir),
+            return_dtype=pl.Utf8))
     return frames
 
 
@@ -380,7 +389,7 @@ def build_record(reference_year: int | None, is_synthetisch: bool, raw_dir: Path
         "duckdb_versie": [duckdb.__version__],
         "referentie_indeling": [reference_year],
         "is_synthetisch": [is_synthetisch],
-        "raw_map": [display_path(raw_dir)],
+        "raw_map": [portable_path(raw_dir)],
         "duur_s": [round(time.perf_counter() - start, 2)],
     })
 

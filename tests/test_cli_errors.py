@@ -203,8 +203,9 @@ def test_a_raw_folder_without_registers_uses_the_projects_and_says_so(
         n_werkwijze = con.execute("SELECT count(*) FROM core.werkwijze").fetchone()
     finally:
         con.close()
-    assert rows["register-herindelingen"].endswith("data/raw/registers/herindelingen.csv")
-    assert (REPO / rows["register-werkwijze"]).resolve() == PROJECT_REGISTERS / "werkwijze.csv"
+    assert rows["register-herindelingen"] == "project:data/raw/registers/herindelingen.csv"
+    assert REPO / rows["register-werkwijze"].removeprefix("project:") == \
+        PROJECT_REGISTERS / "werkwijze.csv"
     committed = (PROJECT_REGISTERS / "werkwijze.csv").read_text(encoding="utf-8")
     assert n_werkwijze and n_werkwijze[0] == len(committed.strip().splitlines()) - 1
 
@@ -220,7 +221,7 @@ def test_the_raw_folders_own_registers_win(raw: Path, tmp_path: Path,
                             ).fetchone()
     finally:
         con.close()
-    assert where and Path(where[0]).resolve() == (raw / "registers" / "werkwijze.csv").resolve()
+    assert where == ("raw:registers/werkwijze.csv",)
 
 
 # --------------------------------------------------------------------------- no traceback
@@ -382,3 +383,18 @@ def test_voorziening_keeps_the_order_of_the_cbs_list(demo_raw: Path, demo_db: Pa
     finally:
         con.close()
     assert ours[:len(cbs_order)] == cbs_order
+
+
+def test_the_database_holds_no_absolute_path_of_the_build_machine(demo_db: Path,
+                                                                   demo_raw: Path) -> None:
+    con = duckdb.connect(str(demo_db), read_only=True)
+    try:
+        texts = [v for row in con.execute("SELECT * FROM meta.bron").fetchall() for v in row
+                 if isinstance(v, str)]
+        texts += [v for v in con.execute("SELECT * FROM meta.build").fetchone() or ()
+                  if isinstance(v, str)]
+    finally:
+        con.close()
+    for secret in (str(REPO), str(demo_raw.resolve()), str(SNAPSHOT), "/tmp", "/work"):
+        assert not any(secret in t for t in texts), secret
+    assert all(not t.startswith("/") for t in texts)

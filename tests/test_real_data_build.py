@@ -97,7 +97,7 @@ def test_real_build_is_not_synthetic_and_names_the_import(real_db: Path) -> None
     assert bron["cbs-03759NED"] == ("odata-v3", False)
     registers = [m for (m,) in rows(real_db, "SELECT map FROM meta.bron "
                                              "WHERE bron_id LIKE 'register-%'")]
-    assert registers and all("data/raw/registers/" in m for m in registers)
+    assert registers and all(m.startswith("project:data/raw/registers/") for m in registers)
 
 
 def test_population_of_provinces_only_gives_no_gemeente_rows(real_db: Path) -> None:
