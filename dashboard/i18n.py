@@ -7,7 +7,6 @@ English text shows up as Dutch rather than as an exception in front of a user.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Literal
 
@@ -110,17 +109,3 @@ def parse_lang(value: str | None) -> Lang:
     """The language from a `taal` URL parameter; anything unknown is Dutch."""
     return "en" if (value or "").strip().lower() == "en" else "nl"
 
-
-# Every character CommonMark (and Streamlit's markdown) gives a meaning, plus `<` `>` for HTML.
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])")
-MAX_ECHOED_CHARS = 80
-
-
-def md_escape(text: object, limit: int = MAX_ECHOED_CHARS) -> str:
-    """Untrusted text (a URL parameter, a register cell) for a markdown-rendering element:
-    shown literally, on one line, cut to `limit` characters. A link, an image or a heading in
-    the text stays visible text and never becomes markup."""
-    flat = " ".join(str(text).split())
-    if len(flat) > limit:
-        flat = flat[:limit] + "…"
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", flat)

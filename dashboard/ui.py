@@ -17,7 +17,8 @@ import polars as pl
 import streamlit as st
 
 from dashboard import catalog, charts, db
-from dashboard.i18n import Lang, md_escape, parse_lang, tr
+from dashboard.i18n import Lang, parse_lang, tr
+from dashboard.safe import md_escape
 from dashboard.state import resolve, resolve_many
 
 

@@ -4,6 +4,7 @@ outcomes, coverage and the source of every figure."""
 import streamlit as st
 
 from dashboard import exports
+from dashboard.safe import safe_links
 from dashboard.ui import PageContext, footer, page_context, show_chart, url_selectbox
 from dashboard.views import bezwaar as view
 
@@ -57,7 +58,8 @@ if pv.synthetic:
     st.warning(note, icon="⚠️")
 else:
     st.caption(note)
-st.dataframe(pv.figures.frame, hide_index=True, key="bezwaar_table", column_config={
+st.dataframe(safe_links(pv.figures.frame, "bron_url"), hide_index=True, key="bezwaar_table",
+             column_config={
     "bron_url": st.column_config.LinkColumn("bron_url"),
     "bron_omschrijving": st.column_config.TextColumn("bron_omschrijving", width="large"),
     "peildatum": st.column_config.TextColumn("peildatum")})

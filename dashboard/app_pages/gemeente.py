@@ -3,6 +3,7 @@
 import streamlit as st
 
 from dashboard import catalog
+from dashboard.safe import md_escape, safe_links
 from dashboard.ui import footer, page_context, page_path, show_chart, url_selectbox, url_toggle
 from dashboard.views import gemeente as view
 
@@ -38,6 +39,8 @@ maat = url_selectbox(ctx, ctx.t("trend_maat", T), "maat", list(view.MAATEN), vie
 with c3:
     halfjaar = url_toggle("halfjaar", ctx.t("halfjaar", T), False, key="gemeente_halfjaar")
 naam = catalog.gemeente_name(ctx.db, code)
+# Names come from the registers too (dissolved gemeenten): text, never markdown.
+naam_md = md_escape(naam, limit=200)
 
 dissolved = st.session_state.get("_gemeente_dissolved")
 if dissolved and dissolved[1] in (code, None):
@@ -45,14 +48,14 @@ if dissolved and dissolved[1] in (code, None):
     st.info(view.dissolved_message(ctx.db, link, ctx.lang), icon=":material/alt_route:")
     row = st.container(horizontal=True)
     for succ in link.successors[1:]:
-        if row.button(ctx.t("open", T, naam=f"{succ.naam} ({succ.code})"),
+        if row.button(ctx.t("open", T, naam=md_escape(f"{succ.naam} ({succ.code})", 200)),
                       key=f"gemeente_succ_{succ.code}"):
             open_gemeente(succ.code)
     if dissolved[1] is None:
         st.session_state["_gemeente_dissolved"] = (dissolved[0], code)
 elif dissolved:
     del st.session_state["_gemeente_dissolved"]
-st.header(f"{naam} ({code})")
+st.header(f"{naam_md} ({md_escape(code)})")
 
 # Key figures
 st.subheader(ctx.t("key_figures", T))
@@ -104,7 +107,8 @@ with left:
                                                                   width="large")
         config["bron_url"] = st.column_config.LinkColumn(labels["bron_url"])
         config["regel"] = st.column_config.NumberColumn(labels["regel"], format="%d")
-        st.dataframe(sources, hide_index=True, key="gemeente_werkwijze_bronnen",
+        st.dataframe(safe_links(sources, "bron_url"), hide_index=True,
+                     key="gemeente_werkwijze_bronnen",
                      column_config=config)
         st.caption(ctx.t("werkwijze_sources_note", T))
 with right:
@@ -122,7 +126,8 @@ else:
     synthetic = int(rows["is_synthetisch"].sum())
     if synthetic:
         st.warning(ctx.t("synthetic_rows", T, n=synthetic), icon="⚠️")
-    st.dataframe(view.bezwaar_table(rows, ctx.lang), hide_index=True, key="gemeente_bezwaar",
+    st.dataframe(safe_links(view.bezwaar_table(rows, ctx.lang), "bron_url"), hide_index=True,
+                 key="gemeente_bezwaar",
                  column_config={
                      "bron_url": st.column_config.LinkColumn(ctx.t("col_bron", T)),
                      "bron_omschrijving": st.column_config.TextColumn(
@@ -138,9 +143,9 @@ st.subheader(ctx.t("herindeling", T))
 st.caption(view.code_validity(ctx.db, code, ctx.lang))
 history = view.herindeling_table(ctx.db, code, ctx.lang)
 if history.is_empty():
-    st.markdown(ctx.t("herindeling_none", T, naam=naam))
+    st.markdown(ctx.t("herindeling_none", T, naam=naam_md))
 else:
-    st.caption(ctx.t("herindeling_caption", T, naam=naam))
-    st.dataframe(history, hide_index=True, key="gemeente_herindeling",
+    st.caption(ctx.t("herindeling_caption", T, naam=naam_md))
+    st.dataframe(safe_links(history, "bron"), hide_index=True, key="gemeente_herindeling",
                  column_config={"bron": st.column_config.LinkColumn(ctx.t("col_bron", T))})
 footer(ctx)

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from dashboard.safe import safe_links
 from dashboard.ui import footer, page_context, page_path
 from dashboard.views import over as view
 
@@ -21,7 +22,7 @@ st.subheader(ctx.t("sources", T))
 st.caption(ctx.t("sources_intro", T))
 src = view.sources(ctx.db, ctx.lang)
 url_col = view.SOURCE_HEADERS["en" if ctx.lang == "en" else "nl"]["url"]
-st.dataframe(src, hide_index=True, key="over_sources",
+st.dataframe(safe_links(src, url_col), hide_index=True, key="over_sources",
              column_config={url_col: st.column_config.LinkColumn(url_col)})
 
 st.subheader(ctx.t("method", T))

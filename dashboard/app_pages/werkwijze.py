@@ -5,6 +5,7 @@ and the register's sources; `?bronnen=sterk` limits all of it to the stronger so
 import streamlit as st
 
 from dashboard import catalog
+from dashboard.safe import safe_links
 from dashboard.ui import footer, page_context, show_chart, url_selectbox
 from dashboard.views import vergelijken
 from dashboard.views import werkwijze as view
@@ -139,6 +140,7 @@ config["bron_omschrijving"] = st.column_config.TextColumn(labels["bron_omschrijv
                                                           width="large")
 config["bron_url"] = st.column_config.LinkColumn(labels["bron_url"])
 config["regel"] = st.column_config.NumberColumn(labels["regel"], format="%d")
-st.dataframe(view.sources_table(sources, ctx.lang), hide_index=True, column_config=config,
+st.dataframe(safe_links(view.sources_table(sources, ctx.lang), "bron_url"), hide_index=True,
+             column_config=config,
              key="werkwijze_sources")
 footer(ctx)

@@ -22,9 +22,12 @@ from dashboard import catalog
 from dashboard.charts import CATEGORICAL, configure, fmt_number, titled
 from dashboard.db import Database
 from dashboard.i18n import tr
+from dashboard.safe import md_escape
 from dashboard.state import normalise_code
 from dashboard.views import peers as peer_model
 from etl import bron_type
+
+NAME_CHARS = 200  # a gemeente name echoed into a message is cut only when absurdly long
 
 TEXTS: dict[str, dict[str, str]] = {
     "title": {"nl": "Gemeenteprofiel", "en": "Municipality profile"},
@@ -438,20 +441,23 @@ def _pct(value: float | None, lang: str, decimals: int = 0) -> str:
 
 def dissolved_message(db: Database, res: LinkResolution, lang: str) -> str:
     """A plain sentence: what became of the code and which gemeente is shown instead."""
-    code = res.dissolved_code or ""
-    naam = any_name(db, code)
+    # The message is shown in a markdown element; names come from the herindelingen register.
+    code = md_escape(res.dissolved_code or "")
+    naam = md_escape(any_name(db, res.dissolved_code or ""), NAME_CHARS)
     if not res.successors:
         return tr("dissolved_none", lang, TEXTS, naam=naam, code=code)
     main = res.successors[0]
     steps = [tr(f"step_{s.type}", lang, TEXTS, datum=_fmt_date(s.datum, lang),
-                naam=s.nieuwe_naam, code=s.nieuwe_code, pct=_pct(s.aandeel, lang))
+                naam=md_escape(s.nieuwe_naam, NAME_CHARS), code=md_escape(s.nieuwe_code),
+                pct=_pct(s.aandeel, lang))
              for s in main.steps]
-    end = all_gemeenten(db).filter(pl.col("gemeente_code") == code)["geldig_tot"]
+    end = all_gemeenten(db).filter(pl.col("gemeente_code") == res.dissolved_code)["geldig_tot"]
     datum = _fmt_date(end[0] if len(end) else None, lang)
     text = tr("dissolved", lang, TEXTS, naam=naam, code=code, datum=datum,
-              steps=", ".join(steps) or "–", target=f"{main.naam} ({main.code})")
+              steps=", ".join(steps) or "–",
+              target=md_escape(f"{main.naam} ({main.code})", NAME_CHARS))
     if len(res.successors) > 1:
-        parts = ", ".join(f"{s.naam} ({s.code}, {_pct(s.aandeel, lang)})"
+        parts = ", ".join(md_escape(f"{s.naam} ({s.code}, {_pct(s.aandeel, lang)})", NAME_CHARS)
                           for s in res.successors)
         text += " " + tr("dissolved_split", lang, TEXTS, parts=parts)
     return text
