@@ -81,3 +81,10 @@ def test_english_deep_link(page: Page, app_server: Server) -> None:
     expect(page.get_by_role("heading", name="The Wmo in Dutch municipalities")).to_be_visible()
     expect(page.locator(f"{MAP} >> svg")).to_contain_text("75+")
     assert page.locator(f'{SHAPES}[aria-label*="Municipality: "]').count() == 26
+
+
+def test_no_developer_chrome_for_readers(page: Page, app_server: Server) -> None:
+    open_map(page, app_server)
+    assert page.get_by_text("Deploy", exact=True).count() == 0
+    assert page.locator('[data-testid="stMainMenu"]').count() == 0
+    assert page.locator('[data-testid="stAppDeployButton"]').count() == 0
