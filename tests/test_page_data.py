@@ -323,3 +323,19 @@ def test_whole_database_download(database: Database, demo_db: Path) -> None:
     assert data.duckdb_filename(info) == f"wmo-atlas-{built}.duckdb"
     assert data.file_reader(database.path)() == demo_db.read_bytes()
     assert "read_only=True" in data.open_snippet("x.duckdb")
+
+
+def test_downloads_sentence_announces_the_flag_column_only_when_it_is_added() -> None:
+    with_flag = data.downloads_intro(141_588, ["gemeente_code", "is_synthetisch"], "nl")
+    assert "plus een kolom is_synthetisch" not in with_flag and "2 kolommen" in with_flag
+    without = data.downloads_intro(1, ["gemeente_code"], "nl")
+    assert "plus een kolom is_synthetisch" in without
+    assert "1 rij " in without and "1 kolom " in without
+    assert "2 rows" in data.downloads_intro(2, ["a"], "en")
+
+
+def test_data_page_sentence_for_the_default_table(make_app) -> None:
+    at = make_app("data")
+    assert not at.exception
+    captions = [c.value for c in at.caption if "Precies de" in c.value]
+    assert captions and "plus een kolom is_synthetisch" not in captions[0]

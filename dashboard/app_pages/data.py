@@ -113,7 +113,7 @@ else:
                + ctx.t("null_note", T) + " " + ctx.t("status_legend"))
 
 st.subheader(ctx.t("downloads", T))
-st.caption(ctx.t("downloads_intro", T, total=format_int(total, ctx.lang), ncol=len(columns)))
+st.caption(view.downloads_intro(total, columns, ctx.lang))
 row = st.container(horizontal=True)
 for fmt, icon in (("csv", ":material/table:"), ("xlsx", ":material/grid_on:"),
                   ("parquet", ":material/database:"), ("zip", ":material/folder_zip:")):

@@ -21,7 +21,8 @@ import polars as pl
 from dashboard import exports
 from dashboard.catalog import BuildInfo
 from dashboard.db import Database
-from dashboard.i18n import tr
+from dashboard.i18n import Lang, tr
+from dashboard.sql_console import format_int
 
 DEFAULT_TABLE = "out.gemeente_periode"
 PREVIEW_ROWS = 1000
@@ -122,11 +123,16 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "downloads": {"nl": "Downloaden", "en": "Download"},
     "downloads_intro": {
-        "nl": "Precies de {total} rijen en {ncol} kolommen hierboven, plus een kolom "
-              "is_synthetisch. Het bestand wordt pas gemaakt als u klikt.",
-        "en": "Exactly the {total} rows and {ncol} columns above, plus an is_synthetisch "
-              "column. The file is only made when you click.",
+        "nl": "Precies de {rows} en {cols} hierboven{plus}. Het bestand wordt pas gemaakt als "
+              "u klikt.",
+        "en": "Exactly the {rows} and {cols} above{plus}. The file is only made when you "
+              "click.",
     },
+    "plus_flag": {"nl": ", plus een kolom is_synthetisch", "en": ", plus an is_synthetisch column"},
+    "n_rows": {"nl": "{n} rijen", "en": "{n} rows"},
+    "one_row": {"nl": "{n} rij", "en": "{n} row"},
+    "n_columns": {"nl": "{n} kolommen", "en": "{n} columns"},
+    "one_column": {"nl": "{n} kolom", "en": "{n} column"},
     "csv": {"nl": "CSV", "en": "CSV"},
     "xlsx": {"nl": "Excel (XLSX)", "en": "Excel (XLSX)"},
     "parquet": {"nl": "Parquet", "en": "Parquet"},
@@ -471,6 +477,19 @@ def export_bytes(db: Database, info: TableInfo, filters: Filters, fmt: str) -> b
 def exporter(db: Database, info: TableInfo, filters: Filters, fmt: str) -> Callable[[], bytes]:
     """Deferred: the bytes are made only when someone clicks the download."""
     return lambda: export_bytes(db, info, filters, fmt)
+
+
+def counted(n: int, one: str, many: str, lang: Lang) -> str:
+    """'1 rij', '2 rijen', '141.588 rijen' (Dutch thousands separators; English commas)."""
+    return tr(one if n == 1 else many, lang, TEXTS, n=format_int(n, lang))
+
+
+def downloads_intro(total: int, columns: Sequence[str], lang: Lang) -> str:
+    """What the downloads hold; the flag column is announced only when the view lacks it."""
+    plus = "" if exports.FLAG_COLUMN in columns else tr("plus_flag", lang, TEXTS)
+    return tr("downloads_intro", lang, TEXTS,
+              rows=counted(total, "one_row", "n_rows", lang),
+              cols=counted(len(columns), "one_column", "n_columns", lang), plus=plus)
 
 
 def export_name(info: TableInfo, filters: Filters, is_synthetisch: bool, fmt: str) -> str:
