@@ -126,6 +126,8 @@ def settings_markdown() -> str:
     """The README table: variable, default, meaning."""
     lines = ["| environment | default | limit |", "|---|---|---|"]
     for s in SETTINGS:
-        default = human_bytes(s.default) if s.unit == "bytes" else f"{s.default:g} {s.unit}"
+        number = (f"{int(s.default):,}".replace(",", " ") if float(s.default).is_integer()
+                  else f"{s.default:g}")
+        default = human_bytes(s.default) if s.unit == "bytes" else f"{number} {s.unit}"
         lines.append(f"| `{s.env}` | {default} | {s.description} |")
     return "\n".join(lines)
