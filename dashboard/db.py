@@ -47,9 +47,13 @@ def file_signature(path: str | os.PathLike[str]) -> FileSignature:
 
 def guarded_connection(path: Path, *, max_execution_ms: int, memory_limit: str,
                        threads: int, temp_directory: str | None = None,
-                       max_temp_directory_size: str | None = None
+                       max_temp_directory_size: str | None = None, lock: bool = True
                        ) -> duckdb.DuckDBPyConnection:
-    """The locked, read-only connection; the app and the console's workers both use it."""
+    """The locked, read-only connection; the app and the console's workers both use it.
+
+    `lock=False` is for a console worker that opens the file before its job arrives (so a
+    query does not wait for the attach): it sets its time limit and then `lock_configuration`
+    itself (`sql_worker.lock_for_job`) before it runs any researcher SQL."""
     con = duckdb.connect(":memory:", config={
         "autoinstall_known_extensions": False,
         "autoload_known_extensions": False,
@@ -69,7 +73,8 @@ def guarded_connection(path: Path, *, max_execution_ms: int, memory_limit: str,
             con.execute("SET max_temp_directory_size = ?", [max_temp_directory_size])
         # Only after ATTACH: with external access off the file could not be opened any more.
         con.execute("SET enable_external_access = false")
-        con.execute("SET lock_configuration = true")  # last: nothing can be loosened after it
+        if lock:
+            con.execute("SET lock_configuration = true")  # last: nothing can be loosened after it
     except BaseException:
         con.close()
         raise

@@ -6,10 +6,12 @@ before any limit sees it. Only an OS process can be killed at the wall time and 
 memory without taking the server with it. Each job gets a fresh process, so nothing (memory,
 temp objects, a half-finished result) carries over from one researcher to the next.
 
-Why a warm pool: starting Python with duckdb, polars and pyarrow costs ~0.5-1 s of CPU. The
-pool keeps `warm_workers` started and idle; a job takes one, and a replacement starts in the
-background. Workers are started with `subprocess` (fork + immediate exec), never a bare fork
-of the threaded Streamlit server.
+Why a warm pool: starting Python with duckdb, polars and pyarrow and opening the database
+costs ~0.5 s of CPU (`sql_worker_start_ms` in bench). The pool keeps `warm_workers` started,
+with the database open (but not yet locked: the job's own time limit is set first), idle; a
+job takes one, and a replacement starts in the background once the job is done. Workers are
+started with `subprocess` (fork + immediate exec), never a bare fork of the threaded
+Streamlit server.
 
 At most `concurrency` jobs run at once; an extra one waits `queue_wait_s` for a slot, then
 gets the "busy" message. The limits come from `sql_limits` (environment overrides).
@@ -18,6 +20,7 @@ gets the "busy" message. The limits come from `sql_limits` (environment override
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import pickle
@@ -29,7 +32,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +41,7 @@ import pyarrow as pa
 
 from dashboard.sql_console import ConsoleError, ConsoleResult, Lang, message, scrub_paths
 from dashboard.sql_limits import Limits, limits_from_env
-from dashboard.sql_worker import EXPORT_FILE, RESULT_FILE, Job
+from dashboard.sql_worker import CONFIG_ENV, EXPORT_FILE, RESULT_FILE, Job
 
 LOG = logging.getLogger("wmo.sql")
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,10 +56,19 @@ class Busy(Exception):
 
 
 class Worker:
-    """One started `python -m dashboard.sql_worker`, reading JSON lines from its stdout."""
+    """One started `python -m dashboard.sql_worker`, reading JSON lines from its stdout.
 
-    def __init__(self) -> None:
-        env = {**os.environ, "POLARS_MAX_THREADS": "1", "PYTHONPATH": str(ROOT)}
+    The worker gets its limits, its private folder (mode 0700, removed by `kill`) and the
+    database it should open in advance through the environment, so its OS limits are set
+    before DuckDB starts and a job does not wait for the attach."""
+
+    def __init__(self, limits: Limits | None = None, db_path: Path | None = None) -> None:
+        self.job_dir = Path(tempfile.mkdtemp(prefix="wmo-sql-"))
+        config = {"job_dir": str(self.job_dir)}
+        if limits is not None:
+            config |= {"limits": asdict(limits), "db": str(db_path) if db_path else ""}
+        env = {**os.environ, "POLARS_MAX_THREADS": "1", "PYTHONPATH": str(ROOT),
+               CONFIG_ENV: json.dumps(config)}
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "dashboard.sql_worker"], cwd=ROOT, env=env,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=None, close_fds=True,
@@ -71,8 +83,6 @@ class Worker:
 
     def read_event(self, deadline: float) -> dict[str, Any] | None:
         """The next event, or None at the deadline or when the worker closed its stdout."""
-        import json
-
         assert self.proc.stdout is not None
         fd = self.proc.stdout.fileno()
         while b"\n" not in self._buffer:
@@ -106,11 +116,12 @@ class Worker:
         self.proc.stdin.close()  # one job per worker: EOF tells it there is nothing more
 
     def kill(self) -> None:
-        """SIGKILL and reap: after this the pid no longer exists."""
+        """SIGKILL, reap and remove its folder: after this the pid no longer exists."""
         if self.proc.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.pid, signal.SIGKILL)  # its own session: any helper dies too
         self.reap()
+        shutil.rmtree(self.job_dir, ignore_errors=True)
 
     def reap(self, timeout: float | None = None) -> int | None:
         try:
@@ -148,13 +159,17 @@ class Pool:
         self._idle: list[Worker] = []
         self._starting = 0
         self._closed = False
+        self._db_path: Path | None = None  # the file new workers open in advance
         self.spawned = 0  # workers started so far (for tests and the benchmark)
 
     # --- workers ---------------------------------------------------------------------------
 
-    def prewarm(self) -> None:
-        """Start idle workers in the background until `warm_workers` are there or starting."""
+    def prewarm(self, db_path: Path | None = None) -> None:
+        """Start idle workers in the background until `warm_workers` are there or starting;
+        with `db_path`, they open that database in advance."""
         with self._lock:
+            if db_path is not None:
+                self._db_path = db_path
             if self._closed:
                 return
             self._idle = [w for w in self._idle if w.alive()]
@@ -180,13 +195,14 @@ class Pool:
             self._idle.append(worker)
 
     def _spawn(self) -> Worker:
-        worker = Worker()
+        worker = Worker(self.limits, self._db_path)
         with self._lock:
             self.spawned += 1
         return worker
 
-    def _take(self) -> Worker:
+    def _take(self, db_path: Path) -> Worker:
         with self._lock:
+            self._db_path = db_path
             while self._idle:
                 worker = self._idle.pop(0)
                 if worker.alive():
@@ -196,8 +212,22 @@ class Pool:
                 worker = None
         if worker is None:
             worker = self._spawn()
-        self.prewarm()  # a replacement starts while this one works
         return worker
+
+    def wait_warm(self, db_path: Path | None = None,
+                  timeout_s: float = START_TIMEOUT_S) -> bool:
+        """Block until an idle worker has finished its imports: for benchmarks and tests that
+        time a query the way a visitor meets it (the warm worker started while they typed).
+        Not for the page: it reads the worker's first event, which `run` would otherwise do."""
+        deadline = time.monotonic() + timeout_s
+        self.prewarm(db_path)
+        while time.monotonic() < deadline:
+            with self._lock:
+                worker = self._idle[0] if self._idle else None
+            if worker is not None:
+                return worker.wait_ready(deadline)
+            time.sleep(0.005)
+        return False
 
     def close(self) -> None:
         with self._lock:
@@ -208,20 +238,19 @@ class Pool:
 
     # --- one job ---------------------------------------------------------------------------
 
-    def run(self, job_for: Any, timeout_s: float) -> Outcome:
+    def run(self, db_path: Path, job_for: Any, timeout_s: float) -> Outcome:
         """Run the job made by `job_for(job_dir)` in a fresh worker; Busy when no slot."""
         if not self._slots.acquire(timeout=self.limits.queue_wait_s):
             raise Busy
-        job_dir = Path(tempfile.mkdtemp(prefix="wmo-sql-"))  # mode 0700: ours alone
         outcome = Outcome()
         worker: Worker | None = None
         try:
-            worker = self._take()
+            worker = self._take(db_path)
             outcome.pid = worker.pid
             if not worker.wait_ready(time.monotonic() + START_TIMEOUT_S):
                 outcome.crashed = True
                 return outcome
-            job: Job = job_for(job_dir)
+            job: Job = job_for(worker.job_dir)
             started = time.monotonic()
             worker.send(job)
             deadline = started + timeout_s
@@ -231,14 +260,13 @@ class Pool:
                     if time.monotonic() >= deadline:
                         outcome.killed = True
                     else:
-                        outcome.crashed = not any(
-                            e.get("event") == "error" for e in outcome.events)
+                        outcome.crashed = True  # ended without "done" or "error"
                     break
                 outcome.events.append(event)
                 if event.get("event") in ("done", "error"):
                     break
             outcome.elapsed_ms = (time.monotonic() - started) * 1000
-            self._collect(outcome, job_dir)
+            self._collect(outcome, worker.job_dir)
             return outcome
         except (OSError, ValueError, RuntimeError):
             LOG.exception("SQL console worker %s failed", outcome.pid)
@@ -250,8 +278,10 @@ class Pool:
                     LOG.warning("SQL console worker %s killed after %.1f s", worker.pid,
                                 timeout_s)
                 worker.kill()  # done or not, a worker never runs a second job
-            shutil.rmtree(job_dir, ignore_errors=True)
             self._slots.release()
+            # The replacement starts after the job, not during it: its imports (about 0.5 s
+            # of CPU) would otherwise compete with the query on a small machine.
+            self.prewarm()
 
     def _collect(self, outcome: Outcome, job_dir: Path) -> None:
         # Only files named in an event are read: those were complete before the event.
@@ -286,7 +316,8 @@ class Pool:
         timeout_s = self.limits.timeout_s
         started = time.perf_counter()
         try:
-            outcome = self.run(self._job("query", db_path, sql, lang, max_rows=rows), timeout_s)
+            outcome = self.run(db_path, self._job("query", db_path, sql, lang, max_rows=rows),
+                               timeout_s)
         except Busy:
             return _failed(message("busy", lang, n=self.limits.concurrency), started)
         result = outcome.first("rows")
@@ -312,8 +343,8 @@ class Pool:
     def _export(self, db_path: Path, sql: str, fmt: str, context: Any, lang: Lang) -> bytes:
         timeout_s = self.limits.download_timeout_s
         try:
-            outcome = self.run(self._job("export", db_path, sql, lang, fmt=fmt, context=context),
-                               timeout_s)
+            outcome = self.run(db_path, self._job("export", db_path, sql, lang, fmt=fmt,
+                                                  context=context), timeout_s)
         except Busy:
             raise ConsoleError(message("busy", lang, n=self.limits.concurrency)) from None
         result = outcome.first("file")

@@ -28,10 +28,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Literal
 
+import duckdb
+
 from dashboard.sql_limits import MB, Limits, human_bytes
 
 if TYPE_CHECKING:
-    import duckdb
     import pyarrow as pa
 
 JobKind = Literal["query", "export"]
@@ -256,17 +257,40 @@ class Emitter:
         self.stream.flush()
 
 
-def run_job(job: Job, emit: Emitter, secrets: tuple[str, ...]) -> None:
+def open_database(db_path: str, limits: Limits, job_dir: str) -> duckdb.DuckDBPyConnection:
+    """The guarded connection, not yet locked: `lock_for_job` finishes it."""
     from dashboard.db import guarded_connection
+
+    return guarded_connection(
+        Path(db_path), max_execution_ms=int(limits.download_timeout_s * 1000),
+        memory_limit=f"{limits.duckdb_memory_mb}MB", threads=1,
+        temp_directory=str(Path(job_dir) / "spill"),
+        max_temp_directory_size=f"{limits.memory_mb}MB", lock=False)
+
+
+def lock_for_job(con: duckdb.DuckDBPyConnection, timeout_s: float) -> None:
+    """The job's own DuckDB time limit, then the lock: after this nothing can be changed."""
+    con.execute(f"SET max_execution_time = {int(timeout_s * 1000)}")
+    con.execute("SET lock_configuration = true")
+
+
+def warm_up(con: duckdb.DuckDBPyConnection, limits: Limits) -> None:
+    """Run the console's own steps once on a trivial query, so the first real one does not
+    pay for first-use initialisation (JSON serialiser, Arrow export, IPC writer)."""
+    from dashboard.sql_console import validate
+
+    statement = validate(con, "SELECT 1 AS x", "nl", limits.max_query_chars)
+    rel = con.sql(statement)
+    plan = plan_for(list(rel.columns), [t.id for t in rel.types])
+    fetch(con, wrapped_sql(statement, plan), 2, limits.max_result_bytes, "")
+
+
+def run_job(job: Job, con: duckdb.DuckDBPyConnection, emit: Emitter,
+            secrets: tuple[str, ...]) -> None:
     from dashboard.sql_console import message, validate
 
     limits = job.limits
-    timeout_s = limits.timeout_s if job.kind == "query" else limits.download_timeout_s
     job_dir = Path(job.job_dir)
-    con = guarded_connection(
-        Path(job.db_path), max_execution_ms=int(timeout_s * 1000),
-        memory_limit=f"{limits.duckdb_memory_mb}MB", threads=1,
-        temp_directory=str(job_dir / "spill"), max_temp_directory_size=f"{limits.memory_mb}MB")
     statement = validate(con, job.sql, job.lang, limits.max_query_chars)
     emit("validated", sql=statement)
     rel = con.sql(statement)  # binds only: names and types, nothing runs yet
@@ -346,6 +370,48 @@ def explain(exc: BaseException, job: Job) -> str:
     return f"{message('query', job.lang)}\nDuckDB: {type(exc).__name__}: {exc}"
 
 
+CONFIG_ENV = "WMO_SQL_WORKER_CONFIG"
+
+
+@dataclass
+class Opened:
+    """The database as this worker opened it before its job arrived."""
+
+    path: str
+    signature: tuple[int, int]
+    con: duckdb.DuckDBPyConnection
+
+
+def preopen(config: dict[str, Any], limits: Limits) -> Opened | None:
+    """Open (and warm up) the database the pool expects the next job to use; None when there
+    is none yet or it cannot be opened (the job then opens it and reports any error)."""
+    from dashboard.db import file_signature
+
+    path = config.get("db")
+    if not path:
+        return None
+    try:
+        signature = file_signature(path)
+        con = open_database(path, limits, config["job_dir"])
+        warm_up(con, limits)
+    except Exception:
+        LOG.warning("could not open %s in advance", path, exc_info=True)
+        return None
+    return Opened(path, signature, con)
+
+
+def connection_for(job: Job, opened: Opened | None) -> duckdb.DuckDBPyConnection:
+    """The pre-opened connection when it is the job's file and build, else a fresh one (a
+    rebuild swapped in with os.replace has a new signature)."""
+    from dashboard.db import file_signature
+
+    if opened is not None:
+        if opened.path == job.db_path and file_signature(job.db_path) == opened.signature:
+            return opened.con
+        opened.con.close()
+    return open_database(job.db_path, job.limits, job.job_dir)
+
+
 def main() -> int:
     # The protocol gets its own copy of stdout; anything else printed (a library, a Rust
     # panic message) goes to stderr, the server log, and cannot corrupt the protocol.
@@ -361,22 +427,30 @@ def main() -> int:
     import pyarrow.ipc  # noqa: F401
 
     from dashboard import exports  # noqa: F401
-    from dashboard.sql_console import scrub_paths, server_paths
+    from dashboard.sql_console import ConsoleRefusal, scrub_paths, server_paths
 
-    emit("ready")
+    # The pool's limits and job folder come with the process, so the OS limits are in place
+    # before DuckDB starts, even when it starts before the job arrives.
+    config = json.loads(os.environ.get(CONFIG_ENV) or "{}")
+    limits = Limits(**config["limits"]) if config.get("limits") else None
+    if limits is not None:
+        apply_limits(limits, max(limits.timeout_s, limits.download_timeout_s))
+    opened = preopen(config, limits) if limits is not None else None
     try:
+        emit("ready")
         job = pickle.load(sys.stdin.buffer)
-    except EOFError:
+    except (EOFError, BrokenPipeError):
         return 0  # the server closed us while we were idle (shut down or pool closed)
     started = time.perf_counter()
     secrets = server_paths(job.db_path, job.job_dir)
     timeout_s = job.limits.timeout_s if job.kind == "query" else job.limits.download_timeout_s
     try:
-        apply_limits(job.limits, timeout_s)
-        run_job(job, emit, secrets)
+        if limits is None:  # started without a configuration: limits before DuckDB starts
+            apply_limits(job.limits, timeout_s)
+        con = connection_for(job, opened)
+        lock_for_job(con, timeout_s)
+        run_job(job, con, emit, secrets)
     except BaseException as exc:  # everything becomes a message; the log keeps the detail
-        from dashboard.sql_console import ConsoleRefusal
-
         expected = isinstance(exc, ConsoleRefusal | Refused)  # a refusal is no incident
         LOG.log(logging.INFO if expected else logging.WARNING,
                 "job %s failed after %.2f s: %r; sql=%.500r", job.kind,

@@ -9,7 +9,7 @@ from dashboard.views import sql as view
 ctx = page_context()
 T = view.TEXTS
 limits = view.limits()
-view.prewarm()  # a worker starts while the visitor reads and types
+view.prewarm(ctx.db)  # a worker starts while the visitor reads and types
 st.title(ctx.t("title", T))
 st.caption(view.intro(limits, ctx.lang))
 with st.expander(ctx.t("limits", T), icon=":material/shield:"):

@@ -130,9 +130,10 @@ def limits() -> Limits:
     return sql_sandbox.default_pool().limits
 
 
-def prewarm() -> None:
-    """Start the idle worker(s) in the background, so the first click need not wait."""
-    sql_sandbox.default_pool().prewarm()
+def prewarm(db: Database) -> None:
+    """Start the idle worker(s) in the background with the database open, so the first
+    click need not wait."""
+    sql_sandbox.default_pool().prewarm(db.path)
 
 
 def limit_value(field: str, value: float, lang: Lang) -> str:
