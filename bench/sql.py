@@ -133,7 +133,9 @@ def run(bench: Run) -> list[Figure]:
     base = plain_times(path, bench.repeats(BASE_REPEATS, BASE_REPEATS_QUICK), rows)
     starts = start_times(path, bench.repeats(START_REPEATS, START_REPEATS_QUICK))
     return [
-        figure("sql_console_typical_query_ms", "ms", times, 50.0,
+        # 100 ms, not the 50 ms of the in-process console: the sandbox adds a process hand-off
+        # and a fresh worker per query (~25-40 ms on 2 cores), which buys the hard limits.
+        figure("sql_console_typical_query_ms", "ms", times, 100.0,
                f"run_readonly through a warm sandbox worker: GROUP BY over "
                f"out.gemeente_periode ({rows} result rows)",
                baseline=Baseline("plain duckdb.connect(read_only=True).sql(q).pl() in the "

@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import io
 import os
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import duckdb
 import polars as pl
 import pyarrow.parquet as pq
 import pytest
@@ -20,7 +23,7 @@ from dashboard.db import Database
 from dashboard.sql_console import ConsoleError, ConsoleResult, message
 from dashboard.sql_limits import MB, Limits
 from dashboard.sql_sandbox import Pool
-from dashboard.sql_worker import plan_for, unique_names, wrapped_sql
+from dashboard.sql_worker import lock_for_job, open_database, plan_for, unique_names, wrapped_sql
 from dashboard.views import sql as view
 from tests.dashboard_fixtures import ROOT
 
@@ -312,3 +315,61 @@ def test_every_limit_is_documented_in_readme_and_on_the_page() -> None:
         assert setting.env in table["Instelling"].to_list()
     assert sql_limits.settings_markdown() in readme  # the table is the generated one
     assert set(view.LIMIT_LABELS) == {s.field for s in sql_limits.SETTINGS}
+
+
+def test_worker_limits_cannot_be_raised_again(tmp_path: Path) -> None:
+    # In a child process: the limits are for the rest of that process's life.
+    code = (
+        "import resource\n"
+        "from dashboard.sql_worker import apply_limits\n"
+        "from dashboard.sql_limits import Limits\n"
+        "apply_limits(Limits(memory_mb=100), 5)\n"
+        "try:\n"
+        "    resource.setrlimit(resource.RLIMIT_AS, (resource.RLIM_INFINITY,) * 2)\n"
+        "    print('raised')\n"
+        "except ValueError:\n"
+        "    print('kept')\n"
+        "try:\n"
+        "    block = bytearray(300 * 1024 * 1024)\n"
+        "    print('allocated')\n"
+        "except MemoryError:\n"
+        "    print('refused')\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                         text=True, timeout=60, check=True).stdout.split()
+    assert out == ["kept", "refused"]
+
+
+def test_job_connection_is_locked_read_only_and_offline(demo_db: Path, tmp_path: Path) -> None:
+    con = open_database(str(demo_db), Limits(), str(tmp_path))
+    try:
+        lock_for_job(con, 2)
+        for statement in ("SET memory_limit = '8GB'", "SET enable_external_access = true",
+                          "SET max_execution_time = 999999"):
+            with pytest.raises(duckdb.Error, match="configuration has been locked"):
+                con.execute(statement)
+        with pytest.raises(duckdb.Error, match="read-only"):
+            con.execute("CREATE TABLE core.x AS SELECT 1")
+        with pytest.raises(duckdb.PermissionException):
+            con.execute("SELECT * FROM read_text('/etc/hostname')")
+    finally:
+        con.close()
+
+
+def test_a_warm_worker_sees_a_rebuild_swapped_in_after_it_started(tmp_path: Path) -> None:
+    path = tmp_path / "swap.duckdb"
+
+    def build(value: int) -> None:
+        new = tmp_path / f"new-{value}.duckdb"
+        with duckdb.connect(str(new)) as con:
+            con.execute(f"CREATE TABLE t AS SELECT {value} AS x")
+        os.replace(new, path)
+
+    build(1)
+    warm = Pool(Limits(warm_workers=1))
+    try:
+        assert warm.wait_warm(path)  # this worker opened build 1 in advance
+        build(2)
+        result = warm.query(path, "SELECT x FROM t")
+    finally:
+        warm.close()
+    assert result.ok and result.frame["x"].to_list() == [2]
