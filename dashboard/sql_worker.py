@@ -24,7 +24,7 @@ import resource
 import signal
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Literal
 
@@ -69,7 +69,6 @@ class Job:
     max_rows: int = 0  # query: rows shown (one more is fetched to know there are more)
     fmt: str = "arrow"  # export: "csv", "parquet" or "arrow" (the rows, for a frame)
     context: Any = None  # export: dashboard.exports.ExportContext for csv/parquet
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class Refused(Exception):
@@ -421,7 +420,6 @@ def main() -> int:
                         format="%(asctime)s wmo-sql-worker[%(process)d] %(levelname)s %(message)s")
     emit = Emitter(protocol)
     # Import everything a job needs before it arrives: that is what a warm worker saves.
-    import duckdb  # noqa: F401
     import polars  # noqa: F401
     import pyarrow.compute
     import pyarrow.ipc  # noqa: F401
@@ -451,7 +449,9 @@ def main() -> int:
         lock_for_job(con, timeout_s)
         run_job(job, con, emit, secrets)
     except BaseException as exc:  # everything becomes a message; the log keeps the detail
-        expected = isinstance(exc, ConsoleRefusal | Refused)  # a refusal is no incident
+        # A refusal or a DuckDB error is the researcher's; one line is enough. Anything else
+        # is ours, and the log gets its traceback.
+        expected = isinstance(exc, ConsoleRefusal | Refused | duckdb.Error)
         LOG.log(logging.INFO if expected else logging.WARNING,
                 "job %s failed after %.2f s: %r; sql=%.500r", job.kind,
                 time.perf_counter() - started, exc, job.sql, exc_info=not expected)

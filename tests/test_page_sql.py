@@ -224,3 +224,32 @@ def test_schema_helpers_match_the_catalog(database: Database) -> None:
     assert set(tables) == set(expected["t"].to_list())
     description, key = view.table_description(database, "out.gemeente_periode")
     assert description and key == "gemeente_code, periode_code, voorziening_code"
+
+
+TYPE_BATTERY = ("SELECT INTERVAL 1 DAY AS i, union_value(k := 1) AS u, 'ab'::BLOB AS b, "
+                "'101'::BIT AS bit, {'a': 1} AS s, [1, 2]::INTEGER[2] AS arr, MAP {'a': 1} AS m, "
+                "1::HUGEINT AS h, 1::VARINT AS v, DATE '5877642-06-25' AS d, "
+                "1.5::DECIMAL(38, 10) AS dec, now() AS ts")
+
+
+@pytest.mark.parametrize("sql", ["SELECT INTERVAL 1 DAY", "SELECT union_value(k := 1)",
+                                 TYPE_BATTERY])
+def test_every_type_renders_without_a_traceback(open_sql: OpenPage, sql: str) -> None:
+    at = open_sql(q=sql)
+    at.button(key="sql_run").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    table = result_table(at)
+    assert table.height == 1
+    captions = [c.value for c in at.columns[0].caption]
+    assert any(c.startswith("Als tekst getoond") for c in captions), captions
+    assert at.get("download_button")
+
+
+def test_no_traceback_or_path_on_the_page_for_a_failing_query(open_sql: OpenPage,
+                                                             demo_db: Path) -> None:
+    # DuckDB may read the attached file itself (it is public anyway), and names it in the
+    # error: the page shows its name only.
+    at = run_query(open_sql(), f"SELECT * FROM read_csv('{demo_db}')")
+    shown = " ".join(e.value for e in at.error)
+    assert len(at.error) == 1 and f"…/{demo_db.name}" in shown, shown
+    assert str(demo_db.parent) not in shown and "Traceback" not in shown
