@@ -373,3 +373,12 @@ def test_a_warm_worker_sees_a_rebuild_swapped_in_after_it_started(tmp_path: Path
     finally:
         warm.close()
     assert result.ok and result.frame["x"].to_list() == [2]
+
+
+def test_a_server_path_in_a_value_is_replaced_and_counted(pool: Pool, database: Database) -> None:
+    folder = str(database.path.parent)
+    result = run(pool, database, f"SELECT '{folder}/x.csv' AS p, 'gewoon' AS q UNION ALL "
+                                 f"SELECT 'niets', '{folder}' ORDER BY 1")
+    assert result.ok and result.redacted_cells == 2
+    assert result.frame.rows() == [("…/x.csv", "gewoon"), ("niets", "…")]  # "/" < "n"
+    assert view.result_notes(result, "nl") == [message("redacted", n="2")]
