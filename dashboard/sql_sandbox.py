@@ -115,11 +115,14 @@ class Worker:
         self.proc.stdin.write(pickle.dumps(job))
         self.proc.stdin.close()  # one job per worker: EOF tells it there is nothing more
 
-    def kill(self) -> None:
-        """SIGKILL, reap and remove its folder: after this the pid no longer exists."""
+    def signal_kill(self) -> None:
         if self.proc.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.pid, signal.SIGKILL)  # its own session: any helper dies too
+
+    def kill(self) -> None:
+        """SIGKILL, reap and remove its folder: after this the pid no longer exists."""
+        self.signal_kill()
         self.reap()
         shutil.rmtree(self.job_dir, ignore_errors=True)
 
@@ -277,7 +280,14 @@ class Pool:
                 if outcome.killed:
                     LOG.warning("SQL console worker %s killed after %.1f s", worker.pid,
                                 timeout_s)
-                worker.kill()  # done or not, a worker never runs a second job
+                if outcome.first("done") is not None and not outcome.killed:
+                    # Finished cleanly: it is exiting anyway; waiting for a process with a
+                    # few hundred MB mapped to go is not the visitor's time.
+                    worker.signal_kill()
+                    threading.Thread(target=worker.kill, name="wmo-sql-reap",
+                                     daemon=True).start()
+                else:
+                    worker.kill()  # killed or failed: gone before the message is shown
             self._slots.release()
             # The replacement starts after the job, not during it: its imports (about 0.5 s
             # of CPU) would otherwise compete with the query on a small machine.
