@@ -131,10 +131,12 @@ _MESSAGES: dict[str, dict[Lang, str]] = {
               "seconds.",
     },
     "worker_failed": {
-        "nl": "De query kon niet worden uitgevoerd: het werkproces stopte onverwacht. De details "
-              "staan in het serverlog.",
-        "en": "The query could not be run: the worker process stopped unexpectedly. The "
-              "details are in the server log.",
+        "nl": "De query kon niet worden afgemaakt: het werkproces stopte onverwacht, meestal "
+              "doordat de query meer geheugen vraagt dan de console toestaat ({mb} MB). De "
+              "details staan in het serverlog.",
+        "en": "The query could not be finished: the worker process stopped unexpectedly, "
+              "usually because the query needs more memory than the console allows ({mb} MB). "
+              "The details are in the server log.",
     },
     "converted": {
         "nl": "Als tekst getoond (dit type past niet in tabel, CSV of Parquet): {columns}.",

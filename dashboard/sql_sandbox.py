@@ -271,7 +271,7 @@ class Pool:
             outcome.elapsed_ms = (time.monotonic() - started) * 1000
             self._collect(outcome, worker.job_dir)
             return outcome
-        except (OSError, ValueError, RuntimeError):
+        except Exception:  # whatever went wrong here, the page gets a message, not a trace
             LOG.exception("SQL console worker %s failed", outcome.pid)
             outcome.crashed = True
             return outcome

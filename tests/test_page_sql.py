@@ -253,3 +253,11 @@ def test_no_traceback_or_path_on_the_page_for_a_failing_query(open_sql: OpenPage
     shown = " ".join(e.value for e in at.error)
     assert len(at.error) == 1 and f"…/{demo_db.name}" in shown, shown
     assert str(demo_db.parent) not in shown and "Traceback" not in shown
+
+
+def test_result_notes_escape_column_names_from_the_query() -> None:
+    result = sql_console.ConsoleResult(frame=pl.DataFrame({"x": [1]}), total_rows=1,
+                                       truncated=False, elapsed_ms=1.0, error=None,
+                                       converted=("[klik](https://evil.example)",))
+    (note,) = view.result_notes(result, "nl")
+    assert "[klik](https" not in note and "\\[klik\\]" in note

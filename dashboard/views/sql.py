@@ -169,11 +169,12 @@ def download_note(current: Limits, lang: Lang) -> str:
 
 
 def result_notes(result: ConsoleResult, lang: Lang) -> list[str]:
-    """Captions for what the worker changed: columns shown as text, paths replaced."""
+    """Captions for what the worker changed: columns shown as text, paths replaced. Column
+    names come from the query, and a caption renders markdown: they are escaped."""
     notes = []
     if result.converted:
-        notes.append(sql_console.message("converted", lang,
-                                         columns=", ".join(result.converted)))
+        columns = md_escape(", ".join(result.converted), limit=500)
+        notes.append(sql_console.message("converted", lang, columns=columns))
     if result.redacted_cells:
         notes.append(sql_console.message(
             "redacted", lang, n=sql_console.format_int(result.redacted_cells, lang)))
