@@ -19,6 +19,7 @@ gets the "busy" message. The limits come from `sql_limits` (environment override
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import logging
@@ -396,5 +397,6 @@ def default_pool() -> Pool:
     with _default_lock:
         if _default is None:
             _default = Pool()
+            atexit.register(_default.close)  # idle workers go with the server
         return _default
 

@@ -21,6 +21,7 @@ import logging
 import os
 import pickle
 import resource
+import shutil
 import signal
 import sys
 import time
@@ -438,7 +439,11 @@ def main() -> int:
         emit("ready")
         job = pickle.load(sys.stdin.buffer)
     except (EOFError, BrokenPipeError):
-        return 0  # the server closed us while we were idle (shut down or pool closed)
+        # The server closed us while we were idle (shut down, or the pool closed): nobody
+        # will remove our folder, so we do.
+        if config.get("job_dir"):
+            shutil.rmtree(config["job_dir"], ignore_errors=True)
+        return 0
     started = time.perf_counter()
     secrets = server_paths(job.db_path, job.job_dir)
     timeout_s = job.limits.timeout_s if job.kind == "query" else job.limits.download_timeout_s
