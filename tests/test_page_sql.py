@@ -261,3 +261,14 @@ def test_result_notes_escape_column_names_from_the_query() -> None:
                                        converted=("[klik](https://evil.example)",))
     (note,) = view.result_notes(result, "nl")
     assert "[klik](https" not in note and "\\[klik\\]" in note
+
+
+def test_a_result_longer_than_the_download_limit_is_announced(open_sql: OpenPage) -> None:
+    limit = view.limits().max_download_rows
+    at = run_query(open_sql(), f"SELECT * FROM range({limit * 2})")
+    total = sql_console.format_int(limit * 2, "nl")
+    shown = sql_console.format_int(limit, "nl")
+    warnings = [w.value for w in at.warning]
+    assert (f"De download bevat de eerste {shown} van {total} rijen (limiet van de console)."
+            in warnings), warnings
+    assert at.get("download_button")
