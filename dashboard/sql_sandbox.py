@@ -33,6 +33,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,7 +43,7 @@ import pyarrow as pa
 
 from dashboard.sql_console import ConsoleError, ConsoleResult, Lang, message, scrub_paths
 from dashboard.sql_limits import Limits, limits_from_env
-from dashboard.sql_worker import CONFIG_ENV, EXPORT_FILE, RESULT_FILE, Job
+from dashboard.sql_worker import CONFIG_ENV, EXPORT_FILE, RESULT_FILE, Job, JobKind
 
 LOG = logging.getLogger("wmo.sql")
 ROOT = Path(__file__).resolve().parents[1]
@@ -242,7 +243,7 @@ class Pool:
 
     # --- one job ---------------------------------------------------------------------------
 
-    def run(self, db_path: Path, job_for: Any, timeout_s: float) -> Outcome:
+    def run(self, db_path: Path, job_for: Callable[[Path], Job], timeout_s: float) -> Outcome:
         """Run the job made by `job_for(job_dir)` in a fresh worker; Busy when no slot."""
         if not self._slots.acquire(timeout=self.limits.queue_wait_s):
             raise Busy
@@ -306,8 +307,10 @@ class Pool:
 
     # --- the console's three jobs -----------------------------------------------------------
 
-    def _job(self, kind: str, db_path: Path, sql: str, lang: Lang, **extra: Any) -> Any:
-        return lambda job_dir: Job(kind=kind, db_path=str(db_path), sql=sql, lang=lang,  # type: ignore[arg-type]
+    def _job(self, kind: JobKind, db_path: Path, sql: str, lang: Lang,
+             **extra: Any) -> Callable[[Path], Job]:
+        """The job, once the worker (and so its folder) is known."""
+        return lambda job_dir: Job(kind=kind, db_path=str(db_path), sql=sql, lang=lang,
                                    limits=self.limits, job_dir=str(job_dir), **extra)
 
     def failure(self, outcome: Outcome, timeout_s: float, lang: Lang) -> str | None:
