@@ -45,8 +45,15 @@ def file_signature(path: str | os.PathLike[str]) -> FileSignature:
     return st.st_ino, st.st_mtime_ns
 
 
-def _guarded_connection(path: Path, *, max_execution_ms: int, memory_limit: str,
-                        threads: int) -> duckdb.DuckDBPyConnection:
+def guarded_connection(path: Path, *, max_execution_ms: int, memory_limit: str,
+                       threads: int, temp_directory: str | None = None,
+                       max_temp_directory_size: str | None = None, lock: bool = True
+                       ) -> duckdb.DuckDBPyConnection:
+    """The locked, read-only connection; the app and the console's workers both use it.
+
+    `lock=False` is for a console worker that opens the file before its job arrives (so a
+    query does not wait for the attach): it sets its time limit and then `lock_configuration`
+    itself (`sql_worker.lock_for_job`) before it runs any researcher SQL."""
     con = duckdb.connect(":memory:", config={
         "autoinstall_known_extensions": False,
         "autoload_known_extensions": False,
@@ -59,11 +66,15 @@ def _guarded_connection(path: Path, *, max_execution_ms: int, memory_limit: str,
     try:
         con.execute(f"ATTACH ? AS {CATALOG} (READ_ONLY)", [str(path)])
         con.execute(f"USE {CATALOG}")
-        # Spill next to the database like a direct open would, not into the app's cwd.
-        con.execute("SET temp_directory = ?", [f"{path}.tmp"])
+        # Spill next to the database like a direct open would, not into the app's cwd; a
+        # console worker spills into its own job folder, bounded in size.
+        con.execute("SET temp_directory = ?", [temp_directory or f"{path}.tmp"])
+        if max_temp_directory_size is not None:
+            con.execute("SET max_temp_directory_size = ?", [max_temp_directory_size])
         # Only after ATTACH: with external access off the file could not be opened any more.
         con.execute("SET enable_external_access = false")
-        con.execute("SET lock_configuration = true")  # last: nothing can be loosened after it
+        if lock:
+            con.execute("SET lock_configuration = true")  # last: nothing can be loosened after it
     except BaseException:
         con.close()
         raise
@@ -80,8 +91,8 @@ class Database:
         self.max_execution_ms = max_execution_ms
         # Stat before opening: if a swap races the open we would rather reopen once too often.
         self.signature: FileSignature = file_signature(self.path)
-        self._con = _guarded_connection(self.path, max_execution_ms=max_execution_ms,
-                                        memory_limit=memory_limit, threads=threads)
+        self._con = guarded_connection(self.path, max_execution_ms=max_execution_ms,
+                                       memory_limit=memory_limit, threads=threads)
         self._lock = threading.Lock()
         self._memo: dict[Hashable, Any] = {}
         self._recent: OrderedDict[Hashable, Any] = OrderedDict()

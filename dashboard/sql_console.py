@@ -1,26 +1,39 @@
-"""The researcher SQL console: one read-only SELECT, time-limited, honestly truncated.
+"""The researcher SQL console: one read-only SELECT, sandboxed, honestly truncated.
 
-The database connection itself is the security boundary (external access off, configuration
-locked, read-only attach: see `db.py`); the checks here add a clear refusal *before* running
-anything, because DuckDB would happily run `SELECT 1; SELECT 2` or `CREATE TEMP TABLE`.
+Three layers, outermost first:
+1. A worker process per query (`sql_sandbox.py` starts it, `sql_worker.py` is its code) with
+   OS limits it cannot lift: killed after the wall time, an address-space limit, a file-size
+   limit, result rows and bytes counted before anything reaches the server (`sql_limits.py`).
+   The server process never parses or runs researcher SQL itself.
+2. The worker's DuckDB connection (`db.py`): read-only attach, external access and extensions
+   off, memory and threads set, configuration locked.
+3. The checks here, which the worker runs before executing: exactly one SELECT/WITH statement
+   (DuckDB would happily run `SELECT 1; SELECT 2` or `CREATE TEMP TABLE`), and none of the
+   functions or views that show server settings or paths (found with DuckDB's own parser).
+   Anything that still carries a server path (a value, an error message) is scrubbed.
 """
 
 from __future__ import annotations
 
-import io
+import json
+import os
 import re
-import time
-from collections.abc import Callable
+import sys
 from dataclasses import dataclass
-from typing import Literal
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 import duckdb
 import polars as pl
 
-from dashboard.db import Database
+from dashboard.sql_limits import default_of
+
+if TYPE_CHECKING:
+    from dashboard import sql_sandbox
+    from dashboard.db import Database
 
 Lang = Literal["nl", "en"]
-DEFAULT_MAX_ROWS = 1000
+DEFAULT_MAX_ROWS = int(default_of("max_rows"))
 
 # A trailing `;` (plus trailing comments) is legal in the console but not inside the subquery
 # DuckDB wraps around a relation; a `;` inside a literal is never followed only by comments.
@@ -69,6 +82,78 @@ _MESSAGES: dict[str, dict[Lang, str]] = {
         "nl": "De query gaf een fout.",
         "en": "The query failed.",
     },
+    "too_long": {
+        "nl": "Geweigerd: de query is {n} tekens lang; de console neemt er hoogstens {max}.",
+        "en": "Refused: the query is {n} characters long; the console takes at most {max}.",
+    },
+    "hidden": {
+        "nl": "Geweigerd: {names} is in de console niet beschikbaar, omdat het instellingen of "
+              "paden van de server laat zien. Gebruik duckdb_tables() of duckdb_columns() voor "
+              "de inhoud van de database.",
+        "en": "Refused: {names} is not available in the console, because it shows server "
+              "settings or paths. Use duckdb_tables() or duckdb_columns() for what the "
+              "database holds.",
+    },
+    "unchecked": {
+        "nl": "Geweigerd: de query kon niet worden gecontroleerd.",
+        "en": "Refused: the query could not be checked.",
+    },
+    "killed": {
+        "nl": "De query duurde te lang (meer dan {seconds:g} s) en is gestopt: het "
+              "werkproces is beëindigd. Beperk de query, bijvoorbeeld met WHERE of LIMIT.",
+        "en": "The query took too long (more than {seconds:g} s) and was stopped: the worker "
+              "process was ended. Narrow it down, for example with WHERE or LIMIT.",
+    },
+    "worker_memory": {
+        "nl": "De query vraagt meer geheugen dan de console toestaat ({mb} MB) en is gestopt.",
+        "en": "The query needs more memory than the console allows ({mb} MB) and was stopped.",
+    },
+    "cell_too_big": {
+        "nl": "Geweigerd: een waarde in kolom {column} is {size}; de console toont en "
+              "downloadt waarden tot {max}.",
+        "en": "Refused: a value in column {column} is {size}; the console shows and downloads "
+              "values up to {max}.",
+    },
+    "result_too_big": {
+        "nl": "Geweigerd: het resultaat is groter dan {max}. Kies minder kolommen of rijen.",
+        "en": "Refused: the result is larger than {max}. Choose fewer columns or rows.",
+    },
+    "download_too_big": {
+        "nl": "De download is groter dan {max} en is niet gemaakt. Kies minder kolommen of "
+              "rijen, of download het DuckDB-bestand op de pagina Data.",
+        "en": "The download is larger than {max} and was not made. Choose fewer columns or "
+              "rows, or download the DuckDB file on the Data page.",
+    },
+    "busy": {
+        "nl": "De console is bezet: er lopen al {n} query's. Probeer het over een paar "
+              "seconden opnieuw.",
+        "en": "The console is busy: {n} queries are already running. Try again in a few "
+              "seconds.",
+    },
+    "worker_failed": {
+        "nl": "De query kon niet worden afgemaakt: het werkproces stopte onverwacht, meestal "
+              "doordat de query meer geheugen vraagt dan de console toestaat ({mb} MB). De "
+              "details staan in het serverlog.",
+        "en": "The query could not be finished: the worker process stopped unexpectedly, "
+              "usually because the query needs more memory than the console allows ({mb} MB). "
+              "The details are in the server log.",
+    },
+    "converted": {
+        "nl": "Als tekst getoond (dit type past niet in tabel, CSV of Parquet): {columns}.",
+        "en": "Shown as text (this type does not fit the table, CSV or Parquet): {columns}.",
+    },
+    "redacted": {
+        "nl": "{n} cellen bevatten een pad op de server; dat deel is vervangen door '…'.",
+        "en": "{n} cells held a path on the server; that part is replaced by '…'.",
+    },
+    "download_capped": {
+        "nl": "De download bevat de eerste {shown} van {total} rijen (limiet van de console).",
+        "en": "The download holds the first {shown} of {total} rows (the console's limit).",
+    },
+    "download_capped_unknown": {
+        "nl": "De download bevat hoogstens {shown} rijen (limiet van de console).",
+        "en": "The download holds at most {shown} rows (the console's limit).",
+    },
 }
 
 
@@ -83,15 +168,22 @@ class ConsoleResult:
     truncated: bool
     elapsed_ms: float
     error: str | None
-    # Re-runs the statement without a row limit (same time and memory limits), so the bytes are
-    # only produced when someone actually downloads.
-    full_result_parquet: Callable[[], bytes] | None
-    # The same re-run as a frame, for exports that carry provenance (see dashboard.exports).
-    full_result: Callable[[], pl.DataFrame] | None = None
+    sql: str = ""  # the statement as run (after validation); "" when refused
+    converted: tuple[str, ...] = ()  # columns the worker turned into text (see sql_worker)
+    redacted_cells: int = 0  # cells in which a server path was replaced by '…'
+    worker_pid: int | None = None  # the process that ran it (gone by the time you read this)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
 
 
 class ConsoleRefusal(Exception):
-    """The input is not exactly one SELECT statement; nothing was run."""
+    """The input is not exactly one allowed SELECT statement; nothing was run."""
+
+
+class ConsoleError(Exception):
+    """A download could not be made; the text is the researcher's message (no paths)."""
 
 
 def format_int(n: int, lang: Lang) -> str:
@@ -116,10 +208,90 @@ def truncation_notice(result: ConsoleResult, lang: Lang = "nl") -> str | None:
             "the time limit.")
 
 
-def validate(db: Database, sql: str, lang: Lang = "nl") -> str:
-    """The single SELECT statement's text, ready to wrap; raises ConsoleRefusal otherwise."""
+def download_notice(result: ConsoleResult, max_download_rows: int,
+                    lang: Lang = "nl") -> str | None:
+    """Said before anyone clicks: the download will be cut at the console's row limit."""
+    if result.total_rows is not None:
+        if result.total_rows <= max_download_rows:
+            return None
+        return message("download_capped", lang, shown=format_int(max_download_rows, lang),
+                       total=format_int(result.total_rows, lang))
+    if not result.truncated:
+        return None
+    return message("download_capped_unknown", lang, shown=format_int(max_download_rows, lang))
+
+
+# --- what a query may call ------------------------------------------------------------------
+
+# Functions, table functions and built-in views that show server settings, paths, secrets,
+# logs or extensions, or that run SQL given as a string (which would pass the check unseen).
+# Matched on the last part of the name, case-insensitively, wherever it occurs in the query.
+HIDDEN_NAMES: frozenset[str] = frozenset({
+    "current_setting", "duckdb_settings", "pg_settings", "duckdb_profiling_settings",
+    "duckdb_databases", "pragma_database_list", "pg_database", "duckdb_approx_database_count",
+    "pragma_database_size", "pragma_metadata_info", "pragma_storage_info",
+    "duckdb_extensions", "duckdb_extension_repositories", "duckdb_temporary_files",
+    "duckdb_external_file_cache", "getenv", "pragma_platform", "pragma_user_agent",
+    "duckdb_secrets", "duckdb_secret_types", "duckdb_secret_type_parameters", "which_secret",
+    "duckdb_logs", "duckdb_logs_parsed", "duckdb_log_contexts", "enable_logging",
+    "disable_logging", "truncate_duckdb_logs", "write_log", "parse_duckdb_log_message",
+    "query", "query_table", "json_execute_serialized_sql", "json_serialize_sql",
+    "json_deserialize_sql", "json_serialize_plan", "sql_auto_complete",
+})
+# `SHOW DATABASES` and friends arrive as a SHOW_REF node naming the thing shown.
+HIDDEN_SHOWS: frozenset[str] = frozenset({"databases", "all"})
+
+
+def _unquote(name: str) -> str:
+    return name.strip().strip('"').lower()
+
+
+def referenced_names(tree: object) -> set[str]:
+    """Every function, table and SHOW name in a json_serialize_sql tree, lower-case."""
+    found: set[str] = set()
+    stack = [tree]
+    while stack:  # iterative: a deeply nested query must not exhaust Python's stack
+        node = stack.pop()
+        if isinstance(node, dict):
+            for key in ("function_name", "table_name"):
+                value = node.get(key)
+                if isinstance(value, str) and value:
+                    found.add(_unquote(value))
+            if node.get("type") == "SHOW_REF" and isinstance(node.get("table_name"), str):
+                found.add("show " + _unquote(node["table_name"]))
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return found
+
+
+def hidden_names(tree: object) -> list[str]:
+    names = referenced_names(tree)
+    hidden = {n for n in names if n in HIDDEN_NAMES}
+    hidden |= {n for n in names if n.startswith("show ") and n[5:] in HIDDEN_SHOWS}
+    return sorted(hidden)
+
+
+def parse_tree(con: duckdb.DuckDBPyConnection, statement: str) -> dict[str, object] | None:
+    """DuckDB's own parse of the statement as JSON; None when DuckDB cannot serialise it."""
     try:
-        statements = db.extract_statements(sql)
+        text = con.execute("SELECT json_serialize_sql(?)", [statement]).fetchall()[0][0]
+        tree = json.loads(text)
+    except (duckdb.Error, ValueError, IndexError):
+        return None
+    if not isinstance(tree, dict) or tree.get("error"):
+        return None
+    return tree
+
+
+def validate(con: duckdb.DuckDBPyConnection, sql: str, lang: Lang = "nl",
+             max_chars: int | None = None) -> str:
+    """The single allowed SELECT statement's text, ready to wrap; ConsoleRefusal otherwise."""
+    if max_chars is not None and len(sql) > max_chars:
+        raise ConsoleRefusal(message("too_long", lang, n=format_int(len(sql), lang),
+                                     max=format_int(max_chars, lang)))
+    try:
+        statements = con.extract_statements(sql)
     except duckdb.ParserException as exc:
         raise ConsoleRefusal(f"{message('syntax', lang)}\nDuckDB: {exc}") from exc
     if not statements:
@@ -133,83 +305,91 @@ def validate(db: Database, sql: str, lang: Lang = "nl") -> str:
         keyword = words[0].upper() if words else "?"
         raise ConsoleRefusal(message("not_select", lang, keyword=keyword,
                                      type=statement.type.name))
-    return _TRAILING_SEMICOLON.sub("", statement.query).strip()
+    text = _TRAILING_SEMICOLON.sub("", statement.query).strip()
+    # The parser, not a regex, finds the names: comments, quoting and case cannot hide them.
+    tree = parse_tree(con, text)
+    if tree is None:
+        raise ConsoleRefusal(message("unchecked", lang))  # unsure means no
+    hidden = hidden_names(tree)
+    if hidden:
+        raise ConsoleRefusal(message("hidden", lang, names=", ".join(hidden)))
+    return text
 
 
-def explain_error(exc: duckdb.Error, db: Database, lang: Lang = "nl") -> str:
+def explain_error(exc: duckdb.Error, timeout_s: float, memory_mb: int,
+                  lang: Lang = "nl") -> str:
     """A clear sentence for the researcher, followed by DuckDB's own message."""
     if isinstance(exc, duckdb.InterruptException):
-        text = message("timeout", lang, seconds=db.max_execution_ms / 1000)
+        text = message("timeout", lang, seconds=timeout_s)
     elif isinstance(exc, duckdb.PermissionException):
         text = message("permission", lang)
     elif isinstance(exc, duckdb.OutOfMemoryException):
-        text = message("memory", lang)
+        text = message("worker_memory", lang, mb=memory_mb)
     elif "configuration has been locked" in str(exc):
         text = message("locked", lang)
     else:
         text = message("query", lang)
-    return f"{text}\nDuckDB: {exc}"
+    # DuckDB's advice to raise limits or threads does not apply to a locked console.
+    detail = str(exc).split("\n\nPossible solutions:", 1)[0]
+    return f"{text}\nDuckDB: {detail}"
 
 
-def _count(db: Database, statement: str) -> int | None:
-    cur = db.cursor()
-    try:
-        row = cur.sql(statement).aggregate("count(*)").fetchall()
-        return int(row[0][0])
-    except duckdb.Error:
-        return None  # counting is a courtesy: a timeout here must not hide the rows we have
-    finally:
-        cur.close()
+# --- no paths to visitors -------------------------------------------------------------------
+
+# An absolute path of two or more parts, as DuckDB prints them in errors ("/a/b/c.duckdb").
+_ABSOLUTE_PATH = re.compile(r"(?<![\w.:/~])/(?:[^\s/'\"`()\[\]]+/)+(?=[^\s/'\"`()\[\]])")
 
 
-def _full_frame(db: Database, statement: str) -> Callable[[], pl.DataFrame]:
-    def load() -> pl.DataFrame:
-        cur = db.cursor()
-        try:
-            return cur.sql(statement).pl()
-        finally:
-            cur.close()
-    return load
+def scrub_paths(text: str, secrets: tuple[str, ...] = ()) -> str:
+    """`text` without server paths: known ones (longest first) become '…', any other
+    absolute path keeps only its last part ('/etc/passwd' → '…/passwd')."""
+    for secret in sorted({s for s in secrets if len(s) > 1}, key=len, reverse=True):
+        text = text.replace(secret, "…")
+    return _ABSOLUTE_PATH.sub("…/", text)
 
 
-def _parquet_exporter(db: Database, statement: str) -> Callable[[], bytes]:
-    load = _full_frame(db, statement)
+def server_paths(db_path: str | os.PathLike[str], *extra: str) -> tuple[str, ...]:
+    """Paths a visitor must never see: the database's folder and its parents up to the
+    project, the project, the home folder, the Python environment, the working folder."""
+    path = Path(db_path).resolve()
+    root = Path(__file__).resolve().parents[1]
+    candidates = {str(path.parent), str(root), str(Path.home()), sys.prefix,
+                  sys.base_prefix, os.getcwd(), *extra}
+    # Parents of the database folder down to (not including) '/' and one-part folders such as
+    # /tmp or /work, which are too common to be secrets and would mangle ordinary text.
+    for parent in path.parents:
+        if len(parent.parts) > 2:
+            candidates.add(str(parent))
+    return tuple(sorted(c for c in candidates if c and len(Path(c).parts) > 2))
 
-    def export() -> bytes:
-        buffer = io.BytesIO()
-        load().write_parquet(buffer)
-        return buffer.getvalue()
-    return export
+
+# --- running ----------------------------------------------------------------------------------
+
+def _pool(pool: sql_sandbox.Pool | None) -> sql_sandbox.Pool:
+    from dashboard import sql_sandbox  # the sandbox imports this module's texts
+
+    return pool or sql_sandbox.default_pool()
 
 
-def _failed(error: str, started: float) -> ConsoleResult:
-    return ConsoleResult(frame=pl.DataFrame(), total_rows=None, truncated=False,
-                         elapsed_ms=(time.perf_counter() - started) * 1000, error=error,
-                         full_result_parquet=None)
+def run_readonly(db: Database, sql: str, max_rows: int | None = None, lang: Lang = "nl",
+                 pool: sql_sandbox.Pool | None = None) -> ConsoleResult:
+    """Run one researcher SELECT in a sandboxed worker; never raises for anything typed."""
+    pool = _pool(pool)
+    return pool.query(db.path, sql, lang=lang, max_rows=max_rows)
 
 
-def run_readonly(db: Database, sql: str, max_rows: int = DEFAULT_MAX_ROWS,
-                 lang: Lang = "nl") -> ConsoleResult:
-    """Run one researcher SELECT; never raises for anything the user typed."""
-    started = time.perf_counter()
-    try:
-        statement = validate(db, sql, lang)
-    except ConsoleRefusal as exc:
-        return _failed(str(exc), started)
-    cur = db.cursor()
-    try:
-        # One row more than shown is how we know, without counting, that there is more.
-        frame = cur.sql(statement).limit(max_rows + 1).pl()
-    except duckdb.Error as exc:
-        return _failed(explain_error(exc, db, lang), started)
-    finally:
-        cur.close()
-    truncated = frame.height > max_rows
-    total = _count(db, statement) if truncated else frame.height
-    return ConsoleResult(frame=frame.head(max_rows), total_rows=total, truncated=truncated,
-                         elapsed_ms=(time.perf_counter() - started) * 1000, error=None,
-                         full_result_parquet=_parquet_exporter(db, statement),
-                         full_result=_full_frame(db, statement))
+def full_result(db: Database, sql: str, lang: Lang = "nl",
+                pool: sql_sandbox.Pool | None = None) -> pl.DataFrame:
+    """Every row of `sql` up to the download limits, in a worker; ConsoleError otherwise."""
+    pool = _pool(pool)
+    return pool.full_frame(db.path, sql, lang=lang)
+
+
+def export_file(db: Database, sql: str, fmt: str, context: object, lang: Lang = "nl",
+                pool: sql_sandbox.Pool | None = None) -> bytes:
+    """The download file (CSV or Parquet with provenance), written by a worker."""
+    pool = _pool(pool)
+    return pool.export(db.path, sql, fmt, context, lang=lang)
 
 
 EXAMPLES: list[tuple[str, str]] = [

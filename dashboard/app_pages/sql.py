@@ -1,16 +1,20 @@
-"""SQL (`/sql`): a read-only console for one SELECT/WITH statement, with the schema browser."""
+"""SQL (`/sql`): a sandboxed read-only console for one SELECT/WITH, with the schema browser."""
 
 import streamlit as st
 
-from dashboard.sql_console import format_int, truncation_notice
+from dashboard.sql_console import truncation_notice
 from dashboard.ui import footer, page_context, url_selectbox
 from dashboard.views import sql as view
 
 ctx = page_context()
 T = view.TEXTS
+limits = view.limits()
+view.prewarm(ctx.db)  # a worker starts while the visitor reads and types
 st.title(ctx.t("title", T))
-st.caption(ctx.t("intro", T, seconds=ctx.db.max_execution_ms / 1000,
-                 rows=format_int(view.MAX_ROWS, ctx.lang)))
+st.caption(view.intro(limits, ctx.lang))
+with st.expander(ctx.t("limits", T), icon=":material/shield:"):
+    st.caption(ctx.t("limits_intro", T))
+    st.dataframe(view.limits_table(limits, ctx.lang), hide_index=True, key="sql_limits")
 
 examples = view.examples()
 
@@ -27,16 +31,16 @@ def insert_select(table: str) -> None:
     st.session_state["sql_query"] = view.select_template(table)
 
 
-# `q` seeds the editor on the first render only (afterwards the editor wins) and runs once, so
-# a shared link shows its result. Back on the page without `q` (sidebar links drop it), the
-# editor shows the query of the result this session still holds.
+# `q` seeds the editor on the first render only (afterwards the editor wins) but never runs by
+# itself: a link must not start work for whoever opens it, so it waits for one click on
+# Uitvoeren (which then runs in the sandbox like any query). Back on the page without `q`
+# (sidebar links drop it), the editor shows the query of the result this session still holds.
 url_query = st.query_params.get("q")
 stored = st.session_state.get("sql_result")
 first_render = "sql_query" not in st.session_state
 if first_render:
     st.session_state["sql_query"] = (url_query if url_query is not None
                                      else stored[0] if stored else "")
-run_link = first_render and bool(url_query) and (stored is None or stored[0] != url_query)
 
 left, right = st.columns([3, 2], gap="large")
 with left:
@@ -47,18 +51,22 @@ with left:
                          placeholder=ctx.t("placeholder", T))
     clicked = st.button(ctx.t("run", T), key="sql_run", type="primary",
                         icon=":material/play_arrow:")
-    if clicked or run_link:
+    if clicked:
         stored = (query, view.run(ctx.db, query, ctx.lang))
         st.session_state["sql_result"] = stored
-    # The link always reproduces the result on screen, not the text being edited.
+    # The link reproduces the result on screen, not the text being edited; a link that has
+    # not been run yet keeps its `q`, so reloading it shows the same query.
     if stored is not None and stored[0].strip():
         if st.query_params.get("q") != stored[0]:
             st.query_params["q"] = stored[0]
-    else:
+    elif not (stored is None and url_query and query == url_query):
         st.query_params.pop("q", None)
 
     if stored is None:
-        st.caption(ctx.t("not_run", T))
+        if url_query and query == url_query:
+            st.info(ctx.t("link_pending", T), icon=":material/link:")
+        else:
+            st.caption(ctx.t("not_run", T))
     else:
         ran, result = stored
         if ran != query:
@@ -70,15 +78,20 @@ with left:
             if notice:
                 st.warning(notice, icon=":material/content_cut:")
             st.caption(view.summary(result, ctx.lang) + " · " + ctx.t("null_note", T))
+            for note in view.result_notes(result, ctx.lang):
+                st.caption(note)
             st.dataframe(result.frame, hide_index=True, key="sql_result_table")
+            capped = view.download_warning(result, ctx.lang)
+            if capped:
+                st.warning(capped, icon=":material/content_cut:")
             row = st.container(horizontal=True)
             for fmt, mime in (("csv", "text/csv"), ("parquet", "application/vnd.apache.parquet")):
                 row.download_button(ctx.t(f"download_{fmt}", T),
-                                    data=view.exporter(ctx.db, result, ran, fmt),
+                                    data=view.exporter(ctx.db, result, ran, fmt, ctx.lang),
                                     file_name=view.export_name(ctx.info.is_synthetisch, fmt),
                                     mime=mime, on_click="ignore", key=f"sql_download_{fmt}",
                                     icon=":material/download:")
-            st.caption(ctx.t("download_note", T))
+            st.caption(view.download_note(limits, ctx.lang))
 
 with right:
     st.subheader(ctx.t("schema", T))
