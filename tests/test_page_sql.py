@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard import exports, sql_console, sql_sandbox
 from dashboard.db import Database
-from dashboard.i18n import md_escape
+from dashboard.safe import md_escape
 from dashboard.views import sql as view
 from tests.dashboard_fixtures import AppFactory, opener
 
@@ -204,7 +204,7 @@ def test_refused_query_cannot_be_exported(database: Database) -> None:
 
 def test_error_markdown_keeps_duckdb_text_verbatim() -> None:
     text = view.error_markdown("Geweigerd.\nDuckDB: Parser Error: near `*`\nLINE 1: ^")
-    assert text.startswith("Geweigerd\\.\n\n```\nDuckDB: Parser Error: near `*`\nLINE 1: ^")
+    assert text.startswith("Geweigerd.\n\n```\nDuckDB: Parser Error: near `*`\nLINE 1: ^")
     assert text.endswith("LINE 1: ^\n```")
     assert view.error_markdown("Lege invoer") == "Lege invoer"
 
@@ -212,7 +212,8 @@ def test_error_markdown_keeps_duckdb_text_verbatim() -> None:
 def test_error_markdown_escapes_our_part_and_outlasts_any_fence() -> None:
     # A column name from the query can sit in our sentence; it must not become a link.
     text = view.error_markdown("Kolom [x](https://evil.example) te groot\nDuckDB: a ```` b")
-    assert "[x](https" not in text and "\\[x\\]\\(https" in text
+    ours = text.split("\n\n")[0]
+    assert ours == "Kolom \\[x\\](https\\://evil.example) te groot"
     assert text.endswith("\n`````") and "\n`````\nDuckDB: a ```` b" in text
 
 

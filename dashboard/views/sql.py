@@ -17,7 +17,7 @@ import polars as pl
 
 from dashboard import exports, sql_console, sql_sandbox
 from dashboard.db import Database
-from dashboard.i18n import md_escape
+from dashboard.safe import md_escape
 from dashboard.sql_console import ConsoleResult
 from dashboard.sql_limits import SETTINGS, Limits, human_bytes
 
