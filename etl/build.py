@@ -5,6 +5,7 @@ Every input is checked before anything is written; all problems are reported tog
 
 from __future__ import annotations
 
+import errno
 import resource
 import sys
 import time
@@ -452,11 +453,30 @@ def build(settings: Settings, reference_year: int | None = None,
     from etl.load import write_database
 
     progress(f"writing {display_path(settings.db_path)}")
-    write_database(settings.db_path, frames, load_metadata(), progress=progress,
-                   deferred={"meta.build": record})
+    try:
+        write_database(settings.db_path, frames, load_metadata(), progress=progress,
+                       deferred={"meta.build": record})
+    except (OSError, duckdb.IOException) as exc:
+        # write_database removed its temp file and never reached the swap.
+        raise InputError(display_path(settings.db_path), None, None,
+                         f"cannot write the database: {write_failure(exc)}; the previous "
+                         "database is unchanged") from exc
     label = "SYNTHETIC demo data" if is_synthetisch else "real sources"
     progress(f"done: {display_path(settings.db_path)} ({label})")
     return settings.db_path
+
+
+def write_failure(exc: OSError | duckdb.IOException) -> str:
+    """The reason in a few words: DuckDB reports a full disk as an IOException whose text
+    holds the temp file's path and more; the user needs only to know the disk is full."""
+    if isinstance(exc, OSError):
+        if exc.errno == errno.ENOSPC:
+            return "no space left on the disk"
+        return exc.strerror or type(exc).__name__
+    text = str(exc)
+    if "No space left on device" in text:
+        return "no space left on the disk"
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def validate(settings: Settings, reference_year: int | None = None) -> Inputs:

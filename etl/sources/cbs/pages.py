@@ -75,7 +75,7 @@ def chain_errors(pages: Sequence[Page]) -> list[InputError]:
 
 
 def _where(page: Page) -> tuple[str, str]:
-    return display_path(page.path), page.path.name
+    return display_path(page.path), None
 
 
 def _numbering_errors(pages: Sequence[Page]) -> list[InputError]:

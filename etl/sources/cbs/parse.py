@@ -423,7 +423,8 @@ def _v3_page(
     """One TypedDataSet page as a frame of Enum codes (stripped) and Float64 topic values."""
     # v3 is dense: every row carries every topic, null for an unknown value. A row without
     # the topic is a damaged page, not an unknown figure.
-    frame, page = read_data_page(path, schema, required=list(schema), every_row=list(schema),
+    # (A row without a dimension key is caught when its codes are encoded.)
+    frame, page = read_data_page(path, schema, required=list(schema), every_row=topics,
                                  id_field=V3_ID)
     frame = frame.with_columns(pl.col(keys).str.strip_chars())
     where = partial(_record, path)
@@ -487,7 +488,7 @@ def read_data_page(
             problem = _missing_field(path, every_row)
             if problem:
                 raise problem
-    head = top.row(0, named=True)
+    head = top.select(list(envelope)).row(0, named=True)
     page = Page(path, frame.height, envelope_link(head), envelope_count(head),
                 hashlib.sha256(data).hexdigest())
     return frame, page
@@ -626,7 +627,7 @@ def _v4_page(
     # Sparse: a cell CBS does not know is left out and stays unknown (null after densifying),
     # but a row that is there must say which cell it is.
     frame, page = read_data_page(path, schema, required=["Measure", "Value", *keys],
-                                 every_row=["Measure", *keys], id_field=V4_ID)
+                                 every_row=["Measure"], id_field=V4_ID)
     # Keep the row position before filtering so that errors point at the right record.
     frame = frame.with_row_index("_row").filter(pl.col("Measure").is_in(list(slug_by_code)))
 
