@@ -159,7 +159,7 @@ def test_a_removed_last_page_leaves_a_dangling_link(case: tuple[Path, Path], cap
     raw, db = case
     (pages(raw) / "page-0007.json").unlink()
     reseal(raw / "cbs" / TABLE)
-    one_with(refused(raw, db, capsys), "page-0006.json", "odata.nextLink",
+    one_with(refused(raw, db, capsys), "page-0006.json", "next link", "$skip=60000",
              "not in the snapshot")
 
 

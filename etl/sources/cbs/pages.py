@@ -115,9 +115,9 @@ def _link_errors(pages: Sequence[Page]) -> list[InputError]:
         if following is None:
             if page.next_link is not None:
                 errors.append(InputError(
-                    *_where(page), "odata.nextLink",
-                    f"points to a next page that is not in the snapshot ({page.next_link}): "
-                    "a page is missing"))
+                    *_where(page), None,
+                    f"its next link points to a page that is not in the snapshot "
+                    f"({page.next_link}): a page is missing"))
             continue
         if page.next_link is None:
             errors.append(InputError(
