@@ -267,3 +267,17 @@ def test_a_full_disk_during_the_write(case: tuple[Path, Path], capsys,
     assert "/x/" not in err
     assert digest(db) == before
     assert not list(db.parent.glob(f"{db.name}.tmp-*"))
+
+
+def test_a_boundary_folder_with_a_sidecar_is_verified(case: tuple[Path, Path], capsys) -> None:
+    """The demo copies the boundaries into raw/geo with a sidecar; `--snapshot RAW` reads
+    them from there."""
+    raw, db = case
+    boundary = next((raw / "geo").glob("gemeente_*.topojson"))
+    boundary.write_bytes(boundary.read_bytes() + b"\n")
+    before = digest(db)
+    assert main(["validate", "--raw", str(raw), "--snapshot", str(raw)]) == 2
+    assert main(["build", "--raw", str(raw), "--db", str(db), "--snapshot", str(raw)]) == 2
+    err = capsys.readouterr().err
+    assert f"geo/{boundary.name}: sha256 differs" in err and "Traceback" not in err
+    assert digest(db) == before
