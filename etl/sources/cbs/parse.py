@@ -11,6 +11,10 @@ Data rows are handled with vectorised polars expressions only: a default build r
 (one row per cell, codes as Enums, data pages compacted one at a time), because a long frame
 with text keys for the 5 M cells of 85896NED takes gigabytes; `load_cbs_snapshot` unfolds the
 cube into the long `CbsTable` that the smaller tables are transformed from.
+
+Nothing is lost on the way: the pages of every paged resource must form the chain CBS
+delivered (`pages.py`), no row is delivered twice, a v3 row carries every measure and no
+measure is below zero.
 """
 
 from __future__ import annotations
@@ -381,7 +385,6 @@ def _check_one_time_dimension(dimensions: list[_Dimension], file: Path) -> None:
 
 
 def _table_id(folder: Path, identifier: Any) -> str:
-    sidecar_id = None
     sidecar = read_sidecar(folder)
     sidecar_id = sidecar.get("table_id") if sidecar else None
     return str(sidecar_id or _text(identifier) or folder.name).upper()
