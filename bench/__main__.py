@@ -20,13 +20,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import browser, build, exports, kaart, sql
+from bench import browser, build, exports, kaart, sql, validate
 from bench.context import ROOT, Group, Run
 from bench.harness import Figure, format_table, machine, results_document, write_results
 
 # One line per group; order is run order (the full-scale build last: it is the heaviest).
 GROUPS: dict[str, Group] = {g.name: g for g in (
     Group("build", build.default_scale, "default-scale `wmo build`: time and database size"),
+    Group("validate", validate.run, "`wmo validate` with a 200 000-row werkwijze register"),
     Group("exports", exports.run, "CSV/XLSX/Parquet exports vs pandas"),
     Group("sql", sql.run, "SQL console: a typical GROUP BY through run_readonly"),
     Group("kaart", kaart.run, "Kaart page rerun after a period change vs a pandas+GeoJSON page"),

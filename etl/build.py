@@ -5,6 +5,7 @@ Every input is checked before anything is written; all problems are reported tog
 
 from __future__ import annotations
 
+import errno
 import resource
 import sys
 import time
@@ -111,8 +112,25 @@ def geo_dir_for(raw_dir: Path, snapshot_dir: Path | None) -> Path:
     return raw_dir / "geo"
 
 
+def verified_sidecar(inputs: Inputs, folder: Path, *, required: bool) -> dict | None:
+    """The sidecar of a snapshot folder, after checking every file against it.
+
+    CBS snapshots always carry `files` (fetch, import and demo write them); the boundary
+    folder and the demo's bezwaar are checked when their sidecar lists files.
+    """
+    try:
+        sidecar = snapshot.read_sidecar(folder)
+    except InputError as exc:
+        inputs.errors.append(exc)
+        return None
+    if sidecar is not None and (required or "files" in sidecar):
+        inputs.errors += snapshot.verify_files(folder, sidecar)
+    return sidecar
+
+
 def read_geo(inputs: Inputs, geo_dir: Path, reference_year: int | None,
              progress: Progress) -> None:
+    sidecar = verified_sidecar(inputs, geo_dir, required=False) if geo_dir.is_dir() else None
     files = geo.boundary_files(geo_dir)
     gemeente_years = sorted(y for kind, y in files if kind == "gemeente")
     provincie_years = sorted(y for kind, y in files if kind == "provincie")
@@ -149,7 +167,7 @@ def read_geo(inputs: Inputs, geo_dir: Path, reference_year: int | None,
     # Without a sidecar the boundary files are described by metadata.yaml (never by the local
     # folder: its absolute path would travel inside the database).
     documented = load_metadata().sources["geo"]
-    sidecar = snapshot.read_sidecar(geo_dir) or {
+    sidecar = sidecar or {
         "source_id": documented.source_id, "title": documented.title,
         "producer": documented.producer, "format": "topojson", "synthetic": False,
         "licence": documented.licence, "url": documented.url}
@@ -172,22 +190,15 @@ def read_registers(inputs: Inputs, raw_dir: Path, sources: dict[str, SourceMeta]
     reg = register_dir(raw_dir)
     origin = "the raw folder" if reg == raw_dir / "registers" else "the project"
     progress(f"registers: {display_path(reg)} (from {origin})")
-    her_path = reg / "herindelingen.csv"
-    if not her_path.exists():
-        inputs.errors.append(InputError(display_path(her_path), None, None,
-                                        "the herindelingen register is required"))
-        return
-    her, errs = registers.read_herindelingen(her_path)
-    inputs.errors += errs
-    inputs.bronnen.append(_register_bron(her_path, sources))
-    if errs or "_current" not in inputs.frames:
-        return
-    inputs.herindelingen = her.select(list(HERINDELING_SCHEMA))
-    inputs.gemeente = gemeente_history(inputs.frames.pop("_current"), inputs.herindelingen)
+    known = read_herindelingen(inputs, reg / "herindelingen.csv", sources)
+    if known is None:
+        inputs.warnings.append("gemeente codes in werkwijze.csv and bezwaar.csv not checked "
+                               "against the gemeente list: it needs the boundaries and "
+                               "herindelingen.csv")
 
     ww_path = reg / "werkwijze.csv"
     if ww_path.exists():
-        ww, errs = registers.read_werkwijze(ww_path, inputs.gemeente)
+        ww, errs = registers.read_werkwijze(ww_path, known)
         inputs.errors += errs
         inputs.werkwijze = ww
         inputs.bronnen.append(_register_bron(ww_path, sources))
@@ -201,18 +212,53 @@ def read_registers(inputs: Inputs, raw_dir: Path, sources: dict[str, SourceMeta]
             if not synthetic:
                 inputs.warnings.append(f"{display_path(path)} missing: no bezwaar figures")
             continue
-        bz, errs = registers.read_bezwaar(path, inputs.gemeente)
+        sidecar = verified_sidecar(inputs, path.parent, required=False) if synthetic else None
+        bz, errs = registers.read_bezwaar(path, known)
         inputs.errors += errs
         parts.append(bz.select(BEZWAAR_COLUMNS).with_columns(
             pl.lit(synthetic).alias("is_synthetisch")))
         if synthetic:
-            inputs.bronnen.append(_bron_row(path.parent, snapshot.read_sidecar(path.parent) or {
+            inputs.bronnen.append(_bron_row(path.parent, sidecar or {
                 "source_id": "bezwaar-demo", "synthetic": True}))
         else:
             inputs.bronnen.append(_register_bron(path, sources))
     if parts:
         inputs.bezwaar = pl.concat(parts, how="vertical_relaxed")
     progress("registers read and checked")
+
+
+def read_herindelingen(inputs: Inputs, path: Path,
+                       sources: dict[str, SourceMeta]) -> pl.DataFrame | None:
+    """Read herindelingen.csv; sets core.gemeente when it and the boundaries are sound.
+
+    Returns the gemeente list the other registers' codes are checked against, so that they
+    are checked even when this register or the boundaries have problems (validate lists every
+    problem at once): the partial history of the rows that are sound, plus every code a
+    broken row names (valid at any time, so that one broken row does not make its codes
+    "unknown" elsewhere). None when there are no boundaries to start from.
+    """
+    if not path.exists():
+        inputs.errors.append(InputError(display_path(path), None, None,
+                                        "the herindelingen register is required"))
+        return None
+    her, errs = registers.read_herindelingen(path)
+    inputs.errors += errs
+    inputs.bronnen.append(_register_bron(path, sources))
+    if "_current" not in inputs.frames:
+        return None
+    her = her.select(list(HERINDELING_SCHEMA))
+    if not errs:
+        inputs.herindelingen = her
+        inputs.gemeente = gemeente_history(inputs.frames.pop("_current"), her)
+        return inputs.gemeente
+    try:
+        history = gemeente_history(inputs.frames["_current"], her)
+    except (ValueError, pl.exceptions.PolarsError):
+        return None  # the sound rows alone do not make a history; field checks still run
+    named = pl.DataFrame({"gemeente_code": sorted(registers.herindeling_codes(path))},
+                         schema={"gemeente_code": pl.Utf8})
+    return pl.concat([history, named.join(history, on="gemeente_code", how="anti")],
+                     how="diagonal_relaxed")
 
 
 def read_cbs(inputs: Inputs, raw_dir: Path, progress: Progress) -> None:
@@ -224,10 +270,12 @@ def read_cbs(inputs: Inputs, raw_dir: Path, progress: Progress) -> None:
         if spec is None:
             inputs.warnings.append(f"{display_path(folder)}: table not used by wmo-atlas, skipped")
             continue
-        sidecar = snapshot.read_sidecar(folder)
-        if sidecar is None:
+        if not (folder / snapshot.SIDECAR).exists():
             inputs.errors.append(InputError(display_path(folder), None, snapshot.SIDECAR,
                                             "snapshot has no _source.json sidecar"))
+            continue
+        sidecar = verified_sidecar(inputs, folder, required=True)
+        if sidecar is None:
             continue
         progress(f"parsing {spec.table_id} ({sidecar.get('format')})")
         # The persoonskenmerken table has millions of cells: it stays a compact cube.
@@ -414,11 +462,30 @@ def build(settings: Settings, reference_year: int | None = None,
     from etl.load import write_database
 
     progress(f"writing {display_path(settings.db_path)}")
-    write_database(settings.db_path, frames, load_metadata(), progress=progress,
-                   deferred={"meta.build": record})
+    try:
+        write_database(settings.db_path, frames, load_metadata(), progress=progress,
+                       deferred={"meta.build": record})
+    except (OSError, duckdb.IOException) as exc:
+        # write_database removed its temp file and never reached the swap.
+        raise InputError(display_path(settings.db_path), None, None,
+                         f"cannot write the database: {write_failure(exc)}; the previous "
+                         "database is unchanged") from exc
     label = "SYNTHETIC demo data" if is_synthetisch else "real sources"
     progress(f"done: {display_path(settings.db_path)} ({label})")
     return settings.db_path
+
+
+def write_failure(exc: OSError | duckdb.IOException) -> str:
+    """The reason in a few words: DuckDB reports a full disk as an IOException whose text
+    holds the temp file's path and more; the user needs only to know the disk is full."""
+    if isinstance(exc, OSError):
+        if exc.errno == errno.ENOSPC:
+            return "no space left on the disk"
+        return exc.strerror or type(exc).__name__
+    text = str(exc)
+    if "No space left on device" in text:
+        return "no space left on the disk"
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def validate(settings: Settings, reference_year: int | None = None) -> Inputs:

@@ -220,3 +220,19 @@ def test_export_row_check_counts_data_rows_not_comment_lines() -> None:
     expect_rows(csv_rows, 3)(data)
     with pytest.raises(AssertionError, match="holds 3 data rows, expected 4"):
         expect_rows(csv_rows, 4)(data)
+
+
+def test_the_generated_werkwijze_register_is_valid_and_as_large_as_asked(tmp_path: Path) -> None:
+    """The validate benchmark must time a register that passes, not one that stops early."""
+    from bench.validate import werkwijze_rows, write_register
+    from etl.sources.registers import read_werkwijze
+    from tests.test_registers import GEMEENTE
+
+    codes = ["GM0363", "GM0392", "GM1640"]
+    path = tmp_path / "werkwijze.csv"
+    write_register(path, werkwijze_rows(codes, 1_000))
+    frame, errors = read_werkwijze(path, GEMEENTE)
+    assert errors == []
+    assert frame.height == 1_000
+    assert set(frame["werkwijze"]) == {"resultaatgericht", "uren"}
+    assert set(frame["gemeente_code"]) == set(codes)

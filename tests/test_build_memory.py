@@ -18,6 +18,7 @@ from polars.testing import assert_frame_equal
 from etl.sources.cbs.parse import CbsTable, load_cbs_cube, load_cbs_snapshot
 from etl.sources.cbs.tables import TABLES, WMO_MEASURES
 from etl.transform import wmo
+from tests.snapshots import reseal
 
 FIXTURES = Path(__file__).parent / "fixtures" / "cbs"
 SPEC = TABLES["85896NED"]
@@ -40,9 +41,16 @@ def kenmerken_snapshot(dest: Path, rows_per_page: int | None = None) -> Path:
         page = json.loads((pages / "page-0001.json").read_text(encoding="utf-8"))
         rows = page["value"][::-1]
         (pages / "page-0001.json").unlink()
-        for n, start in enumerate(range(0, len(rows), rows_per_page), start=1):
+        starts = range(0, len(rows), rows_per_page)
+        for n, start in enumerate(starts, start=1):
             chunk = {**page, "value": rows[start:start + rows_per_page]}
+            if start + rows_per_page < len(rows):
+                # Chained as a Feed would deliver them, so the build reads every page.
+                chunk["odata.nextLink"] = (
+                    "https://opendata.cbs.nl/ODataFeed/odata/85896NED/TypedDataSet"
+                    f"?$format=json&$skip={start + rows_per_page}")
             (pages / f"page-{n:04d}.json").write_text(json.dumps(chunk), encoding="utf-8")
+    reseal(folder)
     return folder
 
 

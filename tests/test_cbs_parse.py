@@ -323,7 +323,7 @@ def test_unknown_period_code_is_rejected(tmp_path: Path) -> None:
 def test_v4_cell_delivered_twice_is_an_error(tmp_path: Path) -> None:
     folder = copy_fixture("86050NED-v4", tmp_path)
     rewrite_json(folder / "v4/Observations/page-0002.json",
-                 lambda doc: doc["value"].append(dict(doc["value"][0])))
+                 lambda doc: doc["value"].append(dict(doc["value"][0], Id=999)))
     with pytest.raises(InputError, match="delivered twice"):
         load("v4", folder)
 

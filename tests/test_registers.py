@@ -652,3 +652,42 @@ def test_strict_werkwijze_is_the_full_one_or_unknown_and_only_from_strong_source
     assert contradicting == 0
     assert strict_codes and strict_codes <= strong_codes
     assert weaker_only > 0  # news-only years stay unknown in the strict column
+
+
+def _all_pairs_conflicts(rows: list[dict]) -> list[tuple[int, int]]:
+    """The definition the sweep must agree with: every pair of one subject, compared."""
+    dated = [r for r in rows if r["werkwijze"] != "onbekend" and r["ingang_effectief"]]
+    found = []
+    for later in dated:
+        for earlier in dated[:dated.index(later)]:
+            if ((later["gemeente_code"], later["voorziening"])
+                    == (earlier["gemeente_code"], earlier["voorziening"])
+                    and later["werkwijze"] != earlier["werkwijze"]
+                    and (earlier["einde_effectief"] is None
+                         or later["ingang_effectief"] < earlier["einde_effectief"])
+                    and (later["einde_effectief"] is None
+                         or earlier["ingang_effectief"] < later["einde_effectief"])):
+                found.append((later["regel"], earlier["regel"]))
+    return found
+
+
+def test_conflict_sweep_finds_exactly_the_conflicting_pairs():
+    import random
+
+    from etl.sources.registers import _conflict_errors
+
+    rng = random.Random(13)
+    rows = []
+    for line in range(2, 602):
+        start = date(rng.randint(2015, 2024), rng.choice([1, 7]), 1)
+        end = rng.choice([None, date(start.year + rng.randint(1, 4), 1, 1)])
+        rows.append({"gemeente_code": rng.choice(["GM0363", "GM0392", "GM1640"]),
+                     "voorziening": rng.choice(["huishoudelijke_ondersteuning", "begeleiding"]),
+                     "werkwijze": rng.choice(["resultaatgericht", "uren", "onbekend"]),
+                     "ingang_effectief": rng.choice([start, start, None]),
+                     "einde_effectief": end, "regel": line})
+    expected = _all_pairs_conflicts(rows)
+    errors = _conflict_errors("werkwijze.csv", rows)
+    got = [(e.record, int(e.message.split("on line ")[1].split(";")[0])) for e in errors]
+    assert len(expected) > 100  # the sample must hold many conflicts to compare
+    assert got == expected

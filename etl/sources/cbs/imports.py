@@ -67,6 +67,7 @@ FORMS: dict[str, tuple[str, str]] = {
 PAGE_ROWS = 10_000
 V3_API = "https://opendata.cbs.nl/ODataApi/OData/{table_id}/$metadata#Cbs.OData.WebAPI.{name}"
 V3_FEED = "https://opendata.cbs.nl/ODataFeed/OData/{table_id}/$metadata#Cbs.OData.WebAPI.{name}"
+V3_FEED_DATA = "https://opendata.cbs.nl/ODataFeed/odata/{table_id}/TypedDataSet?$format=json&$skip={skip}"
 ORIGINAL = "original"
 
 TABLE_INFOS, DATA_PROPERTIES, CATEGORY_GROUPS = "TableInfos", "DataProperties", "CategoryGroups"
@@ -747,13 +748,19 @@ def write_v3(folder: Path, table_id: str, converted: Converted) -> None:
                                separators=(",", ":")).encode())
     data = converted.data
     for number, start in enumerate(range(0, max(data.height, 1), PAGE_ROWS), start=1):
+        # Chained like Feed pages: the build refuses pages no next link leads to.
+        following = start + PAGE_ROWS
+        link = (V3_FEED_DATA.format(table_id=table_id, skip=following)
+                if following < data.height else None)
         _write_page(folder / "v3" / TYPED / f"page-{number:04d}.json",
                     V3_FEED.format(table_id=table_id, name=TYPED),
-                    data.slice(start, PAGE_ROWS).write_json().encode())
+                    data.slice(start, PAGE_ROWS).write_json().encode(), link)
 
 
-def _write_page(path: Path, metadata_url: str, values: bytes) -> None:
+def _write_page(path: Path, metadata_url: str, values: bytes,
+                next_link: str | None = None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     head = json.dumps({"odata.metadata": metadata_url}, ensure_ascii=False,
                       separators=(",", ":"))[:-1].encode()
-    path.write_bytes(head + b',"value":' + values + b"}")
+    tail = b"" if next_link is None else b',"odata.nextLink":' + json.dumps(next_link).encode()
+    path.write_bytes(head + b',"value":' + values + tail + b"}")

@@ -11,15 +11,21 @@ Data rows are handled with vectorised polars expressions only: a default build r
 (one row per cell, codes as Enums, data pages compacted one at a time), because a long frame
 with text keys for the 5 M cells of 85896NED takes gigabytes; `load_cbs_snapshot` unfolds the
 cube into the long `CbsTable` that the smaller tables are transformed from.
+
+Nothing is lost on the way: the pages of every paged resource must form the chain CBS
+delivered (`pages.py`), no row is delivered twice, a v3 row carries every measure and no
+measure is below zero.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +34,14 @@ import polars as pl
 from etl.errors import InputError, InputErrors, display_path
 from etl.periods import STATUS_BY_MARKER, normalise_status, parse_period
 from etl.snapshot import read_sidecar
+from etl.sources.cbs.pages import (
+    COUNT_KEYS,
+    NEXT_LINK_KEYS,
+    Page,
+    chain_errors,
+    envelope_count,
+    envelope_link,
+)
 
 FORMATS = ("odata-v3", "odata-v4", "statline-csv")
 DIMENSION_TYPES = frozenset({"Dimension", "GeoDimension", "GeoDetail", "TimeDimension"})
@@ -145,11 +159,7 @@ def load_cbs_cube(folder: Path, measures: dict[str, str]) -> CbsCube:
 def detect_format(folder: Path) -> str:
     """`format` from `_source.json`, else from the one subfolder present (csv/ wins: it
     always travels with its v3 metadata)."""
-    try:
-        sidecar = read_sidecar(folder)
-    except json.JSONDecodeError as exc:
-        raise InputError(display_path(folder / "_source.json"), f"line {exc.lineno}", None,
-                         f"invalid JSON: {exc.msg}") from exc
+    sidecar = read_sidecar(folder)
     if sidecar and sidecar.get("format"):
         fmt = sidecar["format"]
         if fmt not in FORMATS:
@@ -211,10 +221,19 @@ def resolve_measures(
 
 
 def _read_json(path: Path) -> Any:
+    return _decode_json(path, _read_bytes(path))
+
+
+def _read_bytes(path: Path) -> bytes:
     try:
-        return json.loads(path.read_bytes())
+        return path.read_bytes()
     except FileNotFoundError as exc:
         raise InputError(display_path(path), None, None, "file is missing") from exc
+
+
+def _decode_json(path: Path, data: bytes) -> Any:
+    try:
+        return json.loads(data)
     except json.JSONDecodeError as exc:
         raise InputError(display_path(path), f"line {exc.lineno} column {exc.colno}", None,
                          f"invalid JSON ({exc.msg}); is the file truncated?") from exc
@@ -238,22 +257,38 @@ def resource_pages(root: Path, resource: str) -> list[Path]:
 
 
 def _page_values(path: Path) -> list[dict[str, Any]]:
-    page = _read_json(path)
+    return _page_envelope(path, _read_json(path))["value"]
+
+
+def _page_envelope(path: Path, page: Any) -> dict[str, Any]:
     if not isinstance(page, dict) or not isinstance(page.get("value"), list):
         raise InputError(display_path(path), None, "value",
                          "unexpected shape: expected an object with a `value` array")
-    return page["value"]
+    return page
+
+
+def check_chain(pages: Sequence[Page]) -> None:
+    """Raise every way the pages of one resource fail to form a complete chain."""
+    errors = chain_errors(pages)
+    if errors:
+        raise InputErrors(errors)
 
 
 def _records(root: Path, resource: str) -> list[tuple[Path, int, dict[str, Any]]]:
     """Every record of a small (metadata) resource with the page and index it came from."""
     out: list[tuple[Path, int, dict[str, Any]]] = []
+    pages: list[Page] = []
     for path in resource_pages(root, resource):
-        for i, record in enumerate(_page_values(path)):
+        data = _read_bytes(path)
+        envelope = _page_envelope(path, _decode_json(path, data))
+        pages.append(Page(path, len(envelope["value"]), envelope_link(envelope),
+                          envelope_count(envelope), hashlib.sha256(data).hexdigest()))
+        for i, record in enumerate(envelope["value"]):
             if not isinstance(record, dict):
                 raise InputError(display_path(path), f"{path.name} value[{i}]", None,
                                  "unexpected shape: a record is not an object")
             out.append((path, i, record))
+    check_chain(pages)
     return out
 
 
@@ -350,12 +385,8 @@ def _check_one_time_dimension(dimensions: list[_Dimension], file: Path) -> None:
 
 
 def _table_id(folder: Path, identifier: Any) -> str:
-    sidecar_id = None
-    try:
-        sidecar = read_sidecar(folder)
-        sidecar_id = sidecar.get("table_id") if sidecar else None
-    except json.JSONDecodeError:
-        sidecar_id = None  # detect_format already reported a broken sidecar
+    sidecar = read_sidecar(folder)
+    sidecar_id = sidecar.get("table_id") if sidecar else None
     return str(sidecar_id or _text(identifier) or folder.name).upper()
 
 
@@ -371,45 +402,81 @@ def _load_v3(folder: Path, measures: dict[str, str]) -> CbsCube:
     schema = {k: pl.Utf8 for k in keys} | {m.code: pl.Float64 for m in chosen.values()}
     # Each page is compacted before the next is read: the text keys of all pages together
     # would be most of the memory a full build needs.
-    frames = [
-        _v3_page(path, schema, keys, enums).select(
-            *keys, *[pl.col(m.code).alias(slug) for slug, m in chosen.items()])
-        for path in resource_pages(root, "TypedDataSet")
-    ]
-    cells = pl.concat(frames, how="vertical", rechunk=False)
-    return _cube(meta, "odata-v3", list(chosen), cells)
+    frames, pages = [], []
+    for path in resource_pages(root, "TypedDataSet"):
+        frame, page = _v3_page(path, schema, keys, enums, [m.code for m in chosen.values()])
+        frames.append(frame.select(
+            V3_ID, *keys, *[pl.col(m.code).alias(slug) for slug, m in chosen.items()]))
+        pages.append(page)
+    check_chain(pages)
+    check_ids(frames, pages, V3_ID)
+    cells = pl.concat([f.drop(V3_ID) for f in frames], how="vertical", rechunk=False)
+    cube = _cube(meta, "odata-v3", list(chosen), cells)
+    _check_unique_sorted(cube.cells, [*cube.keys, "periode_code"], root / "TypedDataSet")
+    return cube
+
+
+V3_ID, V4_ID = "ID", "Id"
 
 
 def _v3_page(
-    path: Path, schema: dict[str, pl.DataType], keys: list[str], enums: dict[str, pl.Enum]
-) -> pl.DataFrame:
+    path: Path, schema: dict[str, pl.DataType], keys: list[str], enums: dict[str, pl.Enum],
+    topics: list[str],
+) -> tuple[pl.DataFrame, Page]:
     """One TypedDataSet page as a frame of Enum codes (stripped) and Float64 topic values."""
-    frame = read_data_page(path, schema, required=list(schema))
+    # v3 is dense: every row carries every topic, null for an unknown value. A row without
+    # the topic is a damaged page, not an unknown figure.
+    # (A row without a dimension key is caught when its codes are encoded.)
+    frame, page = read_data_page(path, schema, required=list(schema), every_row=topics,
+                                 id_field=V3_ID)
     frame = frame.with_columns(pl.col(keys).str.strip_chars())
-    return _encode_codes(frame, keys, enums,
-                         lambda i: (display_path(path), f"{path.name} value[{i}]"))
+    where = partial(_record, path)
+    _raise_negative(frame, topics, where)
+    return _encode_codes(frame, keys, enums, where), page
+
+
+def _record(path: Path, i: int) -> tuple[str, str]:
+    return display_path(path), f"{path.name} value[{i}]"
+
+
+def _raise_negative(frame: pl.DataFrame, columns: Sequence[str],
+                    where: Callable[[int], tuple[str, str]]) -> None:
+    """Every measure wmo-atlas reads is a count of people or a rate of one: CBS never
+    publishes one below zero, so a negative value is a damaged or edited file."""
+    for column in columns:
+        negative = frame[column] < 0
+        if negative.any():
+            i = negative.arg_true()[0]
+            raise InputError(*where(i), column,
+                             f"{frame[column][i]:g} is below zero; CBS counts are never negative")
 
 
 def read_data_page(
-    path: Path, schema: dict[str, pl.DataType], required: Sequence[str]
-) -> pl.DataFrame:
-    """The `value` array of a data page (TypedDataSet, Observations) as a typed frame.
+    path: Path, schema: dict[str, pl.DataType], required: Sequence[str],
+    every_row: Sequence[str] = (), id_field: str | None = None,
+) -> tuple[pl.DataFrame, Page]:
+    """The `value` array of a data page (TypedDataSet, Observations) as a typed frame, and
+    what the chain check needs of the page.
 
     polars parses the page in Rust (three times faster than `json.loads` + `from_dicts`);
     only when it refuses the page is the slow path run, to name the bad record and field.
+    `required` columns must occur in the page, `every_row` ones in every row of it; the
+    `id_field` (CBS's row number) is read when present, to find rows delivered twice.
     """
-    data = path.read_bytes()
+    data = _read_bytes(path)
+    full = schema | ({id_field: pl.Int64} if id_field else {})
+    envelope = {key: pl.Utf8 for key in (*NEXT_LINK_KEYS, *COUNT_KEYS)}
     try:
-        top = pl.read_json(data, schema={"value": pl.List(pl.Struct(schema))})
+        top = pl.read_json(data, schema={"value": pl.List(pl.Struct(full))} | envelope)
     except pl.exceptions.PolarsError:
         top = None
     if top is None or top.height != 1 or top["value"].null_count():
         # A missing `value` reads as null; say which record or field is wrong.
-        raise _explain_bad_page(path, schema) or InputError(
+        raise _explain_bad_page(path, full) or InputError(
             display_path(path), None, None, "the data page could not be read")
     if _JSON_BOOLEAN_RE.search(data):
         # polars would read a boolean in a value column as 1.0; booleans elsewhere are fine.
-        problem = _explain_bad_page(path, schema)
+        problem = _explain_bad_page(path, full)
         if problem:
             raise problem
     frame = top["value"][0].struct.unnest()
@@ -419,7 +486,49 @@ def read_data_page(
         if missing:
             raise InputError(display_path(path), f"{path.name} value[0]", missing[0],
                              "unexpected shape: column missing from the data set")
-    return frame
+        # Counting the quoted name is a cheap test; only a page that fails it is walked.
+        if any(data.count(f'"{name}"'.encode()) < frame.height for name in every_row):
+            problem = _missing_field(path, every_row)
+            if problem:
+                raise problem
+    head = top.select(list(envelope)).row(0, named=True)
+    page = Page(path, frame.height, envelope_link(head), envelope_count(head),
+                hashlib.sha256(data).hexdigest())
+    return frame, page
+
+
+def _missing_field(path: Path, fields: Sequence[str]) -> InputError | None:
+    for i, row in enumerate(_page_values(path)):
+        absent = [name for name in fields if isinstance(row, dict) and name not in row]
+        if absent:
+            return InputError(*_record(path, i), absent[0],
+                              "field missing from this row (a data row carries every field; "
+                              "null marks an unknown value)")
+    return None
+
+
+def check_ids(frames: Sequence[pl.DataFrame], pages: Sequence[Page], id_field: str) -> None:
+    """A row number CBS gave twice: pages that overlap (a page saved twice, or shifted)."""
+    # `_row` is the record's place in its page when the frame was filtered (v4).
+    numbered = pl.concat([
+        (f.select(pl.col(id_field).alias("id"), pl.col("_row").alias("row")) if "_row" in f.columns
+         else f.select(pl.col(id_field).alias("id")).with_row_index("row"))
+        .with_columns(pl.col("row").cast(pl.UInt32), pl.lit(n, pl.UInt32).alias("page"))
+        for n, f in enumerate(frames)])
+    repeated = numbered.filter(pl.col("id").is_not_null() & pl.col("id").is_duplicated())
+    if not repeated.height:
+        return
+    first = repeated.group_by("id").agg(pl.col("page").first(), pl.col("row").first(),
+                                        pl.col("page").last().alias("again_page"),
+                                        pl.col("row").last().alias("again_row"))
+    errors = [
+        InputError(*_record(pages[again_page].path, again_row), id_field,
+                   f"row {row_id} is delivered twice (also {pages[page].path.name} "
+                   f"value[{row}]): overlapping pages")
+        for row_id, page, row, again_page, again_row in
+        first.sort("again_page", "again_row").head(MAX_CELL_ERRORS).iter_rows()
+    ]
+    raise InputErrors(errors)
 
 
 def _explain_bad_page(path: Path, schema: dict[str, pl.DataType]) -> InputError | None:
@@ -470,9 +579,14 @@ def _load_v4(folder: Path, measures: dict[str, str]) -> CbsCube:
     enums = {key: code_enum(values) for key, values in _codes(meta).items()}
     slug_by_code = {m.code: slug for slug, m in chosen.items()}
     slugs = list(dict.fromkeys(slug_by_code.values()))
-    frames = [_v4_page(path, keys, enums, slug_by_code)
-              for path in resource_pages(root, "Observations")]
-    observed = pl.concat(frames, how="vertical", rechunk=True)
+    frames, pages = [], []
+    for path in resource_pages(root, "Observations"):
+        frame, page = _v4_page(path, keys, enums, slug_by_code)
+        frames.append(frame)
+        pages.append(page)
+    check_chain(pages)
+    check_ids(frames, pages, V4_ID)
+    observed = pl.concat(frames, how="vertical", rechunk=True).drop(V4_ID, "_row")
     _check_unique(observed, [*keys, "measure"], root / "Observations")
     cells = _densify(observed, keys, enums, slugs).with_columns(_round_by_decimals(chosen))
     return _cube(meta, "odata-v4", slugs, cells)
@@ -508,25 +622,46 @@ def _v4_metadata(root: Path, folder: Path) -> _Metadata:
 
 def _v4_page(
     path: Path, keys: list[str], enums: dict[str, pl.Enum], slug_by_code: dict[str, str]
-) -> pl.DataFrame:
+) -> tuple[pl.DataFrame, Page]:
     schema: dict[str, pl.DataType] = {
         "Measure": pl.Utf8, "ValueAttribute": pl.Utf8, "Value": pl.Float64,
         **{k: pl.Utf8 for k in keys},
     }
-    frame = read_data_page(path, schema, required=["Measure", "Value", *keys])
+    # Sparse: a cell CBS does not know is left out and stays unknown (null after densifying),
+    # but a row that is there must say which cell it is.
+    frame, page = read_data_page(path, schema, required=["Measure", "Value", *keys],
+                                 every_row=["Measure"], id_field=V4_ID)
     # Keep the row position before filtering so that errors point at the right record.
     frame = frame.with_row_index("_row").filter(pl.col("Measure").is_in(list(slug_by_code)))
-    frame = _encode_codes(
-        frame, keys, enums,
-        lambda i: (display_path(path), f"{path.name} value[{frame['_row'][i]}]"))
+
+    def where(i: int) -> tuple[str, str]:
+        return _record(path, frame["_row"][i])
+
+    frame = _encode_codes(frame, keys, enums, where)
     # Any attribute other than "None" marks a cell without a usable value (format doc §5.3).
     usable = pl.col("ValueAttribute").is_null() | (pl.col("ValueAttribute") == "None")
+    frame = frame.with_columns(pl.when(usable).then(pl.col("Value")).alias("value"))
+    _raise_negative(frame, ["value"], where)
     slugs = pl.Enum(list(dict.fromkeys(slug_by_code.values())))
     return frame.select(
-        *keys,
+        V4_ID, "_row", *keys,
         pl.col("Measure").replace_strict(slug_by_code, return_dtype=slugs).alias("measure"),
-        pl.when(usable).then(pl.col("Value")).alias("value"),
-    )
+        "value",
+    ), page
+
+
+def _check_unique_sorted(cells: pl.DataFrame, keys: list[str], resource: Path) -> None:
+    """The same cell twice in a cube sorted by its keys: equal neighbours (linear, unlike a
+    hash of every key combination on the 5 M cells of a full build)."""
+    if cells.height < 2:
+        return
+    same = cells.select(pl.all_horizontal(pl.col(k) == pl.col(k).shift(1) for k in keys)
+                        .fill_null(False)).to_series()
+    if same.any():
+        i = same.arg_true()[0]
+        cell = ", ".join(f"{k}={cells[k][i]}" for k in keys)
+        raise InputError(display_path(resource), None, None,
+                         f"the same cell is delivered twice ({cell})")
 
 
 def _check_unique(frame: pl.DataFrame, keys: list[str], resource: Path) -> None:
@@ -790,9 +925,17 @@ def _parse_numbers(
         InputError(file, line, header, f"{cell!r} is not a number (expected {expected})")
         for line, cell in bad.select("_line", source).iter_rows()
     )
-    return frame.with_columns(
+    frame = frame.with_columns(
         pl.when(~pl.col("_bad")).then(pl.col("_number")).cast(pl.Float64).alias(slug)
-    ).drop("_number", "_bad", source)
+    )
+    # As in the JSON formats: a count below zero is a damaged or edited file, not a figure.
+    negative = frame.filter(pl.col(slug) < 0).head(MAX_CELL_ERRORS)
+    errors.extend(
+        InputError(file, line, header, f"{cell.strip()!r} is below zero; CBS counts are never "
+                                       "negative")
+        for line, cell in negative.select("_line", source).iter_rows()
+    )
+    return frame.drop("_number", "_bad", source)
 
 
 def _duplicate_rows(frame: pl.DataFrame, keys: list[str], file: str) -> list[InputError]:
