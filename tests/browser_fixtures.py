@@ -37,7 +37,8 @@ class Server:
 
 
 def start_streamlit(db: Path, log: Path, port: int | None = None,
-                    app: Path = ROOT / "dashboard" / "app.py") -> Server:
+                    app: Path = ROOT / "dashboard" / "app.py",
+                    extra_args: tuple[str, ...] = ()) -> Server:
     """`streamlit run dashboard/app.py` from the project root, as `./dev run` starts it."""
     port = port or free_port()
     env = {**os.environ, "WMO_DB": str(db)}
@@ -46,7 +47,7 @@ def start_streamlit(db: Path, log: Path, port: int | None = None,
         [sys.executable, "-m", "streamlit", "run", str(app),
          "--server.port", str(port), "--server.address", "127.0.0.1",
          "--server.headless", "true", "--browser.gatherUsageStats", "false",
-         "--server.enableStaticServing", "true"],
+         "--server.enableStaticServing", "true", *extra_args],
         cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60

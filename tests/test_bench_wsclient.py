@@ -57,7 +57,10 @@ st.markdown(f"Kaart {periode}")
 def serve(folder: Path, source: str) -> Server:
     app = folder / "app.py"
     app.write_text(source)
-    return start_streamlit(folder / "unused.duckdb", folder / "server.log", app=app)
+    # These small pages fail on purpose and the tests read their messages; the served config
+    # redacts exception details for readers (showErrorDetails = "none").
+    return start_streamlit(folder / "unused.duckdb", folder / "server.log", app=app,
+                           extra_args=("--client.showErrorDetails", "full"))
 
 
 @pytest.fixture(scope="module")

@@ -4,6 +4,7 @@ list, over years or half-years; small multiples 'gemeente vs its peers'; the tab
 import streamlit as st
 
 from dashboard import catalog, exports
+from dashboard.safe import md_escape
 from dashboard.ui import footer, page_context, show_chart, url_multiselect, url_selectbox
 from dashboard.views import peers
 from dashboard.views import vergelijken as view
@@ -62,7 +63,7 @@ for note in cv.notes:
     st.info(note)
 naam = catalog.gemeente_name(ctx.db, gemeente)
 if groep == "lijst" and not gemeenten:
-    st.info(ctx.t("lijst_empty", T, naam=naam))
+    st.info(ctx.t("lijst_empty", T, naam=md_escape(naam, 200)))
 if groep == "peers":
     st.markdown(peers.rule_text(ctx.db, gemeente, ctx.lang))
 if groep == "werkwijze":

@@ -26,6 +26,7 @@ import polars as pl
 from dashboard import catalog
 from dashboard.db import Database
 from dashboard.i18n import tr
+from dashboard.safe import md_escape
 
 DEFAULT_N = 10
 
@@ -142,8 +143,9 @@ def has_figures(db: Database, code: str) -> bool:
 
 
 def rule_text(db: Database, code: str, lang: str, n: int = DEFAULT_N) -> str:
-    """The rule in plain words for gemeente `code`, or why there are no peers."""
-    naam = catalog.gemeente_name(db, code)
+    """The rule in plain words for gemeente `code`, or why there are no peers (markdown: the
+    name is escaped)."""
+    naam = md_escape(catalog.gemeente_name(db, code), 200)
     jaar = reference_year(db)
     key = "peer_rule" if has_figures(db, code) else "no_peers"
     return tr(key, lang, TEXTS, naam=naam, n=n, jaar=jaar if jaar is not None else "–")
