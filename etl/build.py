@@ -26,9 +26,8 @@ from etl.metadata import SourceMeta, load_metadata
 from etl.settings import Settings
 from etl.sources import geo, registers
 from etl.sources.cbs.parse import load_cbs_cube, load_cbs_snapshot
-from etl.sources.cbs.tables import TABLES, spec_for
-from etl.transform import bevolking as bevolking_t
-from etl.transform import harmonise, wmo
+from etl.sources.cbs.tables import ROLES, spec_for, tables_of
+from etl.transform import harmonise
 
 Progress = Callable[[str], None]
 
@@ -56,9 +55,8 @@ class Inputs:
     warnings: list[str] = field(default_factory=list)
     bronnen: list[dict] = field(default_factory=list)
     frames: dict[str, pl.DataFrame] = field(default_factory=dict)
-    wmo_tables: list = field(default_factory=list)
-    kenmerken: list = field(default_factory=list)
-    bevolking_table: tuple | None = None
+    # role name -> [(TableSpec, parsed table)], in folder order (tables.py declares the roles)
+    cbs: dict[str, list] = field(default_factory=dict)
     werkwijze: pl.DataFrame | None = None
     bezwaar: pl.DataFrame | None = None
     herindelingen: pl.DataFrame | None = None
@@ -66,6 +64,10 @@ class Inputs:
     reference_year: int | None = None
     raw_dir: Path | None = None
     snapshot_dir: Path | None = None
+
+    @property
+    def wmo_tables(self) -> list:
+        return self.cbs.get("wmo_clienten", [])
 
     @property
     def is_synthetisch(self) -> bool:
@@ -231,7 +233,7 @@ def read_cbs(inputs: Inputs, raw_dir: Path, progress: Progress) -> None:
             continue
         progress(f"parsing {spec.table_id} ({sidecar.get('format')})")
         # The persoonskenmerken table has millions of cells: it stays a compact cube.
-        load = load_cbs_cube if spec.role == "wmo_kenmerken" else load_cbs_snapshot
+        load = load_cbs_cube if spec.role.compact else load_cbs_snapshot
         try:
             table = load(folder, spec.measures)
         except InputErrors as exc:
@@ -241,20 +243,13 @@ def read_cbs(inputs: Inputs, raw_dir: Path, progress: Progress) -> None:
             inputs.errors.append(exc)
             continue
         inputs.bronnen.append(_bron_row(folder, sidecar))
-        if spec.role == "wmo_clienten":
-            inputs.wmo_tables.append((spec, table))
-        elif spec.role == "wmo_kenmerken":
-            inputs.kenmerken.append((spec, table))
-        elif spec.role == "bevolking":
-            inputs.bevolking_table = (spec, table)
-    present = {s.role for s, _ in inputs.wmo_tables}
-    if "wmo_clienten" not in present:
+        inputs.cbs.setdefault(spec.role.name, []).append((spec, table))
+    if not inputs.wmo_tables:
         inputs.errors.append(InputError(display_path(cbs_dir), None, None,
                                         "no CBS Wmo table found (one of "
-                                        + ", ".join(t for t, s in TABLES.items()
-                                                    if s.role == "wmo_clienten")
+                                        + ", ".join(tables_of("wmo_clienten"))
                                         + "); run `wmo fetch cbs --table 86050NED` or `wmo demo`"))
-    if inputs.bevolking_table is None:
+    if not inputs.cbs.get("bevolking"):
         inputs.warnings.append("no population table (03759NED): rates per 1 000 inwoners and the "
                                "share 75+ stay NULL in out.gemeente_periode")
 
@@ -282,27 +277,16 @@ def _attempt(errors: list[InputError], step: Callable[[], pl.DataFrame]) -> pl.D
 
 
 def transform_tables(inputs: Inputs, progress: Progress) -> dict[str, pl.DataFrame]:
-    """core tables made from one kind of CBS table each; they need no registers."""
-    errors = inputs.errors
-    steps: dict[str, Callable[[], pl.DataFrame]] = {
-        "core.wmo_clienten": lambda: wmo.wmo_clienten(inputs.wmo_tables),
-        "core.wmo_clienten_regio": lambda: wmo.wmo_clienten_regio(inputs.wmo_tables),
-        "core.voorziening": lambda: wmo.voorziening(inputs.wmo_tables),
-        "core.periode": lambda: wmo.periode(inputs.wmo_tables),
-    }
-    if inputs.kenmerken:
-        steps["core.wmo_clienten_kenmerken"] = lambda: wmo.concat_compact(
-            [wmo.wmo_kenmerken(spec, cube) for spec, cube in inputs.kenmerken])
-    if inputs.bevolking_table is not None:
-        spec, table = inputs.bevolking_table
-        steps["core.bevolking"] = partial(bevolking_t.bevolking, spec.table_id, table)
-    else:
-        steps["core.bevolking"] = lambda: pl.DataFrame(schema=bevolking_t.BEVOLKING_SCHEMA)
+    """The core tables made from CBS tables alone (they need no registers), as tables.py
+    declares them: every output of every role, from the tables of that role that were read.
+    A role without tables gives its outputs empty (schema only)."""
     frames = {}
-    for name, step in steps.items():
-        frame = _attempt(errors, step)
-        if frame is not None:
-            frames[name] = frame
+    for role in ROLES.values():
+        parsed = inputs.cbs.get(role.name, [])
+        for output in role.outputs:
+            frame = _attempt(inputs.errors, partial(output.run, parsed))
+            if frame is not None:
+                frames[output.target] = frame
     if "core.wmo_clienten" in frames and "core.bevolking" in frames:
         progress(f"core: {frames['core.wmo_clienten'].height} Wmo rows, "
                  f"{frames['core.bevolking'].height} population rows")
