@@ -21,7 +21,7 @@ from typing import Any
 import polars as pl
 
 from etl.transform import bevolking as bevolking_t
-from etl.transform import wmo
+from etl.transform import stroom, uitgaven, wmo
 
 WMO_MEASURES = {
     "clienten": "Wmo-cliënten",
@@ -82,7 +82,20 @@ BEVOLKING = Role("bevolking", (
     Output("core.bevolking", bevolking_t.BEVOLKING_SCHEMA, ("gemeente_code", "jaar"),
            rows=bevolking_t.bevolking_rows),
 ))
-ROLES: dict[str, Role] = {r.name: r for r in (WMO_CLIENTEN, WMO_KENMERKEN, BEVOLKING)}
+WMO_UITGAVEN = Role("wmo_uitgaven", (
+    Output("core.wmo_uitgaven", uitgaven.UITGAVEN_SCHEMA, uitgaven.SORT,
+           rows=uitgaven.table_rows),
+))
+WMO_STROOM = Role("wmo_stroom", (
+    Output("core.wmo_stroom", stroom.STROOM_SCHEMA, stroom.STROOM_SORT,
+           rows=stroom.stroom_rows),
+))
+WMO_BEEINDIGING = Role("wmo_beeindiging", (
+    Output("core.wmo_beeindiging", stroom.BEEINDIGING_SCHEMA, stroom.BEEINDIGING_SORT,
+           rows=stroom.beeindiging_rows),
+))
+ROLES: dict[str, Role] = {r.name: r for r in (WMO_CLIENTEN, WMO_KENMERKEN, BEVOLKING,
+                                               WMO_UITGAVEN, WMO_STROOM, WMO_BEEINDIGING)}
 
 
 @dataclass(frozen=True)
@@ -123,6 +136,24 @@ TABLES: dict[str, TableSpec] = {
                   {"inwoners": "Bevolking op 1 januari"},
                   v3_filter="Geslacht eq 'T001038' and BurgerlijkeStaat eq 'T001019' "
                             "and Perioden ge '2015'"),
+        TableSpec("84580NED", WMO_UITGAVEN,
+                  "Gemeentelijke uitgaven Wmo-maatwerkvoorzieningen; type voorziening, regio",
+                  uitgaven.MEASURES, optional=True),
+        TableSpec("86051NED", WMO_STROOM,
+                  "Wmo-voorzieningen; stand, instroom, uitstroom, regio", stroom.STROOM_MEASURES,
+                  priority=3, optional=True),
+        TableSpec("85044NED", WMO_STROOM,
+                  "Wmo-arrangementen; stand, instroom, uitstroom, regio", stroom.STROOM_MEASURES,
+                  priority=2, optional=True),
+        TableSpec("83268NED", WMO_STROOM,
+                  "Wmo-arrangementen; stand, instroom, uitstroom, regio (2015-2020)",
+                  stroom.STROOM_MEASURES, priority=1, optional=True),
+        TableSpec("86061NED", WMO_BEEINDIGING,
+                  "Wmo-cliënten; reden beëindiging ondersteuning, regio", WMO_MEASURES,
+                  priority=2, optional=True),
+        TableSpec("83266NED", WMO_BEEINDIGING,
+                  "Wmo-cliënten; reden beëindiging ondersteuning, regio (2015-2020)",
+                  WMO_MEASURES, priority=1, optional=True),
     ]
 }
 
