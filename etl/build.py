@@ -330,7 +330,8 @@ def assemble(inputs: Inputs, tables: dict[str, pl.DataFrame],
         reference_year=inputs.reference_year, werkwijze_jaar=werkwijze_jaar,
         werkwijze_jaar_sterk=werkwijze_jaar_sterk,
         bezwaar=bezwaar.with_columns(pl.col("bezwaren_ontvangen").cast(pl.Int64)),
-        is_synthetisch=inputs.is_synthetisch)
+        is_synthetisch=inputs.is_synthetisch, uitgaven=tables.get("core.wmo_uitgaven"),
+        stroom=tables.get("core.wmo_stroom"), beeindiging=tables.get("core.wmo_beeindiging"))
     frames["out.gemeente_periode"] = out
     frames["out.provincie_periode"] = harmonise.provincie_periode(
         out, inputs.gemeente, inputs.reference_year, inputs.is_synthetisch)

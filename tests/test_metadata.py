@@ -65,7 +65,12 @@ CONTRACT = {
                             "halfjaar voorziening_code voorziening clienten clienten_per_1000 "
                             "inwoners inwoners_75plus aandeel_75plus werkwijze_hbh "
                             "werkwijze_hbh_sterke_bron bezwaren_ontvangen "
-                            "bezwaren_per_1000_clienten status is_geharmoniseerd is_synthetisch",
+                            "bezwaren_per_1000_clienten uitgaven_gerealiseerd "
+                            "uitgaven_gerealiseerd_hbh uitgaven_per_inwoner "
+                            "uitgaven_hbh_per_inwoner uitgaven_hbh_per_client hbh_instroom "
+                            "hbh_uitstroom hbh_instroom_per_1000 hbh_uitstroom_per_1000 "
+                            "beeindigd_door_gemeente beeindigd_door_gemeente_per_1000_clienten "
+                            "status is_geharmoniseerd is_synthetisch",
     "out.provincie_periode": "provincie_code provincie_naam periode_code jaar halfjaar "
                              "voorziening_code voorziening clienten inwoners clienten_per_1000 "
                              "gemeenten_totaal gemeenten_bekend status is_synthetisch",
