@@ -79,6 +79,38 @@ class V3Table:
             rows.append(row)
         return rows
 
+    def v4_resources(self) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]:
+        """Properties and the code lists as the v4 service lists them (unpadded codes; measure
+        codes unrelated to the v3 keys, as at CBS)."""
+        props = {"Identifier": self.table_id, "Title": self.title, "Language": "nl"}
+        res: dict[str, list[dict[str, Any]]] = {
+            "Dimensions": [{"Identifier": d.key, "Title": d.title, "Description": "",
+                            "Kind": d.kind} for d in self.dims],
+            "MeasureCodes": [{"Identifier": f"M{9000 + i:06d}", "Index": i + 1, "Title": title,
+                              "Unit": unit, "Decimals": 0, "MeasureGroupId": None}
+                             for i, (_, title, unit) in enumerate(self.topics)],
+        }
+        for d in self.dims:
+            res[f"{d.key}Codes"] = [
+                {"Identifier": k, "Index": i + 1, "Title": t, "Description": "",
+                 "DimensionGroupId": None, **({"Status": x} if d.kind == "TimeDimension" else {})}
+                for i, (k, t, x) in enumerate(d.items)]
+            res[f"{d.key}Groups"] = []
+        return props, res
+
+    def v4_observations(self) -> list[dict[str, Any]]:
+        """Sparse long rows: v4 leaves out the empty cells of the cube."""
+        rows = []
+        for combo, values in sorted(self.cells.items()):
+            for i, value in enumerate(values):
+                if value is None:
+                    continue
+                rows.append({"Id": len(rows), "Measure": f"M{9000 + i:06d}",
+                             "ValueAttribute": "None", "Value": float(value),
+                             "StringValue": None,
+                             **{d.key: k for d, k in zip(self.dims, combo, strict=True)}})
+        return rows
+
     def write(self, folder: Path) -> Path:
         """A snapshot folder as `wmo fetch` writes it: one page per resource, a sidecar."""
         pages = {**self.resources(), "TypedDataSet": self.rows()}
