@@ -329,3 +329,17 @@ def test_spending_and_flows_reach_out_harmonised_with_known_totals_kept(con) -> 
     off = scalar(con, "SELECT max(abs(uitgaven_per_inwoner - uitgaven_gerealiseerd / inwoners)) "
                       "FROM out.gemeente_periode WHERE uitgaven_per_inwoner IS NOT NULL")
     assert off < 1e-9
+
+
+def test_cbs_national_spending_is_kept_beside_the_gemeenten(con) -> None:
+    rows = con.execute(
+        "SELECT r.jaar, r.uitgaven_gerealiseerd, r.uitgaven_begroot, "
+        "(SELECT sum(g.uitgaven_gerealiseerd) FROM core.wmo_uitgaven g WHERE g.jaar = r.jaar "
+        " AND g.voorziening_code = r.voorziening_code) AS gemeenten "
+        "FROM core.wmo_uitgaven_regio r WHERE r.regio_code = 'NL01' "
+        "AND r.voorziening = 'Totaal' ORDER BY r.jaar").fetchall()
+    assert [r[0] for r in rows] == list(range(2017, 2025))
+    # CBS's national figure includes an estimate for gemeenten without figures.
+    assert all(r[1] is not None and r[1] > r[3] for r in rows)
+    assert all(r[2] is None for r in rows)  # no national budget for the total, as at CBS
+    assert scalar(con, "SELECT count(DISTINCT regio_code) FROM core.wmo_uitgaven_regio") == 13

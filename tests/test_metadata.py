@@ -49,6 +49,10 @@ CONTRACT = {
     "core.wmo_uitgaven": "gemeente_code jaar voorziening_code voorziening uitgaven_begroot "
                          "uitgaven_gerealiseerd uitgaven_begroot_per_inwoner "
                          "uitgaven_gerealiseerd_per_inwoner status bron_tabel",
+    "core.wmo_uitgaven_regio": "regio_code regio_naam regio_type jaar voorziening_code "
+                               "voorziening uitgaven_begroot uitgaven_gerealiseerd "
+                               "uitgaven_begroot_per_inwoner uitgaven_gerealiseerd_per_inwoner "
+                               "status bron_tabel",
     "core.wmo_stroom": "gemeente_code periode_code jaar halfjaar voorziening_code voorziening "
                        "stand instroom uitstroom status bron_tabel",
     "core.wmo_beeindiging": "gemeente_code periode_code jaar halfjaar reden_code reden clienten "

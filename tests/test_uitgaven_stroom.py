@@ -63,6 +63,21 @@ def test_gemeenten_only_and_empty_cells_stay_null(tmp_path: Path) -> None:
 
 def test_national_budget_unknown_while_realised_known(tmp_path: Path) -> None:
     table = parse(spending_table(), tmp_path)
+    regio = uitgaven.regio_rows(SPEC, table)
+    assert set(regio["regio_code"]) == {"NL01"}
+    nl = row(regio, regio_code="NL01", jaar=2023, voorziening_code="T001024")
+    # "Totaal Nederland 2023* . . 5.483.969 308"
+    assert (nl["uitgaven_begroot"], nl["uitgaven_begroot_per_inwoner"]) == (None, None)
+    assert nl["uitgaven_gerealiseerd"] == 5_483_969_000
+    assert nl["uitgaven_gerealiseerd_per_inwoner"] == 308
+    assert (nl["regio_naam"], nl["regio_type"]) == ("Nederland", "land")
+    hbh = row(regio, regio_code="NL01", jaar=2019, voorziening_code="A019507")
+    # "Hulp bij het huishouden Nederland 2019* 1.112.449 64 1.133.291 66"
+    assert (hbh["uitgaven_begroot"], hbh["uitgaven_begroot_per_inwoner"],
+            hbh["uitgaven_gerealiseerd"], hbh["uitgaven_gerealiseerd_per_inwoner"]) == (
+        1_112_449_000, 64, 1_133_291_000, 66)
+    assert regio.schema == pl.Schema(uitgaven.REGIO_SCHEMA)
+    # The same cells in the parsed table, per measure.
     nl = (table.observations.filter((pl.col("RegioS") == "NL01")
                                     & (pl.col("periode_code") == "2023JJ00")
                                     & (pl.col(table.observations.columns[0]) == "T001024")))

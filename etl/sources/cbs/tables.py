@@ -85,6 +85,8 @@ BEVOLKING = Role("bevolking", (
 WMO_UITGAVEN = Role("wmo_uitgaven", (
     Output("core.wmo_uitgaven", uitgaven.UITGAVEN_SCHEMA, uitgaven.SORT,
            rows=uitgaven.table_rows),
+    Output("core.wmo_uitgaven_regio", uitgaven.REGIO_SCHEMA, uitgaven.REGIO_SORT,
+           rows=uitgaven.regio_rows),
 ))
 WMO_STROOM = Role("wmo_stroom", (
     Output("core.wmo_stroom", stroom.STROOM_SCHEMA, stroom.STROOM_SORT,
