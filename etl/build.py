@@ -9,7 +9,6 @@ import resource
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import partial
 from importlib.metadata import version
@@ -20,22 +19,17 @@ import polars as pl
 
 from etl import snapshot
 from etl.errors import InputError, InputErrors, display_path
-from etl.gemeenten import HERINDELING_SCHEMA, gemeente_history, harmonisation_map
+from etl.gemeenten import harmonisation_map
+from etl.inputs import Inputs, Progress
+from etl.inputs import bron_row as _bron_row
 from etl.locations import portable_path
-from etl.metadata import SourceMeta, load_metadata
+from etl.metadata import load_metadata
 from etl.settings import Settings
-from etl.sources import geo, registers
+from etl.sources import Source, SourceContext, geo, registers
 from etl.sources.cbs.parse import load_cbs_cube, load_cbs_snapshot
 from etl.sources.cbs.tables import ROLES, spec_for, tables_of
+from etl.sources.registers import CORE_BEZWAAR_COLUMNS
 from etl.transform import harmonise
-
-Progress = Callable[[str], None]
-
-BEZWAAR_COLUMNS = [
-    "gemeente_code", "jaar", "domein", "bezwaren_ontvangen", "bezwaren_afgehandeld", "gegrond",
-    "deels_gegrond", "ongegrond", "niet_ontvankelijk", "ingetrokken", "beroep", "bron_url",
-    "bron_omschrijving", "peildatum",
-]
 
 
 def stderr_progress(start: float) -> Progress:
@@ -45,176 +39,6 @@ def stderr_progress(start: float) -> Progress:
         print(f"[{time.perf_counter() - start:5.1f}s {peak_mb:5.0f}MB] {message}",
               file=sys.stderr, flush=True)
     return report
-
-
-@dataclass
-class Inputs:
-    """Everything a build needs, parsed and checked, plus the problems and warnings found."""
-
-    errors: list[InputError] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    bronnen: list[dict] = field(default_factory=list)
-    frames: dict[str, pl.DataFrame] = field(default_factory=dict)
-    # role name -> [(TableSpec, parsed table)], in folder order (tables.py declares the roles)
-    cbs: dict[str, list] = field(default_factory=dict)
-    werkwijze: pl.DataFrame | None = None
-    bezwaar: pl.DataFrame | None = None
-    herindelingen: pl.DataFrame | None = None
-    gemeente: pl.DataFrame | None = None
-    reference_year: int | None = None
-    raw_dir: Path | None = None
-    snapshot_dir: Path | None = None
-
-    @property
-    def wmo_tables(self) -> list:
-        return self.cbs.get("wmo_clienten", [])
-
-    @property
-    def is_synthetisch(self) -> bool:
-        return any(b["is_synthetisch"] for b in self.bronnen)
-
-
-def _bron_row(folder: Path, sidecar: dict) -> dict:
-    return {
-        "bron_id": sidecar.get("source_id") or folder.name,
-        "titel": sidecar.get("title"),
-        "producent": sidecar.get("producer"),
-        "url": sidecar.get("url"),
-        "opgehaald_op": sidecar.get("retrieved_at"),
-        "licentie": sidecar.get("licence"),
-        "formaat": sidecar.get("format"),
-        "sha256": sidecar.get("sha256"),
-        "is_synthetisch": bool(sidecar.get("synthetic", False)),
-        "map": display_path(folder),
-    }
-
-
-def _register_bron(path: Path, sources: dict[str, SourceMeta]) -> dict:
-    # Titles, producers and licences of the registers are documented once, in metadata.yaml.
-    source = sources[f"register-{path.stem}"]
-    return {
-        "bron_id": source.source_id,
-        "titel": source.title,
-        "producent": source.producer,
-        "url": source.url,
-        "opgehaald_op": None,
-        "licentie": source.licence,
-        "formaat": "csv",
-        "sha256": snapshot.sha256_file(path),
-        "is_synthetisch": False,
-        # The file itself: with the project fallback it is not inside the raw folder.
-        "map": display_path(path),
-    }
-
-
-def geo_dir_for(raw_dir: Path, snapshot_dir: Path | None) -> Path:
-    if snapshot_dir is not None:
-        return snapshot_dir / "geo"
-    return raw_dir / "geo"
-
-
-def read_geo(inputs: Inputs, geo_dir: Path, reference_year: int | None,
-             progress: Progress) -> None:
-    files = geo.boundary_files(geo_dir)
-    gemeente_years = sorted(y for kind, y in files if kind == "gemeente")
-    provincie_years = sorted(y for kind, y in files if kind == "provincie")
-    if not gemeente_years or not provincie_years:
-        inputs.errors.append(InputError(display_path(geo_dir), None, None,
-                                        "no gemeente_YYYY and provincie_YYYY boundary files found "
-                                        "(pass --snapshot DIR or set WMO_SNAPSHOT_DIR)"))
-        return
-    ref = reference_year or gemeente_years[-1]
-    if ref not in gemeente_years:
-        inputs.errors.append(InputError(display_path(geo_dir), None, "--reference-year",
-                                        f"no gemeente_{ref} boundary file (have "
-                                        f"{', '.join(map(str, gemeente_years))})"))
-        return
-    inputs.reference_year = ref
-    try:
-        gemeenten = {y: geo.read_boundaries(files[("gemeente", y)], "gemeente")
-                     for y in gemeente_years}
-        prov_year = max(y for y in provincie_years if y <= ref) if min(provincie_years) <= ref \
-            else provincie_years[0]
-        provincies = geo.read_boundaries(files[("provincie", prov_year)], "provincie")
-    except InputError as exc:
-        inputs.errors.append(exc)
-        return
-    progress(f"boundaries: gemeente {', '.join(map(str, gemeente_years))}; "
-             f"provincie {prov_year}; reference classification {ref}")
-    inputs.frames["core.gemeente_geometrie"] = pl.concat(
-        [geo.geometry_table(g, y) for y, g in gemeenten.items()])
-    prov_geom = geo.geometry_table(provincies, prov_year).rename(
-        {"gemeente_code": "provincie_code"}).with_columns(
-        pl.Series("provincie_naam", provincies["naam"].tolist()))
-    inputs.frames["core.provincie_geometrie"] = prov_geom
-    inputs.frames["_current"] = geo.province_of_gemeenten(gemeenten[ref], provincies)
-    # Without a sidecar the boundary files are described by metadata.yaml (never by the local
-    # folder: its absolute path would travel inside the database).
-    documented = load_metadata().sources["geo"]
-    sidecar = snapshot.read_sidecar(geo_dir) or {
-        "source_id": documented.source_id, "title": documented.title,
-        "producer": documented.producer, "format": "topojson", "synthetic": False,
-        "licence": documented.licence, "url": documented.url}
-    inputs.bronnen.append(_bron_row(geo_dir, sidecar))
-
-
-# The registers are part of this project, not of a download: a raw folder made by `wmo fetch`
-# or `wmo import` into a new directory has none, and then the committed ones are read.
-PROJECT_REGISTERS = Path(__file__).resolve().parents[1] / "data" / "raw" / "registers"
-
-
-def register_dir(raw_dir: Path) -> Path:
-    """`<raw>/registers/` when the raw folder has its own, else the project's committed ones."""
-    own = raw_dir / "registers"
-    return own if own.is_dir() else PROJECT_REGISTERS
-
-
-def read_registers(inputs: Inputs, raw_dir: Path, sources: dict[str, SourceMeta],
-                   progress: Progress) -> None:
-    reg = register_dir(raw_dir)
-    origin = "the raw folder" if reg == raw_dir / "registers" else "the project"
-    progress(f"registers: {display_path(reg)} (from {origin})")
-    her_path = reg / "herindelingen.csv"
-    if not her_path.exists():
-        inputs.errors.append(InputError(display_path(her_path), None, None,
-                                        "the herindelingen register is required"))
-        return
-    her, errs = registers.read_herindelingen(her_path)
-    inputs.errors += errs
-    inputs.bronnen.append(_register_bron(her_path, sources))
-    if errs or "_current" not in inputs.frames:
-        return
-    inputs.herindelingen = her.select(list(HERINDELING_SCHEMA))
-    inputs.gemeente = gemeente_history(inputs.frames.pop("_current"), inputs.herindelingen)
-
-    ww_path = reg / "werkwijze.csv"
-    if ww_path.exists():
-        ww, errs = registers.read_werkwijze(ww_path, inputs.gemeente)
-        inputs.errors += errs
-        inputs.werkwijze = ww
-        inputs.bronnen.append(_register_bron(ww_path, sources))
-    else:
-        inputs.warnings.append(f"{display_path(ww_path)} missing: werkwijze unknown everywhere")
-
-    parts = []
-    for path, synthetic in ((reg / "bezwaar.csv", False),
-                            (raw_dir / "bezwaar-demo" / "bezwaar.csv", True)):
-        if not path.exists():
-            if not synthetic:
-                inputs.warnings.append(f"{display_path(path)} missing: no bezwaar figures")
-            continue
-        bz, errs = registers.read_bezwaar(path, inputs.gemeente)
-        inputs.errors += errs
-        parts.append(bz.select(BEZWAAR_COLUMNS).with_columns(
-            pl.lit(synthetic).alias("is_synthetisch")))
-        if synthetic:
-            inputs.bronnen.append(_bron_row(path.parent, snapshot.read_sidecar(path.parent) or {
-                "source_id": "bezwaar-demo", "synthetic": True}))
-        else:
-            inputs.bronnen.append(_register_bron(path, sources))
-    if parts:
-        inputs.bezwaar = pl.concat(parts, how="vertical_relaxed")
-    progress("registers read and checked")
 
 
 def read_cbs(inputs: Inputs, raw_dir: Path, progress: Progress) -> None:
@@ -254,13 +78,26 @@ def read_cbs(inputs: Inputs, raw_dir: Path, progress: Progress) -> None:
                                "share 75+ stay NULL in out.gemeente_periode")
 
 
+def _read_cbs(inputs: Inputs, ctx: SourceContext) -> None:
+    read_cbs(inputs, ctx.raw_dir, ctx.progress)
+
+
+CBS = Source(
+    "cbs", reads="<raw>/cbs/<TABLE_ID>/ with _source.json: OData v3, v4 or StatLine CSV "
+                 "snapshots of the tables declared in etl/sources/cbs/tables.py",
+    fetch="`wmo fetch cbs --table ID`, `wmo import cbs FILES --table ID`, or `wmo demo`",
+    returns=tuple(t for role in ROLES.values() for t in role.targets), read=_read_cbs)
+# In this order: the registers need the boundaries (the current classification), and the CBS
+# tables are checked last so that their many messages follow the few structural ones.
+SOURCES: tuple[Source, ...] = (geo.SOURCE, registers.SOURCE, CBS)
+
+
 def collect_inputs(raw_dir: Path, snapshot_dir: Path | None, reference_year: int | None,
                    progress: Progress) -> Inputs:
     inputs = Inputs(raw_dir=raw_dir, snapshot_dir=snapshot_dir)
-    sources = load_metadata().sources
-    read_geo(inputs, geo_dir_for(raw_dir, snapshot_dir), reference_year, progress)
-    read_registers(inputs, raw_dir, sources, progress)
-    read_cbs(inputs, raw_dir, progress)
+    ctx = SourceContext(raw_dir, snapshot_dir, reference_year, load_metadata().sources, progress)
+    for source in SOURCES:
+        source.read(inputs, ctx)
     return inputs
 
 
@@ -310,7 +147,7 @@ def assemble(inputs: Inputs, tables: dict[str, pl.DataFrame],
     else:
         frames["core.werkwijze"] = werkwijze
     bezwaar = inputs.bezwaar if inputs.bezwaar is not None else pl.DataFrame(
-        schema={c: pl.Utf8 for c in BEZWAAR_COLUMNS} | {"is_synthetisch": pl.Boolean})
+        schema={c: pl.Utf8 for c in CORE_BEZWAAR_COLUMNS} | {"is_synthetisch": pl.Boolean})
     frames["core.bezwaar"] = bezwaar
     jaren = sorted(set(wmo_rows["jaar"].to_list()))
     werkwijze_jaar = (registers.werkwijze_per_jaar(werkwijze, "huishoudelijke_ondersteuning",

@@ -23,9 +23,13 @@ from typing import Any
 
 import polars as pl
 
+from etl import snapshot
 from etl.bron_type import BRON_TYPES, STERKE_BRON_TYPES
 from etl.errors import InputError, display_path
-from etl.gemeenten import HERINDELING_SCHEMA
+from etl.gemeenten import HERINDELING_SCHEMA, gemeente_history
+from etl.inputs import Inputs, Progress, bron_row, register_bron
+from etl.metadata import SourceMeta
+from etl.sources import Source, SourceContext
 
 CODE_RE = re.compile(r"^GM\d{4}$")
 PARTIAL_DATE_RE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
@@ -583,3 +587,85 @@ def _year(row: _Row, last_year: int) -> int | None:
         row.fail("jaar", f"{value} is outside {FIRST_BEZWAAR_YEAR}–{last_year}")
         return None
     return int(value)
+
+
+# --------------------------------------------------------------------------- the source
+
+# The columns of core.bezwaar besides is_synthetisch (the register's, without the name).
+CORE_BEZWAAR_COLUMNS = [
+    "gemeente_code", "jaar", "domein", "bezwaren_ontvangen", "bezwaren_afgehandeld", "gegrond",
+    "deels_gegrond", "ongegrond", "niet_ontvankelijk", "ingetrokken", "beroep", "bron_url",
+    "bron_omschrijving", "peildatum",
+]
+
+
+# The registers are part of this project, not of a download: a raw folder made by `wmo fetch`
+# or `wmo import` into a new directory has none, and then the committed ones are read.
+PROJECT_REGISTERS = Path(__file__).resolve().parents[2] / "data" / "raw" / "registers"
+
+
+def register_dir(raw_dir: Path) -> Path:
+    """`<raw>/registers/` when the raw folder has its own, else the project's committed ones."""
+    own = raw_dir / "registers"
+    return own if own.is_dir() else PROJECT_REGISTERS
+
+
+def read_registers(inputs: Inputs, raw_dir: Path, sources: dict[str, SourceMeta],
+                   progress: Progress) -> None:
+    reg = register_dir(raw_dir)
+    origin = "the raw folder" if reg == raw_dir / "registers" else "the project"
+    progress(f"registers: {display_path(reg)} (from {origin})")
+    her_path = reg / "herindelingen.csv"
+    if not her_path.exists():
+        inputs.errors.append(InputError(display_path(her_path), None, None,
+                                        "the herindelingen register is required"))
+        return
+    her, errs = read_herindelingen(her_path)
+    inputs.errors += errs
+    inputs.bronnen.append(register_bron(her_path, sources))
+    if errs or "_current" not in inputs.frames:
+        return
+    inputs.herindelingen = her.select(list(HERINDELING_SCHEMA))
+    inputs.gemeente = gemeente_history(inputs.frames.pop("_current"), inputs.herindelingen)
+
+    ww_path = reg / "werkwijze.csv"
+    if ww_path.exists():
+        ww, errs = read_werkwijze(ww_path, inputs.gemeente)
+        inputs.errors += errs
+        inputs.werkwijze = ww
+        inputs.bronnen.append(register_bron(ww_path, sources))
+    else:
+        inputs.warnings.append(f"{display_path(ww_path)} missing: werkwijze unknown everywhere")
+
+    parts = []
+    for path, synthetic in ((reg / "bezwaar.csv", False),
+                            (raw_dir / "bezwaar-demo" / "bezwaar.csv", True)):
+        if not path.exists():
+            if not synthetic:
+                inputs.warnings.append(f"{display_path(path)} missing: no bezwaar figures")
+            continue
+        bz, errs = read_bezwaar(path, inputs.gemeente)
+        inputs.errors += errs
+        parts.append(bz.select(CORE_BEZWAAR_COLUMNS).with_columns(
+            pl.lit(synthetic).alias("is_synthetisch")))
+        if synthetic:
+            inputs.bronnen.append(bron_row(path.parent, snapshot.read_sidecar(path.parent) or {
+                "source_id": "bezwaar-demo", "synthetic": True}))
+        else:
+            inputs.bronnen.append(register_bron(path, sources))
+    if parts:
+        inputs.bezwaar = pl.concat(parts, how="vertical_relaxed")
+    progress("registers read and checked")
+
+
+
+
+def read(inputs: Inputs, ctx: SourceContext) -> None:
+    read_registers(inputs, ctx.raw_dir, ctx.sources, ctx.progress)
+
+
+SOURCE = Source(
+    "registers", reads="<raw>/registers/ (else the project's data/raw/registers/): "
+                       "herindelingen.csv, werkwijze.csv, bezwaar.csv; <raw>/bezwaar-demo/",
+    fetch="none: curated by hand in the repository (docs/registers.md)",
+    returns=("core.herindeling", "core.gemeente", "core.werkwijze", "core.bezwaar"), read=read)
