@@ -78,8 +78,18 @@ def read_cbs(inputs: Inputs, raw_dir: Path, progress: Progress) -> None:
                                "share 75+ stay NULL in out.gemeente_periode")
 
 
+# Optional roles whose absence leaves out.gemeente_periode columns NULL: said, not silent.
+OPTIONAL_ROLES = {"wmo_uitgaven": "spending", "wmo_stroom": "instroom/uitstroom",
+                  "wmo_beeindiging": "support ended by the gemeente"}
+
+
 def _read_cbs(inputs: Inputs, ctx: SourceContext) -> None:
     read_cbs(inputs, ctx.raw_dir, ctx.progress)
+    for role, what in OPTIONAL_ROLES.items():
+        if inputs.wmo_tables and not inputs.cbs.get(role):
+            inputs.warnings.append(
+                f"no {what} table ({', '.join(tables_of(role))}): its columns stay NULL in "
+                "out.gemeente_periode")
 
 
 CBS = Source(

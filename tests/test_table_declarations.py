@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
+import shutil
 from pathlib import Path
 
 import polars as pl
 import pytest
 
-from etl.build import Inputs, transform_tables
+from etl.build import Inputs, collect_inputs, transform_tables
 from etl.metadata import load_metadata
 from etl.sources.cbs.parse import CbsTable, load_cbs_snapshot
 from etl.sources.cbs.tables import ROLES, TABLES, WMO_CLIENTEN, WMO_MEASURES, TableSpec
+from tests.cbs_pages import spending_table
 
 FIXTURES = Path(__file__).parent / "fixtures" / "cbs"
 
@@ -70,3 +72,17 @@ def test_a_role_without_tables_gives_its_tables_empty_with_their_schema(table) -
         for output in role.outputs:
             assert frames[output.target].height == 0
             assert frames[output.target].schema == pl.Schema(output.schema)
+
+
+def test_a_missing_optional_table_is_a_warning_not_a_silence(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    (raw / "cbs").mkdir(parents=True)
+    # The client table is a v3 fixture; the spending table is there, the flow tables are not.
+    shutil.copytree(FIXTURES / "86050NED-v3", raw / "cbs" / "86050NED")
+    spending_table().write(raw / "cbs" / "84580NED")
+    inputs = collect_inputs(raw, None, None, lambda _m: None)
+    warned = " ".join(inputs.warnings)
+    assert "instroom/uitstroom table (86051NED, 85044NED, 83268NED)" in warned
+    assert "support ended by the gemeente table (86061NED, 83266NED)" in warned
+    assert "no spending table" not in warned
+    assert [s.table_id for s, _ in inputs.cbs["wmo_uitgaven"]] == ["84580NED"]
