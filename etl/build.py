@@ -10,7 +10,6 @@ import resource
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import partial
 from importlib.metadata import version
@@ -21,23 +20,17 @@ import polars as pl
 
 from etl import snapshot
 from etl.errors import InputError, InputErrors, display_path
-from etl.gemeenten import HERINDELING_SCHEMA, gemeente_history, harmonisation_map
+from etl.gemeenten import harmonisation_map
+from etl.inputs import Inputs, Progress, verified_sidecar
+from etl.inputs import bron_row as _bron_row
 from etl.locations import portable_path
-from etl.metadata import SourceMeta, load_metadata
+from etl.metadata import load_metadata
 from etl.settings import Settings
-from etl.sources import geo, registers
+from etl.sources import Source, SourceContext, geo, registers
 from etl.sources.cbs.parse import load_cbs_cube, load_cbs_snapshot
-from etl.sources.cbs.tables import TABLES, spec_for
-from etl.transform import bevolking as bevolking_t
-from etl.transform import harmonise, wmo
-
-Progress = Callable[[str], None]
-
-BEZWAAR_COLUMNS = [
-    "gemeente_code", "jaar", "domein", "bezwaren_ontvangen", "bezwaren_afgehandeld", "gegrond",
-    "deels_gegrond", "ongegrond", "niet_ontvankelijk", "ingetrokken", "beroep", "bron_url",
-    "bron_omschrijving", "peildatum",
-]
+from etl.sources.cbs.tables import ROLES, spec_for, tables_of
+from etl.sources.registers import CORE_BEZWAAR_COLUMNS
+from etl.transform import harmonise
 
 
 def stderr_progress(start: float) -> Progress:
@@ -47,218 +40,6 @@ def stderr_progress(start: float) -> Progress:
         print(f"[{time.perf_counter() - start:5.1f}s {peak_mb:5.0f}MB] {message}",
               file=sys.stderr, flush=True)
     return report
-
-
-@dataclass
-class Inputs:
-    """Everything a build needs, parsed and checked, plus the problems and warnings found."""
-
-    errors: list[InputError] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    bronnen: list[dict] = field(default_factory=list)
-    frames: dict[str, pl.DataFrame] = field(default_factory=dict)
-    wmo_tables: list = field(default_factory=list)
-    kenmerken: list = field(default_factory=list)
-    bevolking_table: tuple | None = None
-    werkwijze: pl.DataFrame | None = None
-    bezwaar: pl.DataFrame | None = None
-    herindelingen: pl.DataFrame | None = None
-    gemeente: pl.DataFrame | None = None
-    reference_year: int | None = None
-    raw_dir: Path | None = None
-    snapshot_dir: Path | None = None
-
-    @property
-    def is_synthetisch(self) -> bool:
-        return any(b["is_synthetisch"] for b in self.bronnen)
-
-
-def _bron_row(folder: Path, sidecar: dict) -> dict:
-    return {
-        "bron_id": sidecar.get("source_id") or folder.name,
-        "titel": sidecar.get("title"),
-        "producent": sidecar.get("producer"),
-        "url": sidecar.get("url"),
-        "opgehaald_op": sidecar.get("retrieved_at"),
-        "licentie": sidecar.get("licence"),
-        "formaat": sidecar.get("format"),
-        "sha256": sidecar.get("sha256"),
-        "is_synthetisch": bool(sidecar.get("synthetic", False)),
-        "map": display_path(folder),
-    }
-
-
-def _register_bron(path: Path, sources: dict[str, SourceMeta]) -> dict:
-    # Titles, producers and licences of the registers are documented once, in metadata.yaml.
-    source = sources[f"register-{path.stem}"]
-    return {
-        "bron_id": source.source_id,
-        "titel": source.title,
-        "producent": source.producer,
-        "url": source.url,
-        "opgehaald_op": None,
-        "licentie": source.licence,
-        "formaat": "csv",
-        "sha256": snapshot.sha256_file(path),
-        "is_synthetisch": False,
-        # The file itself: with the project fallback it is not inside the raw folder.
-        "map": display_path(path),
-    }
-
-
-def geo_dir_for(raw_dir: Path, snapshot_dir: Path | None) -> Path:
-    if snapshot_dir is not None:
-        return snapshot_dir / "geo"
-    return raw_dir / "geo"
-
-
-def verified_sidecar(inputs: Inputs, folder: Path, *, required: bool) -> dict | None:
-    """The sidecar of a snapshot folder, after checking every file against it.
-
-    CBS snapshots always carry `files` (fetch, import and demo write them); the boundary
-    folder and the demo's bezwaar are checked when their sidecar lists files.
-    """
-    try:
-        sidecar = snapshot.read_sidecar(folder)
-    except InputError as exc:
-        inputs.errors.append(exc)
-        return None
-    if sidecar is not None and (required or "files" in sidecar):
-        inputs.errors += snapshot.verify_files(folder, sidecar)
-    return sidecar
-
-
-def read_geo(inputs: Inputs, geo_dir: Path, reference_year: int | None,
-             progress: Progress) -> None:
-    sidecar = verified_sidecar(inputs, geo_dir, required=False) if geo_dir.is_dir() else None
-    files = geo.boundary_files(geo_dir)
-    gemeente_years = sorted(y for kind, y in files if kind == "gemeente")
-    provincie_years = sorted(y for kind, y in files if kind == "provincie")
-    if not gemeente_years or not provincie_years:
-        inputs.errors.append(InputError(display_path(geo_dir), None, None,
-                                        "no gemeente_YYYY and provincie_YYYY boundary files found "
-                                        "(pass --snapshot DIR or set WMO_SNAPSHOT_DIR)"))
-        return
-    ref = reference_year or gemeente_years[-1]
-    if ref not in gemeente_years:
-        inputs.errors.append(InputError(display_path(geo_dir), None, "--reference-year",
-                                        f"no gemeente_{ref} boundary file (have "
-                                        f"{', '.join(map(str, gemeente_years))})"))
-        return
-    inputs.reference_year = ref
-    try:
-        gemeenten = {y: geo.read_boundaries(files[("gemeente", y)], "gemeente")
-                     for y in gemeente_years}
-        prov_year = max(y for y in provincie_years if y <= ref) if min(provincie_years) <= ref \
-            else provincie_years[0]
-        provincies = geo.read_boundaries(files[("provincie", prov_year)], "provincie")
-    except InputError as exc:
-        inputs.errors.append(exc)
-        return
-    progress(f"boundaries: gemeente {', '.join(map(str, gemeente_years))}; "
-             f"provincie {prov_year}; reference classification {ref}")
-    inputs.frames["core.gemeente_geometrie"] = pl.concat(
-        [geo.geometry_table(g, y) for y, g in gemeenten.items()])
-    prov_geom = geo.geometry_table(provincies, prov_year).rename(
-        {"gemeente_code": "provincie_code"}).with_columns(
-        pl.Series("provincie_naam", provincies["naam"].tolist()))
-    inputs.frames["core.provincie_geometrie"] = prov_geom
-    inputs.frames["_current"] = geo.province_of_gemeenten(gemeenten[ref], provincies)
-    # Without a sidecar the boundary files are described by metadata.yaml (never by the local
-    # folder: its absolute path would travel inside the database).
-    documented = load_metadata().sources["geo"]
-    sidecar = sidecar or {
-        "source_id": documented.source_id, "title": documented.title,
-        "producer": documented.producer, "format": "topojson", "synthetic": False,
-        "licence": documented.licence, "url": documented.url}
-    inputs.bronnen.append(_bron_row(geo_dir, sidecar))
-
-
-# The registers are part of this project, not of a download: a raw folder made by `wmo fetch`
-# or `wmo import` into a new directory has none, and then the committed ones are read.
-PROJECT_REGISTERS = Path(__file__).resolve().parents[1] / "data" / "raw" / "registers"
-
-
-def register_dir(raw_dir: Path) -> Path:
-    """`<raw>/registers/` when the raw folder has its own, else the project's committed ones."""
-    own = raw_dir / "registers"
-    return own if own.is_dir() else PROJECT_REGISTERS
-
-
-def read_registers(inputs: Inputs, raw_dir: Path, sources: dict[str, SourceMeta],
-                   progress: Progress) -> None:
-    reg = register_dir(raw_dir)
-    origin = "the raw folder" if reg == raw_dir / "registers" else "the project"
-    progress(f"registers: {display_path(reg)} (from {origin})")
-    known = read_herindelingen(inputs, reg / "herindelingen.csv", sources)
-    if known is None:
-        inputs.warnings.append("gemeente codes in werkwijze.csv and bezwaar.csv not checked "
-                               "against the gemeente list: it needs the boundaries and "
-                               "herindelingen.csv")
-
-    ww_path = reg / "werkwijze.csv"
-    if ww_path.exists():
-        ww, errs = registers.read_werkwijze(ww_path, known)
-        inputs.errors += errs
-        inputs.werkwijze = ww
-        inputs.bronnen.append(_register_bron(ww_path, sources))
-    else:
-        inputs.warnings.append(f"{display_path(ww_path)} missing: werkwijze unknown everywhere")
-
-    parts = []
-    for path, synthetic in ((reg / "bezwaar.csv", False),
-                            (raw_dir / "bezwaar-demo" / "bezwaar.csv", True)):
-        if not path.exists():
-            if not synthetic:
-                inputs.warnings.append(f"{display_path(path)} missing: no bezwaar figures")
-            continue
-        sidecar = verified_sidecar(inputs, path.parent, required=False) if synthetic else None
-        bz, errs = registers.read_bezwaar(path, known)
-        inputs.errors += errs
-        parts.append(bz.select(BEZWAAR_COLUMNS).with_columns(
-            pl.lit(synthetic).alias("is_synthetisch")))
-        if synthetic:
-            inputs.bronnen.append(_bron_row(path.parent, sidecar or {
-                "source_id": "bezwaar-demo", "synthetic": True}))
-        else:
-            inputs.bronnen.append(_register_bron(path, sources))
-    if parts:
-        inputs.bezwaar = pl.concat(parts, how="vertical_relaxed")
-    progress("registers read and checked")
-
-
-def read_herindelingen(inputs: Inputs, path: Path,
-                       sources: dict[str, SourceMeta]) -> pl.DataFrame | None:
-    """Read herindelingen.csv; sets core.gemeente when it and the boundaries are sound.
-
-    Returns the gemeente list the other registers' codes are checked against, so that they
-    are checked even when this register or the boundaries have problems (validate lists every
-    problem at once): the partial history of the rows that are sound, plus every code a
-    broken row names (valid at any time, so that one broken row does not make its codes
-    "unknown" elsewhere). None when there are no boundaries to start from.
-    """
-    if not path.exists():
-        inputs.errors.append(InputError(display_path(path), None, None,
-                                        "the herindelingen register is required"))
-        return None
-    her, errs = registers.read_herindelingen(path)
-    inputs.errors += errs
-    inputs.bronnen.append(_register_bron(path, sources))
-    if "_current" not in inputs.frames:
-        return None
-    her = her.select(list(HERINDELING_SCHEMA))
-    if not errs:
-        inputs.herindelingen = her
-        inputs.gemeente = gemeente_history(inputs.frames.pop("_current"), her)
-        return inputs.gemeente
-    try:
-        history = gemeente_history(inputs.frames["_current"], her)
-    except (ValueError, pl.exceptions.PolarsError):
-        return None  # the sound rows alone do not make a history; field checks still run
-    named = pl.DataFrame({"gemeente_code": sorted(registers.herindeling_codes(path))},
-                         schema={"gemeente_code": pl.Utf8})
-    return pl.concat([history, named.join(history, on="gemeente_code", how="anti")],
-                     how="diagonal_relaxed")
 
 
 def read_cbs(inputs: Inputs, raw_dir: Path, progress: Progress) -> None:
@@ -279,7 +60,7 @@ def read_cbs(inputs: Inputs, raw_dir: Path, progress: Progress) -> None:
             continue
         progress(f"parsing {spec.table_id} ({sidecar.get('format')})")
         # The persoonskenmerken table has millions of cells: it stays a compact cube.
-        load = load_cbs_cube if spec.role == "wmo_kenmerken" else load_cbs_snapshot
+        load = load_cbs_cube if spec.role.compact else load_cbs_snapshot
         try:
             table = load(folder, spec.measures)
         except InputErrors as exc:
@@ -289,31 +70,47 @@ def read_cbs(inputs: Inputs, raw_dir: Path, progress: Progress) -> None:
             inputs.errors.append(exc)
             continue
         inputs.bronnen.append(_bron_row(folder, sidecar))
-        if spec.role == "wmo_clienten":
-            inputs.wmo_tables.append((spec, table))
-        elif spec.role == "wmo_kenmerken":
-            inputs.kenmerken.append((spec, table))
-        elif spec.role == "bevolking":
-            inputs.bevolking_table = (spec, table)
-    present = {s.role for s, _ in inputs.wmo_tables}
-    if "wmo_clienten" not in present:
+        inputs.cbs.setdefault(spec.role.name, []).append((spec, table))
+    if not inputs.wmo_tables:
         inputs.errors.append(InputError(display_path(cbs_dir), None, None,
                                         "no CBS Wmo table found (one of "
-                                        + ", ".join(t for t, s in TABLES.items()
-                                                    if s.role == "wmo_clienten")
+                                        + ", ".join(tables_of("wmo_clienten"))
                                         + "); run `wmo fetch cbs --table 86050NED` or `wmo demo`"))
-    if inputs.bevolking_table is None:
+    if not inputs.cbs.get("bevolking"):
         inputs.warnings.append("no population table (03759NED): rates per 1 000 inwoners and the "
                                "share 75+ stay NULL in out.gemeente_periode")
+
+
+# Optional roles whose absence leaves out.gemeente_periode columns NULL: said, not silent.
+OPTIONAL_ROLES = {"wmo_uitgaven": "spending", "wmo_stroom": "instroom/uitstroom",
+                  "wmo_beeindiging": "support ended by the gemeente"}
+
+
+def _read_cbs(inputs: Inputs, ctx: SourceContext) -> None:
+    read_cbs(inputs, ctx.raw_dir, ctx.progress)
+    for role, what in OPTIONAL_ROLES.items():
+        if inputs.wmo_tables and not inputs.cbs.get(role):
+            inputs.warnings.append(
+                f"no {what} table ({', '.join(tables_of(role))}): its columns stay NULL in "
+                "out.gemeente_periode")
+
+
+CBS = Source(
+    "cbs", reads="<raw>/cbs/<TABLE_ID>/ with _source.json: OData v3, v4 or StatLine CSV "
+                 "snapshots of the tables declared in etl/sources/cbs/tables.py",
+    fetch="`wmo fetch cbs --table ID`, `wmo import cbs FILES --table ID`, or `wmo demo`",
+    returns=tuple(t for role in ROLES.values() for t in role.targets), read=_read_cbs)
+# In this order: the registers need the boundaries (the current classification), and the CBS
+# tables are checked last so that their many messages follow the few structural ones.
+SOURCES: tuple[Source, ...] = (geo.SOURCE, registers.SOURCE, CBS)
 
 
 def collect_inputs(raw_dir: Path, snapshot_dir: Path | None, reference_year: int | None,
                    progress: Progress) -> Inputs:
     inputs = Inputs(raw_dir=raw_dir, snapshot_dir=snapshot_dir)
-    sources = load_metadata().sources
-    read_geo(inputs, geo_dir_for(raw_dir, snapshot_dir), reference_year, progress)
-    read_registers(inputs, raw_dir, sources, progress)
-    read_cbs(inputs, raw_dir, progress)
+    ctx = SourceContext(raw_dir, snapshot_dir, reference_year, load_metadata().sources, progress)
+    for source in SOURCES:
+        source.read(inputs, ctx)
     return inputs
 
 
@@ -330,27 +127,16 @@ def _attempt(errors: list[InputError], step: Callable[[], pl.DataFrame]) -> pl.D
 
 
 def transform_tables(inputs: Inputs, progress: Progress) -> dict[str, pl.DataFrame]:
-    """core tables made from one kind of CBS table each; they need no registers."""
-    errors = inputs.errors
-    steps: dict[str, Callable[[], pl.DataFrame]] = {
-        "core.wmo_clienten": lambda: wmo.wmo_clienten(inputs.wmo_tables),
-        "core.wmo_clienten_regio": lambda: wmo.wmo_clienten_regio(inputs.wmo_tables),
-        "core.voorziening": lambda: wmo.voorziening(inputs.wmo_tables),
-        "core.periode": lambda: wmo.periode(inputs.wmo_tables),
-    }
-    if inputs.kenmerken:
-        steps["core.wmo_clienten_kenmerken"] = lambda: wmo.concat_compact(
-            [wmo.wmo_kenmerken(spec, cube) for spec, cube in inputs.kenmerken])
-    if inputs.bevolking_table is not None:
-        spec, table = inputs.bevolking_table
-        steps["core.bevolking"] = partial(bevolking_t.bevolking, spec.table_id, table)
-    else:
-        steps["core.bevolking"] = lambda: pl.DataFrame(schema=bevolking_t.BEVOLKING_SCHEMA)
+    """The core tables made from CBS tables alone (they need no registers), as tables.py
+    declares them: every output of every role, from the tables of that role that were read.
+    A role without tables gives its outputs empty (schema only)."""
     frames = {}
-    for name, step in steps.items():
-        frame = _attempt(errors, step)
-        if frame is not None:
-            frames[name] = frame
+    for role in ROLES.values():
+        parsed = inputs.cbs.get(role.name, [])
+        for output in role.outputs:
+            frame = _attempt(inputs.errors, partial(output.run, parsed))
+            if frame is not None:
+                frames[output.target] = frame
     if "core.wmo_clienten" in frames and "core.bevolking" in frames:
         progress(f"core: {frames['core.wmo_clienten'].height} Wmo rows, "
                  f"{frames['core.bevolking'].height} population rows")
@@ -374,7 +160,7 @@ def assemble(inputs: Inputs, tables: dict[str, pl.DataFrame],
     else:
         frames["core.werkwijze"] = werkwijze
     bezwaar = inputs.bezwaar if inputs.bezwaar is not None else pl.DataFrame(
-        schema={c: pl.Utf8 for c in BEZWAAR_COLUMNS} | {"is_synthetisch": pl.Boolean})
+        schema={c: pl.Utf8 for c in CORE_BEZWAAR_COLUMNS} | {"is_synthetisch": pl.Boolean})
     frames["core.bezwaar"] = bezwaar
     jaren = sorted(set(wmo_rows["jaar"].to_list()))
     werkwijze_jaar = (registers.werkwijze_per_jaar(werkwijze, "huishoudelijke_ondersteuning",
@@ -394,7 +180,8 @@ def assemble(inputs: Inputs, tables: dict[str, pl.DataFrame],
         reference_year=inputs.reference_year, werkwijze_jaar=werkwijze_jaar,
         werkwijze_jaar_sterk=werkwijze_jaar_sterk,
         bezwaar=bezwaar.with_columns(pl.col("bezwaren_ontvangen").cast(pl.Int64)),
-        is_synthetisch=inputs.is_synthetisch)
+        is_synthetisch=inputs.is_synthetisch, uitgaven=tables.get("core.wmo_uitgaven"),
+        stroom=tables.get("core.wmo_stroom"), beeindiging=tables.get("core.wmo_beeindiging"))
     frames["out.gemeente_periode"] = out
     frames["out.provincie_periode"] = harmonise.provincie_periode(
         out, inputs.gemeente, inputs.reference_year, inputs.is_synthetisch)

@@ -360,6 +360,7 @@ class Model:
     bevolking: m.Bevolking
     wmo: m.Wmo
     rngs: dict[str, np.random.Generator]
+    werkwijze: pl.DataFrame | None = None
 
 
 def _select(model: Model, years: Sequence[int], periods: list[str], cats: list[str]
@@ -648,7 +649,7 @@ def load_model(snapshot_dir: Path, registers_dir: Path, seed: int) -> Model:
     rngs = m.streams(seed)
     bevolking = m.model_bevolking(indeling, rngs["bevolking"])
     wmo = m.model_wmo(indeling, bevolking, werkwijze, rngs["wmo"], rngs["levering"])
-    return Model(history, indeling, bevolking, wmo, rngs)
+    return Model(history, indeling, bevolking, wmo, rngs, werkwijze)
 
 
 def copy_geo(snapshot_dir: Path, dest: Path) -> None:
@@ -687,6 +688,10 @@ def write_demo(out_dir: Path, snapshot_dir: Path, *, seed: int = 2015, scale: st
     ]
     if scale == "full":
         cubes.append(lambda: cube_85896(model))
+    # Imported here: the spending and flow cubes are built from this module's Cube and model.
+    from etl.demo_money import money_cubes
+
+    cubes += money_cubes(model)
     rows: dict[str, int] = {}
     for make in cubes:
         cube = make()   # built one at a time: the full-scale cube is large

@@ -22,7 +22,9 @@ YEARS = list(range(FIRST_YEAR, LAST_YEAR + 1))
 
 # Independent random streams, so that adding a table (scale=full) or a register does not move
 # the numbers of the others.
-STREAMS = ("bevolking", "wmo", "levering", "kenmerken_83262", "kenmerken_85896", "bezwaar")
+# New streams go at the end: SeedSequence children are numbered, so the others stay the same.
+STREAMS = ("bevolking", "wmo", "levering", "kenmerken_83262", "kenmerken_85896", "bezwaar",
+           "uitgaven", "stroom", "beeindiging")
 
 
 def streams(seed: int) -> dict[str, np.random.Generator]:
@@ -232,14 +234,17 @@ class Wmo:
     delivered: np.ndarray   # bool [code, period]
 
 
-def werkwijze_factor(werkwijze: pl.DataFrame, codes: list[str]) -> np.ndarray:
-    """Household-help multiplier [code, year] from the werkwijze register (1 where unknown)."""
+def werkwijze_factor(werkwijze: pl.DataFrame, codes: list[str],
+                     effects: dict[str, float] | None = None) -> np.ndarray:
+    """Household-help multiplier [code, year] from the werkwijze register (1 where unknown);
+    `effects` per method, by default the effect on the number of clients."""
+    effects = WERKWIJZE_EFFECT if effects is None else effects
     factor = np.ones((len(codes), len(YEARS)))
     index = {c: i for i, c in enumerate(codes)}
     rows = werkwijze.filter(pl.col("voorziening") == "huishoudelijke_ondersteuning")
     for row in rows.iter_rows(named=True):
         i = index.get(row["gemeente_code"])
-        effect = WERKWIJZE_EFFECT.get(row["werkwijze"])
+        effect = effects.get(row["werkwijze"])
         if i is None or effect is None:
             continue
         start = int(str(row["geldig_vanaf"])[:4]) if row["geldig_vanaf"] else 0

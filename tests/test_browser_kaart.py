@@ -88,3 +88,21 @@ def test_no_developer_chrome_for_readers(page: Page, app_server: Server) -> None
     assert page.get_by_text("Deploy", exact=True).count() == 0
     assert page.locator('[data-testid="stMainMenu"]').count() == 0
     assert page.locator('[data-testid="stAppDeployButton"]').count() == 0
+
+
+
+def test_spending_measure_draws_with_its_caveat_and_svg_title(page: Page,
+                                                              app_server: Server) -> None:
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    open_map(page, app_server, "?maat=hbh_uitgaven_per_client&periode=2023JJ00")
+    expect(page.locator(f"{MAP} >> svg")).to_contain_text(
+        "Uitgaven hulp bij het huishouden per cliënt")
+    expect(page.get_by_text("zonder uitvoeringskosten").first).to_be_visible()
+    assert page.locator(f'{SHAPES}[aria-label*="Gemeente: "]').count() == 342
+    with page.expect_download() as svg:
+        page.get_by_test_id("stDownloadButton").filter(has_text="SVG").first.click()
+    text = svg.value.path().read_text()
+    assert "Uitgaven hulp bij het huishouden per cliënt" in text
+    assert "SYNTHETISCHE DEMODATA" in text
+    assert not errors

@@ -302,3 +302,46 @@ def test_info_and_export(built: tuple[Path, Path], tmp_path: Path, capsys) -> No
     finally:
         con.close()
     assert kv is not None and b'"is_synthetisch": true' in kv[0]
+
+
+def test_spending_and_flows_reach_out_harmonised_with_known_totals_kept(con) -> None:
+    """core.wmo_uitgaven is in euro; in out every known harmonised total is the sum of its
+    published parts, and the yearly columns are on whole-year rows only."""
+    rows = con.sql("SELECT * FROM core.wmo_uitgaven WHERE voorziening = 'Totaal'").pl()
+    assert rows.height > 0 and rows["uitgaven_gerealiseerd"].null_count() > 0
+    assert (rows["uitgaven_gerealiseerd"].drop_nulls() % 1000 == 0).all()  # × 1 000
+    gemeente = con.sql("SELECT * FROM core.gemeente").pl()
+    her = con.sql("SELECT * FROM core.herindeling").pl()
+    comp = harmonise.components(gemeente, harmonisation_map(her), rows["jaar"].unique().to_list())
+    out = con.sql("SELECT DISTINCT gemeente_code, jaar, uitgaven_gerealiseerd FROM "
+                  "out.gemeente_periode WHERE halfjaar IS NULL").pl()
+    parts = (rows.join(comp, left_on=["gemeente_code", "jaar"], right_on=["bron_code", "jaar"])
+             .group_by("doel_code", "jaar")
+             .agg((pl.col("uitgaven_gerealiseerd") * pl.col("aandeel")).sum().alias("parts")))
+    both = out.drop_nulls("uitgaven_gerealiseerd").join(
+        parts, left_on=["gemeente_code", "jaar"], right_on=["doel_code", "jaar"])
+    assert both.height > 2000
+    assert (both["uitgaven_gerealiseerd"] - both["parts"]).abs().max() < 1e-3
+    assert scalar(con, "SELECT count(*) FROM out.gemeente_periode WHERE halfjaar IS NOT NULL "
+                       "AND (uitgaven_gerealiseerd IS NOT NULL OR hbh_instroom IS NOT NULL)") == 0
+    assert scalar(con, "SELECT count(*) FROM out.gemeente_periode WHERE "
+                       "uitgaven_hbh_per_client IS NOT NULL") > 0
+    assert scalar(con, "SELECT count(*) FROM out.gemeente_periode WHERE "
+                       "beeindigd_door_gemeente_per_1000_clienten IS NOT NULL") > 0
+    off = scalar(con, "SELECT max(abs(uitgaven_per_inwoner - uitgaven_gerealiseerd / inwoners)) "
+                      "FROM out.gemeente_periode WHERE uitgaven_per_inwoner IS NOT NULL")
+    assert off < 1e-9
+
+
+def test_cbs_national_spending_is_kept_beside_the_gemeenten(con) -> None:
+    rows = con.execute(
+        "SELECT r.jaar, r.uitgaven_gerealiseerd, r.uitgaven_begroot, "
+        "(SELECT sum(g.uitgaven_gerealiseerd) FROM core.wmo_uitgaven g WHERE g.jaar = r.jaar "
+        " AND g.voorziening_code = r.voorziening_code) AS gemeenten "
+        "FROM core.wmo_uitgaven_regio r WHERE r.regio_code = 'NL01' "
+        "AND r.voorziening = 'Totaal' ORDER BY r.jaar").fetchall()
+    assert [r[0] for r in rows] == list(range(2017, 2025))
+    # CBS's national figure includes an estimate for gemeenten without figures.
+    assert all(r[1] is not None and r[1] > r[3] for r in rows)
+    assert all(r[2] is None for r in rows)  # no national budget for the total, as at CBS
+    assert scalar(con, "SELECT count(DISTINCT regio_code) FROM core.wmo_uitgaven_regio") == 13

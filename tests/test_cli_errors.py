@@ -15,8 +15,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from etl.build import PROJECT_REGISTERS
 from etl.cli import main
+from etl.sources.registers import PROJECT_REGISTERS
 from tests.snapshots import reseal
 
 pytestmark = pytest.mark.slow

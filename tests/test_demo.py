@@ -21,7 +21,8 @@ REPO = Path(__file__).resolve().parents[1]
 SNAPSHOT = REPO.parent / "shared" / "snapshot"
 REGISTERS = REPO / "data" / "raw" / "registers"
 WMO_TABLES = ("83262NED", "84839NED", "86050NED")
-CBS_TABLES = ("03759NED", *WMO_TABLES)
+MONEY_TABLES = ("84580NED", "83268NED", "85044NED", "86051NED", "83266NED", "86061NED")
+CBS_TABLES = ("03759NED", *WMO_TABLES, *MONEY_TABLES)
 
 pytestmark = pytest.mark.skipif(not (SNAPSHOT / "geo").is_dir(),
                                 reason="shared/snapshot/geo not available")
@@ -445,3 +446,89 @@ def test_region_per_1000_uses_the_region_population(demo: tuple[Path, dict[str, 
     assert set(wmo["RegioS"]) == {"NL01", *(f"PV{n}" for n in range(20, 32))}
     expected = (1000 * wmo["WmoClienten_1"] / wmo["BevolkingOp1Januari_1"]).round(0)
     assert (expected.cast(pl.Int64) == wmo["WmoClientenPer1000Inwoners_2"]).all()
+
+
+# ---------------------------------------------------------------------------------------------
+# Spending and flows (84580NED, stroom, reden beëindiging)
+
+
+def spending(root: Path) -> pl.DataFrame:
+    return data(root, "84580NED").rename({"MaatwerkvoorzieningenType": "type"}).with_columns(
+        pl.col("Perioden").str.slice(0, 4).cast(pl.Int32).alias("jaar"))
+
+
+def test_spending_has_cbs_magnitudes_for_nederland(demo: tuple[Path, dict[str, int]]) -> None:
+    root, _ = demo
+    nl = spending(root).filter(pl.col("RegioS") == "NL01", pl.col("jaar") == 2023)
+    total = nl.filter(pl.col("type") == "T001024").row(0, named=True)
+    hbh = nl.filter(pl.col("type") == "A019507").row(0, named=True)
+    # CBS 2023: 5 483 969 thousand euro, 308 per inwoner; household help about 65 per inwoner.
+    assert 4_900_000 <= total["GerealiseerdeUitgaven_3"] <= 6_100_000
+    assert 280 <= total["GerealiseerdeUitgavenPer1000Inwoners_4"] <= 335
+    assert 55 <= hbh["GerealiseerdeUitgavenPer1000Inwoners_4"] <= 75
+    # As at CBS: no national budget for the total, a realised figure all the same.
+    assert total["BegroteUitgaven_1"] is None and total["BegroteUitgavenPer1000Inwoners_2"] is None
+    assert hbh["BegroteUitgaven_1"] is not None
+
+
+def test_spending_follows_the_demo_clients(demo: tuple[Path, dict[str, int]]) -> None:
+    root, _ = demo
+    hbh = spending(root).filter(pl.col("type") == "A019507", pl.col("jaar") == 2023,
+                                pl.col("RegioS").str.starts_with("GM"))
+    clients = (data(root, "86050NED")
+               .filter(pl.col("TypeMaatwerkvoorziening") == "A019507",
+                       pl.col("Perioden") == "2023JJ00")
+               .select("RegioS", "WmoClienten_1"))
+    both = hbh.join(clients, on="RegioS").drop_nulls(["GerealiseerdeUitgaven_3",
+                                                      "WmoClienten_1"])
+    assert both.height > 250
+    per_client = 1000 * both["GerealiseerdeUitgaven_3"] / both["WmoClienten_1"]
+    assert 1_500 <= per_client.median() <= 3_200
+    # Bigger gemeenten spend more: the amounts follow the client counts.
+    corr = both.select(pl.corr("GerealiseerdeUitgaven_3", "WmoClienten_1", method="spearman"))
+    assert corr.item() > 0.9
+
+
+def test_spending_types_add_up_and_some_cells_are_unknown(demo) -> None:
+    root, _ = demo
+    frame = spending(root).filter(pl.col("RegioS").str.starts_with("GM"))
+    wide = frame.pivot(on="type", index=["RegioS", "jaar"], values="GerealiseerdeUitgaven_3")
+    known = wide.drop_nulls()
+    parts = known["A019506"] + known["A019507"] + known["A019508"] + known["A019509"]
+    assert known.height > 2000
+    assert ((known["T001024"] - parts).abs() <= 3).all()      # rounding of four parts
+    assert wide["T001024"].null_count() > 0                    # not delivered: '.'
+    assert frame["BegroteUitgaven_1"].null_count() > frame["GerealiseerdeUitgaven_3"].null_count()
+    assert (frame["GerealiseerdeUitgaven_3"].drop_nulls() > 0).all()
+    status = {p["Key"]: p["Status"] for p in resource(root, "84580NED", "Perioden")}
+    assert list(status) == [f"{y}JJ00" for y in range(2017, 2025)]
+    assert status.pop("2024JJ00") == "Voorlopig" and set(status.values()) == {"Definitief"}
+
+
+@pytest.mark.parametrize("table", ["83268NED", "85044NED", "86051NED"])
+def test_flows_are_rounded_suppressed_and_follow_the_clients(demo, table: str) -> None:
+    root, _ = demo
+    frame = data(root, table)
+    for topic in ("Stand_1", "Instroom_2", "Uitstroom_3"):
+        counts = frame[topic].drop_nulls()
+        assert (counts % 5 == 0).all() and counts.min() >= 10
+        assert frame[topic].null_count() > 0
+    jaar = sorted(frame["Perioden"].unique())[-1]
+    flows = frame.filter(pl.col("Perioden") == jaar, pl.col("RegioS") == "NL01",
+                         pl.col("TypeMaatwerkvoorziening") == "A019507").row(0, named=True)
+    assert flows["Instroom_2"] < flows["Stand_1"]
+
+
+def test_reasons_for_ending_include_the_gemeente_and_unknown_reasons(demo) -> None:
+    root, _ = demo
+    reden = {r["Key"].strip(): r["Title"] for r in resource(root, "86061NED", "RedenBeeindiging")}
+    gemeente = next(k for k, t in reden.items() if t == "Geïnitieerd door de gemeente")
+    frame = data(root, "86061NED").filter(pl.col("RegioS").str.starts_with("GM"))
+    wide = frame.pivot(on="RedenBeeindiging", index=["RegioS", "Perioden"],
+                       values="WmoClienten_1")
+    # A gemeente that registered no reasons: the total is known, every reason '.'.
+    assert wide.filter(pl.col("T001019").is_not_null(),
+                       pl.all_horizontal(pl.col(k).is_null() for k in reden if k != "T001019")
+                       ).height > 0
+    assert wide[gemeente].drop_nulls().len() > 100
+    assert (wide.drop_nulls()["T001019"] >= wide.drop_nulls()[gemeente]).all()

@@ -24,6 +24,7 @@ from etl.metadata import (
     validate_metadata,
     veld_rows,
 )
+from etl.sources.cbs.tables import TABLES
 
 ROOT = Path(__file__).resolve().parents[1]
 DICTIONARY = ROOT / "docs" / "data-dictionary.md"
@@ -45,6 +46,17 @@ CONTRACT = {
     "core.voorziening": "voorziening_code voorziening niveau volgorde",
     "core.periode": "periode_code jaar halfjaar titel status bron_tabel",
     "core.bevolking": "gemeente_code jaar inwoners inwoners_75plus bron_tabel",
+    "core.wmo_uitgaven": "gemeente_code jaar voorziening_code voorziening uitgaven_begroot "
+                         "uitgaven_gerealiseerd uitgaven_begroot_per_inwoner "
+                         "uitgaven_gerealiseerd_per_inwoner status bron_tabel",
+    "core.wmo_uitgaven_regio": "regio_code regio_naam regio_type jaar voorziening_code "
+                               "voorziening uitgaven_begroot uitgaven_gerealiseerd "
+                               "uitgaven_begroot_per_inwoner uitgaven_gerealiseerd_per_inwoner "
+                               "status bron_tabel",
+    "core.wmo_stroom": "gemeente_code periode_code jaar halfjaar voorziening_code voorziening "
+                       "stand instroom uitstroom status bron_tabel",
+    "core.wmo_beeindiging": "gemeente_code periode_code jaar halfjaar reden_code reden clienten "
+                            "clienten_per_1000 status bron_tabel",
     "core.werkwijze": "gemeente_code voorziening werkwijze geldig_vanaf geldig_tot bron_url "
                       "bron_type bron_omschrijving peildatum ingang_effectief einde_effectief "
                       "regel",
@@ -57,7 +69,12 @@ CONTRACT = {
                             "halfjaar voorziening_code voorziening clienten clienten_per_1000 "
                             "inwoners inwoners_75plus aandeel_75plus werkwijze_hbh "
                             "werkwijze_hbh_sterke_bron bezwaren_ontvangen "
-                            "bezwaren_per_1000_clienten status is_geharmoniseerd is_synthetisch",
+                            "bezwaren_per_1000_clienten uitgaven_gerealiseerd "
+                            "uitgaven_gerealiseerd_hbh uitgaven_per_inwoner "
+                            "uitgaven_hbh_per_inwoner uitgaven_hbh_per_client hbh_instroom "
+                            "hbh_uitstroom hbh_instroom_per_1000 hbh_uitstroom_per_1000 "
+                            "beeindigd_door_gemeente beeindigd_door_gemeente_per_1000_clienten "
+                            "status is_geharmoniseerd is_synthetisch",
     "out.provincie_periode": "provincie_code provincie_naam periode_code jaar halfjaar "
                              "voorziening_code voorziening clienten inwoners clienten_per_1000 "
                              "gemeenten_totaal gemeenten_bekend status is_synthetisch",
@@ -87,7 +104,9 @@ def test_metadata_matches_the_public_contract(meta: Metadata) -> None:
 
 def test_sources_and_symbol_legend_are_complete(meta: Metadata) -> None:
     cbs = {k.removeprefix("cbs-") for k in meta.sources if k.startswith("cbs-")}
-    assert cbs == {"86050NED", "84839NED", "83262NED", "85896NED", "03759NED"}
+    # Every table tables.py declares, and no other.
+    assert cbs == set(TABLES)
+    assert {"86050NED", "03759NED", "84580NED", "86051NED", "86061NED"} <= cbs
     assert {"geo", "register-werkwijze", "register-bezwaar",
             "register-herindelingen"} <= set(meta.sources)
     handling = {s.symbol: s.handling for s in meta.symbols}

@@ -339,3 +339,19 @@ def test_data_page_sentence_for_the_default_table(make_app) -> None:
     assert not at.exception
     captions = [c.value for c in at.caption if "Precies de" in c.value]
     assert captions and "plus een kolom is_synthetisch" not in captions[0]
+
+
+
+@pytest.mark.parametrize("tabel", ["core.wmo_uitgaven", "core.wmo_stroom",
+                                   "core.wmo_beeindiging"])
+def test_the_spending_and_flow_tables_are_offered_with_their_rows(
+        open_data: OpenPage, database: Database, tabel: str) -> None:
+    assert tabel in data.tables(database)
+    at = open_data(tabel=tabel)
+    assert not at.exception
+    assert rows_total(at) == count(database, f"SELECT count(*) FROM {tabel}") > 0
+    assert preview(at).columns[:2] == [c.name for c in data.tables(database)[tabel].columns][:2]
+    # Provenance: every CBS table behind it is listed in meta.bron.
+    tables = database.query(f"SELECT DISTINCT bron_tabel FROM {tabel}")["bron_tabel"].to_list()
+    ids = set(database.query("SELECT bron_id FROM meta.bron")["bron_id"].to_list())
+    assert tables and {f"cbs-{t}" for t in tables} <= ids

@@ -372,3 +372,38 @@ def test_unknown_werkwijze_stays_onbekend(database: Database) -> None:
     values = years["Werkwijze hbh"].to_list()
     assert values.count("onbekend") == nulls[0]
     assert values.count("in uren") == nulls[1]
+
+
+@pytest.mark.parametrize(("maat", "voorziening", "num", "den", "scale"), [
+    ("uitgaven_per_inwoner", "T001024", "uitgaven_gerealiseerd", "inwoners", 1.0),
+    ("hbh_uitgaven_per_client", "A019507", "uitgaven_gerealiseerd_hbh", "clienten", 1.0),
+    ("hbh_instroom_per_1000", "A019507", "hbh_instroom", "inwoners", 1000.0),
+    ("beeindigd_gemeente", "T001024", "beeindigd_door_gemeente", "clienten", 1000.0),
+])
+def test_spending_and_flows_trend_against_peers_and_pooled_nederland(
+        database: Database, maat: str, voorziening: str, num: str, den: str,
+        scale: float) -> None:
+    peers = view.peer_codes(database, "GM0363")
+    # Half-years asked for: these are yearly figures, so the trend shows whole years.
+    frame = view.trend(database, "GM0363", peers, maat, True, "nl")
+    assert frame.height > 0 and frame["halfjaar"].null_count() == frame.height
+    for key, where, params in (("peers", "AND list_contains(?, gemeente_code)", [peers]),
+                               ("nederland", "", [])):
+        expected = database.query(
+            f"SELECT periode_code, {scale} * sum({num}) / sum({den}) AS v FROM "
+            f"out.gemeente_periode WHERE voorziening_code = '{voorziening}' AND halfjaar IS NULL "
+            f"AND {num} IS NOT NULL AND {den} > 0 {where} GROUP BY periode_code", params)
+        got = frame.filter(pl.col("reeks_key") == key).drop_nulls("waarde").join(
+            expected, on="periode_code")
+        assert got.height == expected.height > 3, key
+        assert (got["waarde"] - got["v"]).abs().max() < 1e-6
+    # CBS's national figure is not in this database: the country line is the pooled sum.
+    assert set(frame.filter(pl.col("reeks_key") == "nederland")["reeks"]) == {NL_POOLED}
+
+
+def test_spending_measure_on_the_profile_has_its_caveat(make_app: AppFactory) -> None:
+    at = make_app(page="gemeente", gemeente="GM0363", maat="hbh_uitgaven_per_client")
+    assert not at.exception
+    assert any("uitvoeringskosten" in i.value for i in at.info)
+    assert "Uitgaven hulp bij het huishouden per cliënt: Amsterdam" in json.dumps(
+        spec(at)["title"], ensure_ascii=False)

@@ -214,3 +214,35 @@ def test_an_export_chart_given_as_a_function_is_built_only_on_download() -> None
     assert built == []  # a rerun that nobody downloads from builds nothing
     svg = render()
     assert built == [1] and svg.startswith(b"<svg")
+
+
+@pytest.mark.parametrize("maat,column,voorziening", [
+    ("uitgaven_per_inwoner", "uitgaven_per_inwoner", catalog.TOTAAL),
+    ("hbh_uitgaven_per_client", "uitgaven_hbh_per_client", catalog.HBH),
+    ("beeindigd_gemeente", "beeindigd_door_gemeente_per_1000_clienten", catalog.TOTAAL),
+])
+def test_money_and_flow_measures_are_the_out_columns_of_whole_years(
+        database: Database, maat: str, column: str, voorziening: str) -> None:
+    # Asked for a half-year of another voorziening: the measure's own year and voorziening win.
+    view = kaart.map_view(database, maat, "2023HJ01", "A019506", None, "nl")
+    assert view.periode == "2023JJ00" and view.voorziening == voorziening
+    direct = database.query(
+        f"SELECT gemeente_code AS code, {column} AS waarde FROM out.gemeente_periode "
+        "WHERE periode_code = '2023JJ00' AND voorziening_code = ?", [voorziening])
+    joined = view.values.select("code", "waarde").join(direct, on="code", suffix="_db")
+    assert joined.height == 342
+    assert joined.filter(pl.col("waarde").is_null() != pl.col("waarde_db").is_null()).is_empty()
+    assert joined["waarde"].drop_nulls().len() > 100
+    assert (joined["waarde"] - joined["waarde_db"]).abs().max() < 1e-9
+    assert any("Niet van elke" in n or "uitvoeringskosten" in n for n in view.notes)
+
+
+def test_spending_measure_on_the_page_has_its_caveat_and_euro_labels(make_app) -> None:
+    at = make_app(maat="uitgaven_per_inwoner", periode="2023JJ00")
+    assert not at.exception
+    assert any("uitvoeringskosten" in i.value for i in at.info)
+    assert dataset(at, kaart.KLASSEN)[0]["titel"].startswith("Wmo-uitgaven per inwoner, ")
+    labels = [v["label"] for v in lookup_values(at) if v["label"] != "–"]
+    assert labels and all("," not in label.split()[0] for label in labels)  # whole euros
+    median = pl.Series([int(label.rstrip("*")) for label in labels]).median()
+    assert median is not None and 150 <= median <= 500

@@ -16,7 +16,7 @@ from dashboard import catalog
 from dashboard import charts as chart_render
 from dashboard.charts import fmt_number
 from dashboard.db import Database
-from dashboard.views import werkwijze
+from dashboard.views import uitgaven, werkwijze
 from tests.dashboard_fixtures import AppFactory, chart_specs
 
 charts = chart_specs
@@ -39,7 +39,8 @@ def test_page_renders_every_section_with_caveats(make_app: AppFactory) -> None:
                    "Synthetische demodata"):
         assert phrase in text
     titles = [c["title"]["text"] for c in charts(at)]
-    assert len(titles) == 6
+    assert len(titles) == 7  # six on clients, one on household-help spending
+    assert any(t.startswith("Uitgaven hbh: resultaatgericht min uren") for t in titles)
     assert all("SYNTHETISCHE DEMODATA" in c["title"]["subtitle"][-1] for c in charts(at))
 
 
@@ -361,7 +362,7 @@ def test_downloads_render_as_images(database: Database) -> None:
 
 
 def test_every_text_exists_in_both_languages_with_the_same_fields() -> None:
-    for texts in (werkwijze.TEXTS,):
+    for texts in (werkwijze.TEXTS, uitgaven.TEXTS):
         for key, entry in texts.items():
             assert set(entry) == {"nl", "en"}, key
             fields = [{f for _, f, _, _ in string.Formatter().parse(entry[lang]) if f}
@@ -545,3 +546,40 @@ def test_both_selections_are_set_side_by_side(make_app: AppFactory, database: Da
     strict = werkwijze.comparison(database, "hbh_per_1000", catalog.HBH, int(jaar), "sterk")
     full = werkwijze.comparison(database, "hbh_per_1000", catalog.HBH, int(jaar))
     assert strict.n_res + strict.n_uren < full.n_res + full.n_uren
+
+
+# --- household-help spending ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("key,column", [("per_inwoner", "uitgaven_hbh_per_inwoner"),
+                                        ("per_client", "uitgaven_hbh_per_client")])
+def test_spending_estimate_equals_an_independent_fit(database: Database, key: str,
+                                                     column: str) -> None:
+    rows = database.query(
+        f"SELECT {column} AS y, werkwijze_hbh = 'resultaatgericht' AS d, "
+        "aandeel_75plus, ln(inwoners) AS log_inw FROM out.gemeente_periode "
+        "WHERE voorziening_code = ? AND periode_code = '2023JJ00' "
+        f"AND werkwijze_hbh IS NOT NULL AND {column} IS NOT NULL", [catalog.HBH])
+    x = np.column_stack([np.ones(rows.height), rows["d"].cast(pl.Float64).to_numpy(),
+                         rows["aandeel_75plus"].to_numpy(), rows["log_inw"].to_numpy()])
+    beta, *_ = np.linalg.lstsq(x, rows["y"].to_numpy(), rcond=None)
+    cmp = uitgaven.comparison(database, key, 2023, "alle")
+    assert cmp.adjusted is not None and cmp.adjusted.lo < cmp.adjusted.verschil < \
+        cmp.adjusted.hi
+    assert math.isclose(cmp.adjusted.verschil, beta[1], rel_tol=1e-9)
+    assert cmp.n_res == int(rows["d"].sum()) and cmp.n_uren == rows.height - cmp.n_res
+
+
+def test_page_compares_spending_with_the_caveat(make_app: AppFactory) -> None:
+    at = make_app(page="werkwijze", jaar="2023", uitgaven="per_client")
+    assert not at.exception
+    assert any("uitvoeringskosten" in i.value for i in at.info)
+    chart = chart_titled(at, "Uitgaven hbh: resultaatgericht min uren, 2023")
+    assert "Uitgaven hbh per cliënt" in " ".join(chart["title"]["subtitle"])
+    assert at.query_params["uitgaven"] == "per_client"
+
+
+def test_a_year_without_spending_says_so(make_app: AppFactory) -> None:
+    at = make_app(page="werkwijze", jaar="2015")
+    assert not at.exception
+    assert any("geen uitgavencijfers" in c.value for c in at.caption)
+    assert not [c for c in charts(at) if c["title"]["text"].startswith("Uitgaven hbh")]

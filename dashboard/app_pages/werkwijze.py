@@ -7,7 +7,7 @@ import streamlit as st
 from dashboard import catalog
 from dashboard.safe import safe_links
 from dashboard.ui import footer, page_context, show_chart, url_selectbox
-from dashboard.views import vergelijken
+from dashboard.views import uitgaven, vergelijken
 from dashboard.views import werkwijze as view
 from dashboard.views.kaart import MAATEN
 
@@ -90,6 +90,35 @@ if not by_year.is_empty():
     show_chart(ctx, view.years_chart(*years_args), name=f"werkwijze_verschil_jaren_{slug}",
                table=view.years_table(by_year, ctx.lang), key="werkwijze_years",
                export_chart=lambda: view.years_chart(*years_args, export=True))
+
+# Spending: the same adjusted comparison, on household help only (84580NED has no detail).
+st.subheader(ctx.t("heading", uitgaven.TEXTS))
+st.info(ctx.t("caveat", uitgaven.TEXTS), icon=":material/info:")
+if not uitgaven.has_spending(ctx.db, int(jaar)):
+    st.caption(ctx.t("no_spending", uitgaven.TEXTS, jaar=jaar_label))
+else:
+    geld_key = url_selectbox(ctx, ctx.t("measure", uitgaven.TEXTS), "uitgaven",
+                             list(uitgaven.SPENDING), uitgaven.DEFAULT_SPENDING,
+                             format_func=lambda k: uitgaven.SPENDING[k].label(ctx.lang),
+                             key="werkwijze_uitgaven")
+    geld = uitgaven.SPENDING[geld_key]
+    geld_cmp = uitgaven.comparison(ctx.db, geld_key, int(jaar), bronnen)
+    if geld_cmp.raw is None and geld_cmp.adjusted is None:
+        st.warning(ctx.t("not_estimable", T, jaar=jaar_label,
+                         reason=ctx.t(f"reason_{geld_cmp.reason or 'few'}", T)))
+    else:
+        if geld_cmp.small:
+            st.warning(ctx.t("small_n", T, jaar=jaar_label, n_res=geld_cmp.n_res,
+                             n_uren=geld_cmp.n_uren, min=view.SMALL_N), icon="⚠️")
+        geld_args = (geld_cmp, uitgaven.title(jaar_label, ctx.lang), ctx.source,
+                     ctx.t("adjusted_sub", T, maat=geld.label(ctx.lang), n_res=geld_cmp.n_res,
+                           n_uren=geld_cmp.n_uren), geld.unit(ctx.lang), ctx.lang)
+        show_chart(ctx, view.estimate_chart(*geld_args),
+                   name=f"werkwijze_uitgaven_{geld_key}_{bronnen}_{jaar}",
+                   table=view.estimate_table(geld_cmp, ctx.lang, decimals=0),
+                   key="werkwijze_uitgaven_estimate",
+                   export_chart=lambda: view.estimate_chart(*geld_args, export=True))
+        st.caption(ctx.t("adjusted_explain", T, jaar=jaar_label, n_missing=geld_cmp.n_missing))
 
 st.subheader(ctx.t("distribution_heading", T))
 stats = view.distribution_for(ctx.db, maat.key, voorziening, bronnen)

@@ -75,8 +75,22 @@ TEXTS: dict[str, dict[str, str]] = {
     "kf_nederland_pooled": {"nl": "{label} {periode}: {value} ({counts})",
                             "en": "{label} {periode}: {value} ({counts})"},
     "year_only": {
-        "nl": "Bezwaarcijfers bestaan alleen per heel jaar; de grafiek toont hele jaren.",
-        "en": "Objection figures exist per whole year only; the chart shows whole years.",
+        "nl": "Deze cijfers bestaan alleen per heel jaar; de grafiek toont hele jaren.",
+        "en": "These figures exist per whole year only; the chart shows whole years.",
+    },
+    "uitgaven_caveat": {
+        "nl": "Uitgaven volgens CBS (84580NED), zonder uitvoeringskosten; gemeenten boeken niet "
+              "allemaal op dezelfde manier. Vergelijkbare gemeenten en Nederland zijn opgeteld "
+              "over de gemeenten met cijfers.",
+        "en": "Spending as published by CBS (84580NED), excluding implementation costs; "
+              "municipalities do not all book the same way. Similar municipalities and the "
+              "Netherlands are summed over the municipalities with figures.",
+    },
+    "stroom_caveat": {
+        "nl": "Instroom, uitstroom en beëindigingsredenen volgens CBS (86051NED, 86061NED en "
+              "voorgangers); niet van elke beëindiging is de reden bekend.",
+        "en": "Inflow, outflow and reasons for ending as published by CBS (86051NED, 86061NED "
+              "and predecessors); the reason is not known for every ended arrangement.",
     },
     "reeks": {"nl": "Reeks", "en": "Series"},
     "peers_series": {"nl": "Vergelijkbare gemeenten ({n})", "en": "Similar municipalities ({n})"},
@@ -251,6 +265,7 @@ class Measure:
     scale: float = 1000.0
     year_only: bool = False
     decimals: int = 1
+    note: str | None = None  # TEXTS key of a caveat shown with the measure
 
     def label(self, lang: str) -> str:
         return self.en if lang == "en" else self.nl
@@ -272,6 +287,25 @@ MAATEN: dict[str, Measure] = {m.key: m for m in (
     Measure("bezwaren_per_1000", "Bezwaren per 1 000 cliënten", "Objections per 1,000 clients",
             "per 1 000 cliënten", "per 1,000 clients", catalog.TOTAAL, "bezwaren_ontvangen",
             "clienten", year_only=True),
+    Measure("uitgaven_per_inwoner", "Wmo-uitgaven per inwoner", "Wmo spending per inhabitant",
+            "euro per inwoner", "euro per inhabitant", catalog.TOTAAL, "uitgaven_gerealiseerd",
+            "inwoners", scale=1.0, year_only=True, decimals=0, note="uitgaven_caveat"),
+    Measure("hbh_uitgaven_per_client", "Uitgaven hulp bij het huishouden per cliënt",
+            "Household-help spending per client", "euro per cliënt", "euro per client",
+            catalog.HBH, "uitgaven_gerealiseerd_hbh", "clienten", scale=1.0, year_only=True,
+            decimals=0, note="uitgaven_caveat"),
+    Measure("hbh_instroom_per_1000", "Instroom hulp bij het huishouden per 1 000 inwoners",
+            "Household help started per 1,000 inhabitants", "per 1 000 inwoners",
+            "per 1,000 inhabitants", catalog.HBH, "hbh_instroom", "inwoners", year_only=True,
+            note="stroom_caveat"),
+    Measure("hbh_uitstroom_per_1000", "Uitstroom hulp bij het huishouden per 1 000 inwoners",
+            "Household help ended per 1,000 inhabitants", "per 1 000 inwoners",
+            "per 1,000 inhabitants", catalog.HBH, "hbh_uitstroom", "inwoners", year_only=True,
+            note="stroom_caveat"),
+    Measure("beeindigd_gemeente", "Ondersteuning beëindigd door de gemeente per 1 000 cliënten",
+            "Support ended by the municipality per 1,000 clients", "per 1 000 cliënten",
+            "per 1,000 clients", catalog.TOTAAL, "beeindigd_door_gemeente", "clienten",
+            year_only=True, note="stroom_caveat"),
 )}
 DEFAULT_MAAT = "per_1000"
 WERKWIJZE = ("resultaatgericht", "uren")

@@ -52,8 +52,22 @@ TEXTS: dict[str, dict[str, str]] = {
               "not apply.",
     },
     "year_only": {
-        "nl": "Bezwaarcijfers bestaan alleen per heel jaar; getoond: {period}.",
-        "en": "Objection figures exist per whole year only; showing: {period}.",
+        "nl": "Deze cijfers bestaan alleen per heel jaar; getoond: {period}.",
+        "en": "These figures exist per whole year only; showing: {period}.",
+    },
+    "uitgaven_caveat": {
+        "nl": "Uitgaven volgens CBS (84580NED), zonder uitvoeringskosten (de kosten van de eigen "
+              "toegang van de gemeente); gemeenten boeken niet allemaal op dezelfde manier, dus "
+              "vergelijk met voorzichtigheid.",
+        "en": "Spending as published by CBS (84580NED), excluding implementation costs (the "
+              "municipality's own access team); municipalities do not all book the same way, so "
+              "compare with care.",
+    },
+    "beeindigd_caveat": {
+        "nl": "Reden 'geïnitieerd door de gemeente' (CBS 86061NED/83266NED), per 1 000 "
+              "Wmo-cliënten van dat jaar. Niet van elke beëindiging is de reden bekend.",
+        "en": "Reason 'initiated by the municipality' (CBS 86061NED/83266NED), per 1,000 Wmo "
+              "clients of that year. The reason is not known for every ended arrangement.",
     },
     "no_previous": {
         "nl": "Er is geen vorig jaar om mee te vergelijken; kies een latere periode.",
@@ -78,6 +92,7 @@ class Maat:
     year_only: bool = False
     diverging: bool = False
     decimals: int = 1
+    note: str | None = None  # TEXTS key of a caveat shown with the measure
 
     def label(self, lang: str) -> str:
         return self.en if lang == "en" else self.nl
@@ -98,6 +113,17 @@ MAATEN: dict[str, Maat] = {m.key: m for m in (
     Maat("bezwaren_per_1000", "Bezwaren per 1 000 cliënten", "Objections per 1,000 clients",
          "per 1 000 cliënten", "per 1,000 clients", "g.bezwaren_per_1000_clienten",
          voorziening=catalog.TOTAAL, year_only=True),
+    Maat("uitgaven_per_inwoner", "Wmo-uitgaven per inwoner", "Wmo spending per inhabitant",
+         "euro per inwoner", "euro per inhabitant", "g.uitgaven_per_inwoner",
+         voorziening=catalog.TOTAAL, year_only=True, decimals=0, note="uitgaven_caveat"),
+    Maat("hbh_uitgaven_per_client", "Uitgaven hulp bij het huishouden per cliënt",
+         "Household-help spending per client", "euro per cliënt", "euro per client",
+         "g.uitgaven_hbh_per_client", voorziening=catalog.HBH, year_only=True, decimals=0,
+         note="uitgaven_caveat"),
+    Maat("beeindigd_gemeente", "Ondersteuning beëindigd door de gemeente per 1 000 cliënten",
+         "Support ended by the municipality per 1,000 clients", "per 1 000 cliënten",
+         "per 1,000 clients", "g.beeindigd_door_gemeente_per_1000_clienten",
+         voorziening=catalog.TOTAAL, year_only=True, note="beeindigd_caveat"),
     Maat("verandering", "Verandering t.o.v. vorig jaar (per 1 000 inwoners)",
          "Change from previous year (per 1,000 inhabitants)", "verschil per 1 000 inwoners",
          "difference per 1,000 inhabitants", "g.clienten_per_1000 - p.clienten_per_1000",
@@ -124,7 +150,8 @@ def effective_choices(db: Database, maat: Maat, periode: str, voorziening: str,
     notes: list[str] = []
     if maat.voorziening is not None and voorziening != maat.voorziening:
         voorziening = maat.voorziening
-        if maat.key != "bezwaren_per_1000":
+        # Only a household-help measure says so: the yearly totals need no explanation.
+        if maat.voorziening == catalog.HBH:
             notes.append(tr("fixed_voorziening", lang, TEXTS))
     if maat.year_only and not periode.endswith("JJ00"):
         periode = f"{periode[:4]}JJ00"
@@ -132,6 +159,8 @@ def effective_choices(db: Database, maat: Maat, periode: str, voorziening: str,
             periode = catalog.default_period(db)
         notes.append(tr("year_only", lang, TEXTS,
                         period=catalog.period_label(db, periode, lang)))
+    if maat.note is not None:
+        notes.append(tr(maat.note, lang, TEXTS))
     if maat.key == "verandering" and catalog.periods(db).filter(
             pl.col("periode_code") == catalog.previous_year_code(periode)).is_empty():
         notes.append(tr("no_previous", lang, TEXTS))
@@ -202,7 +231,9 @@ def class_expr(value: pl.Expr, breaks: list[float], labels: list[str], unknown: 
 def label_expr(value: pl.Expr, status: pl.Expr, lang: str, decimals: int) -> pl.Expr:
     """'80,3*' (Dutch) or '80.3*' with the status mark; '–' when unknown."""
     # Half away from zero, as CBS rounds (polars' default is half to even).
-    text = value.round(decimals, mode="half_away_from_zero").cast(pl.String)
+    rounded = value.round(decimals, mode="half_away_from_zero")
+    # Whole numbers (euro amounts) without the '.0' a float would print.
+    text = (rounded.cast(pl.Int64) if decimals == 0 else rounded).cast(pl.String)
     if decimals > 0:
         text = pl.when(text.str.contains(".", literal=True)).then(text).otherwise(
             text + "." + "0" * decimals)

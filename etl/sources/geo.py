@@ -15,6 +15,9 @@ import polars as pl
 import shapely
 
 from etl.errors import InputError, display_path
+from etl.inputs import Inputs, Progress, bron_row, verified_sidecar
+from etl.metadata import load_metadata
+from etl.sources import Source, SourceContext
 
 GEO_SUFFIXES = (".topojson", ".geojson", ".json", ".gpkg")
 NAME_RE = re.compile(r"^(gemeente|provincie)_(\d{4})$")
@@ -116,3 +119,72 @@ def province_of_gemeenten(gemeenten: gpd.GeoDataFrame,
         "provincie_code": joined["code_pv"].tolist(),
         "provincie_naam": joined["naam_pv"].tolist(),
     }).sort("gemeente_code")
+
+
+# --------------------------------------------------------------------------- the source
+
+
+def geo_dir_for(raw_dir: Path, snapshot_dir: Path | None) -> Path:
+    if snapshot_dir is not None:
+        return snapshot_dir / "geo"
+    return raw_dir / "geo"
+
+
+def read_geo(inputs: Inputs, geo_dir: Path, reference_year: int | None,
+             progress: Progress) -> None:
+    sidecar = verified_sidecar(inputs, geo_dir, required=False) if geo_dir.is_dir() else None
+    files = boundary_files(geo_dir)
+    gemeente_years = sorted(y for kind, y in files if kind == "gemeente")
+    provincie_years = sorted(y for kind, y in files if kind == "provincie")
+    if not gemeente_years or not provincie_years:
+        inputs.errors.append(InputError(display_path(geo_dir), None, None,
+                                        "no gemeente_YYYY and provincie_YYYY boundary files found "
+                                        "(pass --snapshot DIR or set WMO_SNAPSHOT_DIR)"))
+        return
+    ref = reference_year or gemeente_years[-1]
+    if ref not in gemeente_years:
+        inputs.errors.append(InputError(display_path(geo_dir), None, "--reference-year",
+                                        f"no gemeente_{ref} boundary file (have "
+                                        f"{', '.join(map(str, gemeente_years))})"))
+        return
+    inputs.reference_year = ref
+    try:
+        gemeenten = {y: read_boundaries(files[("gemeente", y)], "gemeente")
+                     for y in gemeente_years}
+        prov_year = max(y for y in provincie_years if y <= ref) if min(provincie_years) <= ref \
+            else provincie_years[0]
+        provincies = read_boundaries(files[("provincie", prov_year)], "provincie")
+    except InputError as exc:
+        inputs.errors.append(exc)
+        return
+    progress(f"boundaries: gemeente {', '.join(map(str, gemeente_years))}; "
+             f"provincie {prov_year}; reference classification {ref}")
+    inputs.frames["core.gemeente_geometrie"] = pl.concat(
+        [geometry_table(g, y) for y, g in gemeenten.items()])
+    prov_geom = geometry_table(provincies, prov_year).rename(
+        {"gemeente_code": "provincie_code"}).with_columns(
+        pl.Series("provincie_naam", provincies["naam"].tolist()))
+    inputs.frames["core.provincie_geometrie"] = prov_geom
+    inputs.frames["_current"] = province_of_gemeenten(gemeenten[ref], provincies)
+    # Without a sidecar the boundary files are described by metadata.yaml (never by the local
+    # folder: its absolute path would travel inside the database).
+    documented = load_metadata().sources["geo"]
+    sidecar = sidecar or {
+        "source_id": documented.source_id, "title": documented.title,
+        "producer": documented.producer, "format": "topojson", "synthetic": False,
+        "licence": documented.licence, "url": documented.url}
+    inputs.bronnen.append(bron_row(geo_dir, sidecar))
+
+
+
+
+def read(inputs: Inputs, ctx: SourceContext) -> None:
+    read_geo(inputs, geo_dir_for(ctx.raw_dir, ctx.snapshot_dir), ctx.reference_year,
+             ctx.progress)
+
+
+SOURCE = Source(
+    "geo", reads="<snapshot>/geo/ (--snapshot) or <raw>/geo/: gemeente_YYYY and provincie_YYYY "
+                 "boundary files, optional _source.json",
+    fetch="none: the boundary snapshot is shared (../shared/snapshot/geo), `wmo demo` copies it",
+    returns=("core.gemeente_geometrie", "core.provincie_geometrie"), read=read)

@@ -26,7 +26,10 @@ import polars as pl
 
 from etl.bron_type import BRON_TYPES, STERKE_BRON_TYPES
 from etl.errors import InputError, display_path
-from etl.gemeenten import HERINDELING_SCHEMA
+from etl.gemeenten import HERINDELING_SCHEMA, gemeente_history
+from etl.inputs import Inputs, Progress, bron_row, register_bron, verified_sidecar
+from etl.metadata import SourceMeta
+from etl.sources import Source, SourceContext
 
 CODE_RE = re.compile(r"^GM\d{4}$")
 PARTIAL_DATE_RE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
@@ -631,3 +634,111 @@ def _year(row: _Row, last_year: int) -> int | None:
         row.fail("jaar", f"{value} is outside {FIRST_BEZWAAR_YEAR}–{last_year}")
         return None
     return int(value)
+
+
+# --------------------------------------------------------------------------- the source
+
+# The columns of core.bezwaar besides is_synthetisch (the register's, without the name).
+CORE_BEZWAAR_COLUMNS = [
+    "gemeente_code", "jaar", "domein", "bezwaren_ontvangen", "bezwaren_afgehandeld", "gegrond",
+    "deels_gegrond", "ongegrond", "niet_ontvankelijk", "ingetrokken", "beroep", "bron_url",
+    "bron_omschrijving", "peildatum",
+]
+
+
+# The registers are part of this project, not of a download: a raw folder made by `wmo fetch`
+# or `wmo import` into a new directory has none, and then the committed ones are read.
+PROJECT_REGISTERS = Path(__file__).resolve().parents[2] / "data" / "raw" / "registers"
+
+
+def register_dir(raw_dir: Path) -> Path:
+    """`<raw>/registers/` when the raw folder has its own, else the project's committed ones."""
+    own = raw_dir / "registers"
+    return own if own.is_dir() else PROJECT_REGISTERS
+
+
+def read_registers(inputs: Inputs, raw_dir: Path, sources: dict[str, SourceMeta],
+                   progress: Progress) -> None:
+    reg = register_dir(raw_dir)
+    origin = "the raw folder" if reg == raw_dir / "registers" else "the project"
+    progress(f"registers: {display_path(reg)} (from {origin})")
+    known = read_herindelingen_source(inputs, reg / "herindelingen.csv", sources)
+    if known is None:
+        inputs.warnings.append("gemeente codes in werkwijze.csv and bezwaar.csv not checked "
+                               "against the gemeente list: it needs the boundaries and "
+                               "herindelingen.csv")
+
+    ww_path = reg / "werkwijze.csv"
+    if ww_path.exists():
+        ww, errs = read_werkwijze(ww_path, known)
+        inputs.errors += errs
+        inputs.werkwijze = ww
+        inputs.bronnen.append(register_bron(ww_path, sources))
+    else:
+        inputs.warnings.append(f"{display_path(ww_path)} missing: werkwijze unknown everywhere")
+
+    parts = []
+    for path, synthetic in ((reg / "bezwaar.csv", False),
+                            (raw_dir / "bezwaar-demo" / "bezwaar.csv", True)):
+        if not path.exists():
+            if not synthetic:
+                inputs.warnings.append(f"{display_path(path)} missing: no bezwaar figures")
+            continue
+        sidecar = verified_sidecar(inputs, path.parent, required=False) if synthetic else None
+        bz, errs = read_bezwaar(path, known)
+        inputs.errors += errs
+        parts.append(bz.select(CORE_BEZWAAR_COLUMNS).with_columns(
+            pl.lit(synthetic).alias("is_synthetisch")))
+        if synthetic:
+            inputs.bronnen.append(bron_row(path.parent, sidecar or {
+                "source_id": "bezwaar-demo", "synthetic": True}))
+        else:
+            inputs.bronnen.append(register_bron(path, sources))
+    if parts:
+        inputs.bezwaar = pl.concat(parts, how="vertical_relaxed")
+    progress("registers read and checked")
+
+
+def read_herindelingen_source(inputs: Inputs, path: Path,
+                              sources: dict[str, SourceMeta]) -> pl.DataFrame | None:
+    """Read herindelingen.csv; sets core.gemeente when it and the boundaries are sound.
+
+    Returns the gemeente list the other registers' codes are checked against, so that they
+    are checked even when this register or the boundaries have problems (validate lists every
+    problem at once): the partial history of the rows that are sound, plus every code a
+    broken row names (valid at any time, so that one broken row does not make its codes
+    "unknown" elsewhere). None when there are no boundaries to start from.
+    """
+    if not path.exists():
+        inputs.errors.append(InputError(display_path(path), None, None,
+                                        "the herindelingen register is required"))
+        return None
+    her, errs = read_herindelingen(path)
+    inputs.errors += errs
+    inputs.bronnen.append(register_bron(path, sources))
+    if "_current" not in inputs.frames:
+        return None
+    her = her.select(list(HERINDELING_SCHEMA))
+    if not errs:
+        inputs.herindelingen = her
+        inputs.gemeente = gemeente_history(inputs.frames.pop("_current"), her)
+        return inputs.gemeente
+    try:
+        history = gemeente_history(inputs.frames["_current"], her)
+    except (ValueError, pl.exceptions.PolarsError):
+        return None  # the sound rows alone do not make a history; field checks still run
+    named = pl.DataFrame({"gemeente_code": sorted(herindeling_codes(path))},
+                         schema={"gemeente_code": pl.Utf8})
+    return pl.concat([history, named.join(history, on="gemeente_code", how="anti")],
+                     how="diagonal_relaxed")
+
+
+def read(inputs: Inputs, ctx: SourceContext) -> None:
+    read_registers(inputs, ctx.raw_dir, ctx.sources, ctx.progress)
+
+
+SOURCE = Source(
+    "registers", reads="<raw>/registers/ (else the project's data/raw/registers/): "
+                       "herindelingen.csv, werkwijze.csv, bezwaar.csv; <raw>/bezwaar-demo/",
+    fetch="none: curated by hand in the repository (docs/registers.md)",
+    returns=("core.herindeling", "core.gemeente", "core.werkwijze", "core.bezwaar"), read=read)

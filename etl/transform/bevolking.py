@@ -87,6 +87,11 @@ def age_groups_from(titles: dict[str, str], lower: int) -> list[str]:
     return chosen
 
 
+def bevolking_rows(spec, table) -> pl.DataFrame:
+    """The declared per-table transform (tables.py): `bevolking` of one population table."""
+    return bevolking(spec.table_id, table)
+
+
 def bevolking(table_id: str, table) -> pl.DataFrame:
     ages = table.dimensions.get(AGE_DIM)
     if ages is None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import polars as pl
 
 from etl.gemeenten import valid_in_year
+from etl.transform import geld
 
 STATUS_RANK = {"voorlopig": 0, "nader_voorlopig": 1, "definitief": 2}
 RANK_STATUS = {v: k for k, v in STATUS_RANK.items()}
@@ -21,7 +22,8 @@ OUT_COLUMNS = [
     "voorziening_code", "voorziening", "clienten", "clienten_per_1000", "inwoners",
     "inwoners_75plus", "aandeel_75plus", "werkwijze_hbh", "werkwijze_hbh_sterke_bron",
     "bezwaren_ontvangen",
-    "bezwaren_per_1000_clienten", "status", "is_geharmoniseerd", "is_synthetisch",
+    "bezwaren_per_1000_clienten", *geld.GELD_COLUMNS, "status", "is_geharmoniseerd",
+    "is_synthetisch",
 ]
 
 
@@ -126,13 +128,22 @@ def gemeente_periode(
     werkwijze_jaar_sterk: pl.DataFrame,
     bezwaar: pl.DataFrame,
     is_synthetisch: bool,
+    uitgaven: pl.DataFrame | None = None,
+    stroom: pl.DataFrame | None = None,
+    beeindiging: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """out.gemeente_periode: one row per reference gemeente × period × voorziening.
 
     `werkwijze_jaar` and `werkwijze_jaar_sterk` are registers.werkwijze_per_jaar of all
     register rows and of the stronger sources only; both are harmonised by the same rule.
+    `uitgaven`, `stroom` and `beeindiging` are the core tables of the spending and flow
+    tables (None: not read); their yearly columns are filled on whole-year rows (geld.py).
     """
-    jaren = sorted(set(wmo["jaar"].to_list()) | set(bevolking["jaar"].to_list()))
+    uitgaven = uitgaven if uitgaven is not None else geld.empty_uitgaven()
+    stroom = stroom if stroom is not None else geld.empty_stroom()
+    beeindiging = beeindiging if beeindiging is not None else geld.empty_beeindiging()
+    jaren = sorted(set(wmo["jaar"].to_list()) | set(bevolking["jaar"].to_list())
+                   | set(uitgaven["jaar"].to_list()))
     comp = components(gemeente, mapping, jaren)
     w = harmonise_counts(wmo, comp, ["periode_code", "jaar", "halfjaar", "voorziening_code"],
                          ["clienten"], carry=["voorziening"])
@@ -148,6 +159,7 @@ def gemeente_periode(
                  on=["gemeente_code", "jaar"], how="left").with_columns(
         (1000 * pl.col("bezwaren_ontvangen") / pl.col("_tot")).alias("bezwaren_per_1000_clienten")
     ).drop("_tot")
+    geld_jaar = _geld(uitgaven, stroom, beeindiging, comp, w, b)
     ref = valid_in_year(gemeente, reference_year).select("gemeente_code", "gemeente_naam",
                                                           "provincie_naam")
     out = (
@@ -157,6 +169,9 @@ def gemeente_periode(
         # Objections are yearly figures: they belong on whole-year rows only.
         .join(bz.with_columns(pl.lit(None, pl.Int8).alias("halfjaar")),
               on=["gemeente_code", "jaar", "halfjaar"], how="left", nulls_equal=True)
+        # Spending and flows are yearly too: whole-year rows only, the same on every voorziening.
+        .join(geld_jaar.with_columns(pl.lit(None, pl.Int8).alias("halfjaar")),
+              on=["gemeente_code", "jaar", "halfjaar"], how="left", nulls_equal=True)
         .with_columns(
             (1000 * pl.col("clienten") / pl.col("inwoners")).alias("clienten_per_1000"),
             (pl.col("inwoners_75plus") / pl.col("inwoners")).alias("aandeel_75plus"),
@@ -164,6 +179,25 @@ def gemeente_periode(
         )
     )
     return out.select(OUT_COLUMNS).sort("gemeente_code", "periode_code", "voorziening_code")
+
+
+def _geld(uitgaven: pl.DataFrame, stroom: pl.DataFrame, beeindiging: pl.DataFrame,
+          comp: pl.DataFrame, w: pl.DataFrame, b: pl.DataFrame) -> pl.DataFrame:
+    """geld.geld_jaar from the as-published tables, harmonised like the client counts; the
+    denominators are the harmonised whole-year clients (`w`) and inwoners (`b`)."""
+    harmonised = [
+        harmonise_counts(part, comp, ["jaar"], [part.columns[-1]]).drop("is_geharmoniseerd")
+        for part in geld.published_parts(uitgaven, stroom, beeindiging)
+    ]
+    jaar = w.filter(pl.col("halfjaar").is_null())
+    clienten = (
+        jaar.filter(pl.col("voorziening_code") == geld.TOTAAL_CODE)
+        .select("gemeente_code", "jaar", pl.col("clienten").alias("clienten_totaal"))
+        .join(jaar.filter(pl.col("voorziening_code") == geld.HBH_CODE)
+              .select("gemeente_code", "jaar", pl.col("clienten").alias("clienten_hbh")),
+              on=["gemeente_code", "jaar"], how="full", coalesce=True)
+    )
+    return geld.geld_jaar(harmonised, b.select("gemeente_code", "jaar", "inwoners"), clienten)
 
 
 def provincie_periode(out: pl.DataFrame, gemeente: pl.DataFrame, reference_year: int,

@@ -11,11 +11,19 @@ to core.wmo_clienten_regio, so that the dashboard can show CBS's figure beside a
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
 import polars as pl
 
 from etl.errors import InputError
 from etl.sources.cbs.parse import CbsCube
-from etl.sources.cbs.tables import TableSpec
+
+if TYPE_CHECKING:
+    # tables.py declares which transform each table runs, so it imports this module.
+    from etl.sources.cbs.tables import TableSpec
+
+Parsed = list[tuple["TableSpec", Any]]
 
 REGION_DIM = "RegioS"
 CATEGORY_PREFIX = "TypeMaatwerk"
@@ -35,6 +43,18 @@ def category_dimension(table) -> str:
             return key
     raise InputError(table.table_id, None, "DataProperties",
                      f"no '{CATEGORY_PREFIX}…' dimension (found: {', '.join(table.dimensions)})")
+
+
+def breakdown_dimension(table) -> str:
+    """The one dimension that is neither the region nor the time: found by its role, because
+    its key differs per table and is not known in advance (84580NED: "Maatwerkvoorzieningen:
+    type", older "Maatwerkarrangementen: type"; 86061NED: "Reden beëindiging")."""
+    others = [key for key in table.dimensions if key != REGION_DIM]
+    if REGION_DIM not in table.dimensions or len(others) != 1:
+        raise InputError(table.table_id, None, "DataProperties",
+                         f"expected the dimensions {REGION_DIM}, Perioden and exactly one other; "
+                         f"found: {', '.join(table.dimensions) or 'none'} besides Perioden")
+    return others[0]
 
 
 def total_code(table, dim: str) -> str:
@@ -123,7 +143,7 @@ def regio_table_rows(spec: TableSpec, table) -> pl.DataFrame:
     )
 
 
-def choose_periods(tables: list[tuple[TableSpec, object]]) -> pl.DataFrame:
+def choose_periods(tables: Parsed) -> pl.DataFrame:
     """[periode_code, bron_tabel]: per period the highest-priority table that publishes it."""
     frames = [
         t.periods.select("periode_code").with_columns(
@@ -138,31 +158,45 @@ def choose_periods(tables: list[tuple[TableSpec, object]]) -> pl.DataFrame:
     )
 
 
-def wmo_clienten(tables: list[tuple[TableSpec, object]]) -> pl.DataFrame:
+YEAR_RE = r"^\d{4}JJ00$"
+
+
+def newest_table_wins(tables: Parsed, rows: Callable[[TableSpec, Any], pl.DataFrame],
+                      schema: dict[str, pl.DataType], sort: Sequence[str]) -> pl.DataFrame:
+    """Every table's rows, each period from the highest-priority table that publishes it.
+
+    The rule of all CBS series that were restarted under a new id: the newest method wins and
+    the row names it in `bron_tabel`. Rows keyed by `jaar` only (spending, population) are
+    matched on the whole-year periods (YYYYJJ00) of `choose_periods`.
+    """
+    chosen = choose_periods(tables)
+    parts = [rows(spec, t) for spec, t in tables]
+    if not parts:
+        return pl.DataFrame(schema=schema)
+    frame = pl.concat(parts)
+    if "periode_code" in frame.columns:
+        keep = chosen
+    else:
+        keep = chosen.filter(pl.col("periode_code").str.contains(YEAR_RE)).select(
+            pl.col("periode_code").str.slice(0, 4).cast(pl.Int32).alias("jaar"), "bron_tabel")
+    return frame.join(keep, on=keep.columns, how="semi").sort(list(sort))
+
+
+WMO_SORT = ("gemeente_code", "periode_code", "voorziening_code")
+REGIO_SORT = ("regio_code", "periode_code", "voorziening_code")
+
+
+def wmo_clienten(tables: Parsed) -> pl.DataFrame:
     """core.wmo_clienten from all Wmo tables, each period from one table only."""
-    chosen = choose_periods(tables)
-    parts = [table_rows(spec, t) for spec, t in tables]
-    if not parts:
-        return pl.DataFrame(schema=WMO_SCHEMA)
-    return (
-        pl.concat(parts).join(chosen, on=["periode_code", "bron_tabel"], how="semi")
-        .sort("gemeente_code", "periode_code", "voorziening_code")
-    )
+    return newest_table_wins(tables, table_rows, WMO_SCHEMA, WMO_SORT)
 
 
-def wmo_clienten_regio(tables: list[tuple[TableSpec, object]]) -> pl.DataFrame:
+def wmo_clienten_regio(tables: Parsed) -> pl.DataFrame:
     """core.wmo_clienten_regio: each period from the same table as core.wmo_clienten."""
-    chosen = choose_periods(tables)
-    parts = [regio_table_rows(spec, t) for spec, t in tables]
-    if not parts:
-        return pl.DataFrame(schema=REGIO_SCHEMA)
-    return (
-        pl.concat(parts).join(chosen, on=["periode_code", "bron_tabel"], how="semi")
-        .sort("regio_code", "periode_code", "voorziening_code")
-    )
+    return newest_table_wins(tables, regio_table_rows, REGIO_SCHEMA, REGIO_SORT)
 
 
-def periode(tables: list[tuple[TableSpec, object]]) -> pl.DataFrame:
+def periode(tables: Parsed) -> pl.DataFrame:
     chosen = choose_periods(tables)
     frames = [
         t.periods.with_columns(pl.lit(spec.table_id).alias("bron_tabel")) for spec, t in tables
@@ -181,7 +215,7 @@ def periode(tables: list[tuple[TableSpec, object]]) -> pl.DataFrame:
     )
 
 
-def voorziening(tables: list[tuple[TableSpec, object]]) -> pl.DataFrame:
+def voorziening(tables: Parsed) -> pl.DataFrame:
     """core.voorziening: every category of every Wmo table, in the order of the newest table's
     CBS list (a category only older tables have follows, in their list order). CBS lists a
     group before its details, so the order reads as a tree."""
@@ -246,6 +280,15 @@ def _title_of(cube: CbsCube, dim: str, column: str) -> pl.Expr:
     titles = dict(cube.dimensions[dim].select("code", "title").iter_rows())
     return pl.col(column).replace_strict(
         titles, return_dtype=pl.Enum(sorted(set(titles.values()))))
+
+
+def wmo_clienten_kenmerken(tables: Parsed) -> pl.DataFrame:
+    """core.wmo_clienten_kenmerken: every persoonskenmerken table, kept compact.
+
+    No period choice: only one such table exists (85896NED)."""
+    if not tables:
+        return pl.DataFrame(schema=KENMERKEN_SCHEMA)
+    return concat_compact([wmo_kenmerken(spec, cube) for spec, cube in tables])
 
 
 def concat_compact(frames: list[pl.DataFrame]) -> pl.DataFrame:

@@ -182,12 +182,14 @@ def detect_format(folder: Path) -> str:
 
 
 _WS_RE = re.compile(r"\s+")
+_DIGIT_GROUP_RE = re.compile(r"(?<=\d) (?=\d{3}\b)")
 _TRAILING_UNIT_RE = re.compile(r"\s*\([^()]*\)$")
 
 
 def clean_title(text: str) -> str:
-    """Case- and space-insensitive form of a title (CBS mixes NBSP and spaces in `1 000`)."""
-    return _WS_RE.sub(" ", text).strip().casefold()
+    """Case- and space-insensitive form of a title (CBS mixes NBSP and spaces in `1 000`, and
+    writes `per 1000 inwoners` in 84580NED but `per 1 000 inwoners` elsewhere)."""
+    return _DIGIT_GROUP_RE.sub("", _WS_RE.sub(" ", text)).strip().casefold()
 
 
 def title_key(text: str) -> str:

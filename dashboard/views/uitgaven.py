@@ -1,0 +1,88 @@
+"""Household-help spending on the Werkwijze page: resultaatgericht against uren, per
+inhabitant and per client, with the page's own adjusted comparison (werkwijze.compare_groups:
+OLS with HC1 intervals, corrected for the share 75+ and log population).
+
+The SQL text only comes from the fixed SPENDING table below; year, voorziening and the
+selection of sources are bound parameters or keys checked against fixed dicts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from dashboard import catalog
+from dashboard.db import Database
+from dashboard.i18n import tr
+from dashboard.views import werkwijze
+
+TEXTS: dict[str, dict[str, str]] = {
+    "heading": {"nl": "Uitgaven aan hulp bij het huishouden",
+                "en": "Spending on household help"},
+    "measure": {"nl": "Uitgaven", "en": "Spending"},
+    "caveat": {
+        "nl": "Gerealiseerde uitgaven volgens CBS (84580NED), zonder uitvoeringskosten (de kosten "
+              "van de eigen toegang van de gemeente). Gemeenten boeken niet allemaal op dezelfde "
+              "manier; lees een verschil als een aanwijzing, niet als een bewijs.",
+        "en": "Realised spending as published by CBS (84580NED), excluding implementation costs "
+              "(the municipality's own access team). Municipalities do not all book the same "
+              "way; read a difference as an indication, not as proof.",
+    },
+    "no_spending": {"nl": "Voor {jaar} zijn er geen uitgavencijfers.",
+                    "en": "There are no spending figures for {jaar}."},
+    "title": {"nl": "Uitgaven hbh: resultaatgericht min uren, {jaar}",
+              "en": "Household-help spending: result-oriented minus hours, {jaar}"},
+}
+
+
+@dataclass(frozen=True)
+class Spending:
+    key: str
+    column: str  # column of out.gemeente_periode; SQL text only ever comes from here
+    nl: str
+    en: str
+    unit_nl: str
+    unit_en: str
+
+    def label(self, lang: str) -> str:
+        return self.en if lang == "en" else self.nl
+
+    def unit(self, lang: str) -> str:
+        return self.unit_en if lang == "en" else self.unit_nl
+
+
+SPENDING: dict[str, Spending] = {s.key: s for s in (
+    Spending("per_inwoner", "uitgaven_hbh_per_inwoner", "Uitgaven hbh per inwoner",
+             "Household-help spending per inhabitant", "euro per inwoner",
+             "euro per inhabitant"),
+    Spending("per_client", "uitgaven_hbh_per_client", "Uitgaven hbh per cliënt",
+             "Household-help spending per client", "euro per cliënt", "euro per client"),
+)}
+DEFAULT_SPENDING = "per_inwoner"
+
+
+def spending_frame(db: Database, key: str, bronnen: str) -> pl.DataFrame:
+    """code, jaar, werkwijze, waarde, aandeel_75plus, inwoners per gemeente and whole year."""
+    spending, kolom = SPENDING[key], werkwijze.WERKWIJZE_KOLOM[bronnen]
+    return db.memo(("uitgaven_frame", key, bronnen), lambda: db.query(
+        "SELECT gemeente_code AS code, jaar, "
+        f"coalesce({kolom}, 'onbekend') AS werkwijze, "
+        f"CAST({spending.column} AS DOUBLE) AS waarde, aandeel_75plus, "
+        "CAST(inwoners AS DOUBLE) AS inwoners FROM out.gemeente_periode "
+        "WHERE voorziening_code = ? AND halfjaar IS NULL ORDER BY gemeente_code, jaar",
+        [catalog.HBH]))
+
+
+def has_spending(db: Database, jaar: int) -> bool:
+    frame = spending_frame(db, DEFAULT_SPENDING, werkwijze.DEFAULT_BRONNEN)
+    return frame.filter((pl.col("jaar") == jaar) & pl.col("waarde").is_not_null()).height > 0
+
+
+def comparison(db: Database, key: str, jaar: int, bronnen: str) -> werkwijze.Comparison:
+    return db.memo(("uitgaven_cmp", key, jaar, bronnen), lambda: werkwijze.compare_groups(
+        spending_frame(db, key, bronnen).filter(pl.col("jaar") == jaar)))
+
+
+def title(jaar_label: str, lang: str) -> str:
+    return tr("title", lang, TEXTS, jaar=jaar_label)
