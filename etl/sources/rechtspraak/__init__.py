@@ -1,0 +1,7 @@
+"""Rechtspraak Open Data: published court rulings (uitspraken) about the Wmo 2015.
+
+fetch.py downloads the Atom search feed and one content XML per ruling into
+`<raw>/rechtspraak/`; parse.py reads those documents safely; classify.py holds every rule (and
+its phrase table) that turns a ruling into a `core.uitspraak` row. docs/rechtspraak.md
+describes the protocol, the raw layout and the rules.
+"""
