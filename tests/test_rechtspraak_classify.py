@@ -19,10 +19,13 @@ import pytest
 
 from etl.errors import InputError
 from etl.gemeenten import gemeente_history
+from etl.settings import load_settings
 from etl.snapshot import write_sidecar
 from etl.sources import geo, registers
 from etl.sources.rechtspraak import classify as c
+from etl.sources.rechtspraak.fetch import Politeness, fetch_rechtspraak
 from etl.sources.rechtspraak.parse import parse_document, read_document
+from tests.rechtspraak_server import RechtspraakServer, Ruling
 
 ROOT = Path(__file__).resolve().parents[1]
 LABELLED = ROOT / "tests" / "fixtures" / "rechtspraak" / "labelled"
@@ -425,3 +428,29 @@ def test_the_contract_block_matches_the_schema() -> None:
         (name, duck[type(dtype)]) for name, dtype in c.UITSPRAAK_SCHEMA.items()]
     assert all(col["description"].strip() for col in table["columns"])
     assert table["primary_key"] == ["ecli"]
+
+
+def test_fetch_then_rows_end_to_end(rechtspraak_server: RechtspraakServer, tmp_path: Path,
+                                    gemeente: pl.DataFrame, index: c.GemeenteIndex) -> None:
+    """The labelled documents served like Rechtspraak Open Data: `wmo fetch rechtspraak`
+    then uitspraak_rows gives exactly the rows the documents give read directly."""
+    expected = {}
+    for row in labels():
+        doc = read_document(LABELLED / row["bestand"])
+        rechtspraak_server.add(Ruling(
+            doc.ecli, doc.uitspraakdatum or date(2018, 6, 1),
+            creator=doc.instantie_uri or "", body=(LABELLED / row["bestand"]).read_bytes()))
+        if c.instantie_type(doc.ecli) != "overig" and c.is_candidate(doc):
+            expected[doc.ecli] = c.classify(doc, index, False)
+    # Every search answers with every document: the client must select and deduplicate.
+    rechtspraak_server.ignore_filters = True
+    folder = fetch_rechtspraak(tmp_path, load_settings(), van=date(2010, 1, 1),
+                               tot=date(2022, 12, 31),
+                               politeness=Politeness(workers=2, pause=0.0, page_size=1000))
+    frame = c.uitspraak_rows(folder, gemeente)
+    assert {r["ecli"]: r for r in frame.iter_rows(named=True)} == expected
+    # Each document once; the Gerechtshof and the Parket bij de Hoge Raad not at all.
+    fetched = rechtspraak_server.content_requests()
+    assert len(fetched) == len(set(fetched)) == len(labels()) - 2
+    assert "ECLI:NL:GHAMS:2020:3025" not in fetched
+    assert frame["is_wmo2015"].sum() == sum(r["is_wmo2015"] for r in expected.values()) > 20

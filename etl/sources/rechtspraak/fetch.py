@@ -327,14 +327,13 @@ class _Run:
     client: Callable[[], RechtspraakClient]
 
 
-def _search(run: _Run, window: Window, slug: str, subject: str,
+def _search(run: _Run, client: RechtspraakClient, window: Window, slug: str, subject: str,
             modified: tuple[str, str] | None) -> tuple[dict[str, str], dict[str, Any]]:
     """All entries of one window and field of law: {ecli: updated}, and what was searched."""
     folder = run.partial / "zoeken" / run.run / window.key / slug
     size = run.politeness.page_size
     hits: dict[str, str] = {}
     offset, number, total = 0, 0, None
-    client = run.client()
     while True:
         number += 1
         path = folder / f"page-{number:04d}.xml"
@@ -457,20 +456,23 @@ def fetch_rechtspraak(
 
     searched: dict[str, Any] = dict(previous.get("zoekvensters", {}))
     hits: dict[str, str] = {}
-    for number, window in enumerate(windows, start=1):
-        for slug, subject in SUBJECTS.items():
-            key = f"{window.key}/{slug}"
-            before = searched.get(key, {}).get("opgehaald_op")
-            modified = None
-            if before:
-                since = datetime.fromisoformat(before).replace(tzinfo=UTC) - MODIFIED_MARGIN
-                modified = (stamp(since), request["started"])
-            found, info = _search(run, window, slug, subject, modified)
-            for ecli, updated in found.items():
-                hits[ecli] = max(hits.get(ecli, ""), updated)
-            searched[key] = {"opgehaald_op": request["started"], "run": state["run"], **info}
-        say(f"rechtspraak: searched {window.key} ({number}/{len(windows)}), "
-            f"{len(hits)} rulings so far")
+    # Searches run one after another (each page needs the count of the one before).
+    with run.client() as client:
+        for number, window in enumerate(windows, start=1):
+            for slug, subject in SUBJECTS.items():
+                key = f"{window.key}/{slug}"
+                before = searched.get(key, {}).get("opgehaald_op")
+                modified = None
+                if before:
+                    since = datetime.fromisoformat(before).replace(tzinfo=UTC) - MODIFIED_MARGIN
+                    modified = (stamp(since), request["started"])
+                found, info = _search(run, client, window, slug, subject, modified)
+                for ecli, updated in found.items():
+                    hits[ecli] = max(hits.get(ecli, ""), updated)
+                searched[key] = {"opgehaald_op": request["started"], "run": state["run"],
+                                 **info}
+            say(f"rechtspraak: searched {window.key} ({number}/{len(windows)}), "
+                f"{len(hits)} rulings so far")
 
     documents: dict[str, Any] = dict(previous.get("documenten", {}))
     missing: dict[str, Any] = dict(previous.get("ontbrekend", {}))
