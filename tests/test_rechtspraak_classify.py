@@ -9,7 +9,6 @@ pitfall of sources-next.md §3, with the truth in labels.csv ('' = the right ans
 from __future__ import annotations
 
 import csv
-import os
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -18,13 +17,12 @@ import polars as pl
 import pytest
 
 from etl.errors import InputError
-from etl.gemeenten import gemeente_history
 from etl.settings import load_settings
 from etl.snapshot import write_sidecar
-from etl.sources import geo, registers
 from etl.sources.rechtspraak import classify as c
 from etl.sources.rechtspraak.fetch import Politeness, fetch_rechtspraak
 from etl.sources.rechtspraak.parse import parse_document, read_document
+from tests.rechtspraak_gemeente import core_gemeente
 from tests.rechtspraak_server import RechtspraakServer, Ruling
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,18 +39,7 @@ FLOORS = {
 
 @pytest.fixture(scope="module")
 def gemeente() -> pl.DataFrame:
-    """core.gemeente as etl/build.py makes it: 2026 boundaries + the project's herindelingen."""
-    geo_dir = Path(os.environ.get("WMO_SNAPSHOT_DIR", ROOT.parent / "shared" / "snapshot")) / "geo"
-    files = geo.boundary_files(geo_dir)
-    year = max(y for kind, y in files if kind == "gemeente")
-    current = geo.province_of_gemeenten(
-        geo.read_boundaries(files[("gemeente", year)], "gemeente"),
-        geo.read_boundaries(files[("provincie", max(y for k, y in files if k == "provincie"))],
-                            "provincie"))
-    her, errors = registers.read_herindelingen(ROOT / "data" / "raw" / "registers" /
-                                               "herindelingen.csv")
-    assert not errors
-    return gemeente_history(current, her)
+    return core_gemeente()
 
 
 @pytest.fixture(scope="module")
