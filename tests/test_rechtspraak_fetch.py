@@ -280,3 +280,27 @@ def test_cli_download_failure_is_exit_3_without_traceback(
     assert proc.returncode == 3 and "HTTP 503" in proc.stderr
     assert "previous snapshot was left intact" in proc.stderr and "Traceback" not in proc.stderr
     assert not (tmp_path / "rechtspraak").exists()
+
+
+def test_an_invalid_date_gives_invalid_xml_and_a_fetch_error_naming_the_url(
+        rechtspraak_server: RechtspraakServer) -> None:
+    """What the real service does with `date=2019-02-30`: a 200 with a body that is not XML."""
+    from etl.sources.rechtspraak.fetch import RechtspraakClient, Throttle
+
+    url = f"{rechtspraak_server.url}/uitspraken/zoeken?type=Uitspraak&date=2019-02-30"
+    with RechtspraakClient(load_settings(), Throttle(0.0)) as client, \
+            pytest.raises(FetchError, match="invalid XML") as caught:
+        client.get_xml(url)
+    assert "date=2019-02-30" in str(caught.value)
+    assert rechtspraak_server.requests.count(url.removeprefix(rechtspraak_server.url)) == 4
+
+
+def test_a_document_with_an_entity_declaration_is_refused(
+        rechtspraak_server: RechtspraakServer, tmp_path: Path) -> None:
+    _five(rechtspraak_server)
+    rechtspraak_server.rulings["ECLI:NL:CRVB:2019:2"].body = (
+        b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]>'
+        b"<open-rechtspraak>&b;</open-rechtspraak>")
+    with pytest.raises(FetchError, match="refused"):
+        _fetch(tmp_path)
+    assert not (tmp_path / "rechtspraak").exists()
