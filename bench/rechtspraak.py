@@ -100,10 +100,10 @@ def run(bench: Run) -> list[Figure]:
             else:
                 os.environ[key] = value
     return [
-        figure("rechtspraak_fetch_10k_docs_s", "s", fetch_times, 120.0,
+        figure("rechtspraak_fetch_10k_docs_s", "s", fetch_times, 60.0,
                f"wmo fetch rechtspraak {VAN}..{TOT} from the loopback server: 48 searches, "
                f"{DOCUMENTS:,} content documents, 2 workers, no pause"),
-        figure("rechtspraak_rows_10k_docs_s", "s", parse_times, 60.0,
+        figure("rechtspraak_rows_10k_docs_s", "s", parse_times, 20.0,
                f"uitspraak_rows on the fetched snapshot: parse and classify {DOCUMENTS:,} "
                "documents"),
     ]
