@@ -217,6 +217,8 @@ class GemeenteIndex:
         valid: dict[str, tuple[date | None, date | None]] = {}
         for row in gemeente.iter_rows(named=True):
             code = row["gemeente_code"]
+            if not code or not row["gemeente_naam"]:
+                continue
             valid[code] = (row["geldig_vanaf"], row["geldig_tot"])
             for variant in _variants(row["gemeente_naam"]):
                 names.setdefault(variant, set()).add(code)
@@ -355,8 +357,7 @@ def uitkomst(doc: Document) -> str | None:
 
 def appellant(doc: Document) -> str | None:
     """Who brought the hoger beroep: 'college', 'client', or None (unknown or both)."""
-    text = "\n".join(t for t in (header(doc.tekst) if doc.tekst else None,
-                                 doc.tekst, doc.inhoudsindicatie) if t)
+    text = "\n".join(t for t in (doc.tekst, doc.inhoudsindicatie) if t)
     college = has("appellant.college", text)
     client = has("appellant.client", text)
     if college == client:
