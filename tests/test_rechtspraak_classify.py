@@ -441,3 +441,31 @@ def test_fetch_then_rows_end_to_end(rechtspraak_server: RechtspraakServer, tmp_p
     assert len(fetched) == len(set(fetched)) == len(labels()) - 2
     assert "ECLI:NL:GHAMS:2020:3025" not in fetched
     assert frame["is_wmo2015"].sum() == sum(r["is_wmo2015"] for r in expected.values()) > 20
+
+
+def test_the_contract_pastes_into_metadata_yaml_and_loads_the_rows(
+        tmp_path: Path, gemeente: pl.DataFrame) -> None:
+    """Pasted as docs/rechtspraak.md says, the entry passes the loader's own checks, and the
+    table it declares takes uitspraak_rows' frame as it is."""
+    import duckdb
+
+    from etl.metadata import create_table_sql, load_metadata, validate_metadata
+
+    text = DOCS.read_text(encoding="utf-8").split("## Contract", 1)[1]
+    source_block, table_block = (b.split("```", 1)[0] for b in text.split("```yaml\n")[1:3])
+    original = (ROOT / "etl" / "metadata.yaml").read_text(encoding="utf-8")
+    pasted = original.replace("\nsources:\n", "\nsources:\n" + source_block, 1).replace(
+        "\ntables:\n", "\ntables:\n" + table_block, 1)
+    path = tmp_path / "metadata.yaml"
+    path.write_text(pasted, encoding="utf-8")
+    meta = load_metadata(path)
+    assert "rechtspraak" in meta.sources and "core.uitspraak" in meta.tables
+    assert validate_metadata(meta) == validate_metadata(load_metadata()) == []
+
+    frame = c.uitspraak_rows(_snapshot(tmp_path, [r["bestand"] for r in labels()]), gemeente)
+    con = duckdb.connect()
+    con.execute("CREATE SCHEMA core")
+    con.execute(create_table_sql(meta.tables["core.uitspraak"]))
+    con.register("frame", frame.to_arrow())
+    con.execute("INSERT INTO core.uitspraak SELECT * FROM frame")
+    assert con.execute("SELECT count(*) FROM core.uitspraak").fetchone() == (frame.height,)
