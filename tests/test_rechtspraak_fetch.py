@@ -22,6 +22,8 @@ from etl.sources.rechtspraak.fetch import (
     Throttle,
     fetch_rechtspraak,
     month_windows,
+    normalise_updated,
+    wanted_court,
 )
 from etl.sources.rechtspraak.parse import parse_feed
 from tests.cbs_server import Fault, stalled, status_fault
@@ -304,3 +306,22 @@ def test_a_document_with_an_entity_declaration_is_refused(
     with pytest.raises(FetchError, match="refused"):
         _fetch(tmp_path)
     assert not (tmp_path / "rechtspraak").exists()
+
+
+ATOM = ROOT / "tests" / "fixtures" / "rechtspraak" / "atom"  # real answers of the service
+
+
+def test_the_real_atom_samples_parse() -> None:
+    five = parse_feed((ATOM / "atom_search_five_entries.xml").read_bytes())
+    assert five.total == 3199182  # "Aantal gevonden ECLI's:\n3199182": the count after a newline
+    assert [e.ecli for e in five.entries] == [
+        "ECLI:NL:RBARN:1998:AA1005", "ECLI:NL:RBLEE:1999:AA1049", "ECLI:NL:RBLEE:1999:AA1052",
+        "ECLI:NL:RBSGR:1999:AA1074", "ECLI:NL:RBSGR:1999:AA1079"]
+    assert five.entries[0].updated == "2013-04-04T15:31:27Z"
+    assert normalise_updated(five.entries[0].updated) == "2013-04-04T15:31:27"
+    assert all(wanted_court(e.ecli) for e in five.entries)
+    none = parse_feed((ATOM / "atom_search_no_entries.xml").read_bytes())
+    assert none.entries == [] and none.total == 3199182
+    one = parse_feed((ATOM / "atom_search_one_entry.xml").read_bytes())
+    assert [e.ecli for e in one.entries] == ["ECLI:NL:RVS:2000:AA5654"]
+    assert not wanted_court(one.entries[0].ecli)  # Raad van State: not a Wmo court
