@@ -325,3 +325,35 @@ def test_the_real_atom_samples_parse() -> None:
     one = parse_feed((ATOM / "atom_search_one_entry.xml").read_bytes())
     assert [e.ecli for e in one.entries] == ["ECLI:NL:RVS:2000:AA5654"]
     assert not wanted_court(one.entries[0].ecli)  # Raad van State: not a Wmo court
+
+
+def test_a_synthetic_snapshot_is_not_built_on(
+        rechtspraak_server: RechtspraakServer, tmp_path: Path) -> None:
+    from etl.sources.rechtspraak.demo import write_demo_rechtspraak
+    from tests.rechtspraak_gemeente import core_gemeente
+
+    eclis = _five(rechtspraak_server)
+    write_demo_rechtspraak(tmp_path, core_gemeente(), seed=1)
+    lines: list[str] = []
+    folder = _fetch(tmp_path, progress=lines.append)
+    sidecar = json.loads((folder / "_source.json").read_text(encoding="utf-8"))
+    assert sidecar["synthetic"] is False
+    assert sorted(p.name for p in (folder / "content").iterdir()) == sorted(
+        e.replace(":", "_") + ".xml" for e in eclis)  # no demo document came along
+    assert any("is synthetic; starting a new one" in line for line in lines)
+
+
+def test_a_snapshot_from_another_server_is_not_built_on(
+        rechtspraak_server: RechtspraakServer, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    _five(rechtspraak_server)
+    _fetch(tmp_path)
+    first = len(rechtspraak_server.content_requests())
+    # The same server under another name: for the fetch, another source.
+    monkeypatch.setenv("WMO_RECHTSPRAAK_URL", rechtspraak_server.url.replace("127.0.0.1",
+                                                                             "localhost"))
+    folder = _fetch(tmp_path, now=LATER)
+    assert len(rechtspraak_server.content_requests()) - first == 5  # all fetched again
+    assert not [s for s in rechtspraak_server.searches() if "modified" in s]
+    sidecar = json.loads((folder / "_source.json").read_text(encoding="utf-8"))
+    assert sidecar["url"].startswith("http://localhost:")

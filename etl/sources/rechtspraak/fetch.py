@@ -31,7 +31,7 @@ from urllib.parse import urlencode
 
 import requests
 
-from etl.errors import FetchError
+from etl.errors import FetchError, display_path
 from etl.settings import Settings
 from etl.snapshot import read_sidecar, swap_in, write_sidecar
 from etl.sources.cbs.client import (
@@ -282,10 +282,10 @@ def _carry_over(previous: Path, partial: Path) -> None:
             _link_or_copy(src, partial / rel)
 
 
-def _open_partial(dest: Path, partial: Path, request: dict[str, Any],
+def _open_partial(previous: Path | None, partial: Path, request: dict[str, Any],
                   progress: Progress) -> dict[str, Any]:
     """The partial folder for `request`: resumed when it was started for the same request,
-    otherwise (re)created from the previous snapshot. Returns its state."""
+    otherwise (re)created from the `previous` snapshot (None: empty). Returns its state."""
     state = _read_json(partial / STATE) if partial.is_dir() else {}
     if state and state.get("request") == request:
         progress(f"rechtspraak: resuming the interrupted fetch of run {state['run']}")
@@ -294,8 +294,8 @@ def _open_partial(dest: Path, partial: Path, request: dict[str, Any],
         progress("rechtspraak: discarding an interrupted fetch of another request")
         shutil.rmtree(partial)
     partial.mkdir(parents=True)
-    if dest.is_dir():
-        _carry_over(dest, partial)
+    if previous is not None:
+        _carry_over(previous, partial)
     state = {"request": request, "run": request["started"].replace(":", "")}
     (partial / STATE).write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
     return state
@@ -444,12 +444,21 @@ def fetch_rechtspraak(
     partial = dest.with_name(FOLDER + ".partial")
     request = {"base_url": settings.rechtspraak_url, "van": van.isoformat(),
                "tot": tot.isoformat(), "started": stamp(moment)}
-    previous = _read_json(dest / INDEX) if dest.is_dir() else {}
+    old = read_sidecar(dest) if dest.is_dir() else None
+    search = f"{settings.rechtspraak_url}/uitspraken/zoeken"
+    # Build on the previous snapshot only when it came from this service: a demo snapshot or
+    # one from another server (a mirror, a test server) must not leak into this one.
+    builds_on = old is not None and not old.get("synthetic") and old.get("url") == search
+    if old is not None and not builds_on:
+        what = "synthetic" if old.get("synthetic") else f"from {old.get('url')}"
+        say(f"rechtspraak: the snapshot in {display_path(dest)} is {what}; starting a new one "
+            "(it is replaced only when this fetch completes)")
+    previous = _read_json(dest / INDEX) if builds_on else {}
     # A resumed run keeps its own start time; compare requests without it.
     old_state = _read_json(partial / STATE) if partial.is_dir() else {}
     if old_state.get("request", {}) | {"started": request["started"]} == request:
         request = old_state["request"]
-    state = _open_partial(dest, partial, request, say)
+    state = _open_partial(dest if builds_on else None, partial, request, say)
     throttle = Throttle(polite.pause)
     run = _Run(settings.rechtspraak_url, partial, state["run"], polite, say,
                lambda: RechtspraakClient(settings, throttle))
@@ -509,15 +518,14 @@ def fetch_rechtspraak(
                                  encoding="utf-8")
     (partial / STATE).unlink()
     (partial / LOG).unlink(missing_ok=True)
-    old = read_sidecar(dest) if dest.is_dir() else None
     write_sidecar(partial, {
         "source_id": SOURCE_ID, "title": TITLE, "producer": PRODUCER,
-        "url": f"{settings.rechtspraak_url}/uitspraken/zoeken", "licence": LICENCE,
+        "url": search, "licence": LICENCE,
         "format": FORMAT, "synthetic": False, "periodes": coverage,
         "documenten": len(documents), "ontbrekend": len(missing),
         "laatste_run": {"run": state["run"], "van": van.isoformat(), "tot": tot.isoformat(),
                         "nieuw_of_gewijzigd": len(done),
-                        "vorige_opgehaald_op": (old or {}).get("retrieved_at")},
+                        "vorige_opgehaald_op": old.get("retrieved_at") if builds_on else None},
     })
     swap_in(partial, dest)
     return dest
