@@ -357,3 +357,16 @@ def test_a_snapshot_from_another_server_is_not_built_on(
     assert not [s for s in rechtspraak_server.searches() if "modified" in s]
     sidecar = json.loads((folder / "_source.json").read_text(encoding="utf-8"))
     assert sidecar["url"].startswith("http://localhost:")
+
+
+def test_two_fetches_into_one_folder_do_not_run_at_once(
+        rechtspraak_server: RechtspraakServer, tmp_path: Path) -> None:
+    from etl.errors import InputError
+    from etl.sources.rechtspraak.fetch import exclusive
+
+    _five(rechtspraak_server)
+    with exclusive(tmp_path), pytest.raises(InputError, match="another `wmo fetch rechtspraak`"):
+        _fetch(tmp_path)
+    assert rechtspraak_server.requests == []
+    _fetch(tmp_path)  # the lock is gone with the first holder
+    assert len(rechtspraak_server.content_requests()) == 5

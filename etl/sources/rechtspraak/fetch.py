@@ -16,12 +16,13 @@ complete fetch is swapped in, so a failure leaves the previous snapshot as it wa
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import shutil
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -31,7 +32,7 @@ from urllib.parse import urlencode
 
 import requests
 
-from etl.errors import FetchError, display_path
+from etl.errors import FetchError, InputError, display_path
 from etl.settings import Settings
 from etl.snapshot import read_sidecar, swap_in, write_sidecar
 from etl.sources.cbs.client import (
@@ -419,6 +420,24 @@ def _fetch_documents(run: _Run, todo: list[tuple[str, str]],
             client.close()
 
 
+@contextlib.contextmanager
+def exclusive(folder: Path) -> Iterator[None]:
+    """Hold an exclusive lock on `folder` (the raw folder): two fetches would share one
+    partial folder and corrupt each other's resume state."""
+    folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise InputError(display_path(folder), None, None,
+                             "another `wmo fetch rechtspraak` is writing into this folder; "
+                             "wait for it to finish") from None
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
 def fetch_rechtspraak(
     out_root: Path,
     settings: Settings,
@@ -435,6 +454,13 @@ def fetch_rechtspraak(
     the window was last searched, and whatever the service answers, downloads a document only
     when it is missing or its feed `updated` is newer than the one recorded in index.json.
     """
+    with exclusive(Path(out_root)):
+        return _fetch_locked(Path(out_root), settings, van, tot, politeness, progress, now)
+
+
+def _fetch_locked(out_root: Path, settings: Settings, van: date, tot: date | None,
+                  politeness: Politeness | None, progress: Progress | None,
+                  now: datetime | None) -> Path:
     moment = now or datetime.now(UTC)
     tot = tot or moment.date()
     windows = month_windows(van, tot)
