@@ -196,6 +196,7 @@ class RechtspraakServer:
         self._active = 0
         self.max_active = 0  # most requests handled at the same time
         self.arrivals: list[float] = []  # time.monotonic() of every request
+        self.feeds: dict[str, bytes] = {}  # search target -> the Atom page last answered
         self._http = _HttpServer(("127.0.0.1", 0), _Handler)
         self._http.owner = self  # type: ignore[assignment]
         self._thread = threading.Thread(target=self._http.serve_forever,
@@ -270,7 +271,10 @@ class RechtspraakServer:
                 return 200, b"<?xml version=\"1.0\"?><feed><unclosed", ATOM_TYPE
             query = dict(pairs)
             offset, size = int(query.get("from", "0")), int(query.get("max", "1000"))
-            return 200, atom_feed(len(selected), selected[offset:offset + size]), ATOM_TYPE
+            body = atom_feed(len(selected), selected[offset:offset + size])
+            with self._lock:
+                self.feeds[target] = body
+            return 200, body, ATOM_TYPE
         return 404, b"Not found", "text/plain"
 
     def _select(self, pairs: list[tuple[str, str]]) -> list[Ruling]:

@@ -86,6 +86,8 @@ def test_fetch_stores_pages_and_documents_as_delivered(
     jan = sorted(k for k in files if "/2019-01-01_2019-01-31/socialezekerheidsrecht/" in k)
     assert [k.rsplit("/", 1)[-1] for k in jan] == ["page-0001.xml", "page-0002.xml"]
     assert [len(parse_feed(files[k]).entries) for k in jan] == [2, 1]
+    pages = sorted(v for k, v in files.items() if k.startswith("zoeken/"))
+    assert pages == sorted(rechtspraak_server.feeds.values())  # byte for byte
     sidecar = json.loads(files.pop("_source.json"))
     assert sidecar["files"] == {p: hashlib.sha256(b).hexdigest() for p, b in files.items()}
     assert sidecar["source_id"] == "rechtspraak" and sidecar["synthetic"] is False
