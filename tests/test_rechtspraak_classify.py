@@ -469,3 +469,20 @@ def test_the_contract_pastes_into_metadata_yaml_and_loads_the_rows(
     con.register("frame", frame.to_arrow())
     con.execute("INSERT INTO core.uitspraak SELECT * FROM frame")
     assert con.execute("SELECT count(*) FROM core.uitspraak").fetchone() == (frame.height,)
+
+
+def test_ruling_text_keeps_paragraphs_as_lines_and_inline_markup_inside() -> None:
+    import xml.etree.ElementTree as ET
+
+    from etl.sources.rechtspraak.parse import element_text
+
+    body = ET.fromstring(
+        '<uitspraak xmlns="http://www.rechtspraak.nl/schema/rechtspraak-1.0">'
+        "<section><title><nr>1.</nr>Procesverloop</title><parablock><para>Het "
+        "<emphasis>college</emphasis>  van\n Ridderkerk.</para></parablock></section>"
+        "<section><title><nr>5</nr>Beslissing</title><para>- verklaart het beroep gegrond."
+        "</para></section></uitspraak>")
+    assert element_text(body).splitlines() == [
+        "1. Procesverloop", "Het college van Ridderkerk.", "5 Beslissing",
+        "- verklaart het beroep gegrond."]
+    assert c.beslissing(element_text(body)) == "\n- verklaart het beroep gegrond."

@@ -147,15 +147,20 @@ def element_text(element: ET.Element) -> str:
     emphasis and footnote references stay inside it. Whitespace inside a line is collapsed."""
     parts: list[str] = []
 
+    def add(text: str | None) -> None:
+        # A line break inside a paragraph's text is layout, not structure.
+        if text:
+            parts.append(text.replace("\r", " ").replace("\n", " "))
+
     def walk(node: ET.Element) -> None:
         local = node.tag.rsplit("}", 1)[-1] if isinstance(node.tag, str) else ""
-        if node.text:
-            parts.append(node.text)
+        add(node.text)
         for child in node:
             walk(child)
-            if child.tail:
-                parts.append(child.tail)
-        if local not in _INLINE:
+            add(child.tail)
+        if local == "nr":
+            parts.append(" ")  # "<nr>1.</nr>Procesverloop" is the heading "1. Procesverloop"
+        elif local not in _INLINE:
             parts.append("\n")
 
     walk(element)
