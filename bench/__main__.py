@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import browser, build, exports, kaart, sql, validate
+from bench import browser, build, exports, kaart, rechtspraak, sql, validate
 from bench.context import ROOT, Group, Run
 from bench.harness import Figure, format_table, machine, results_document, write_results
 
@@ -30,6 +30,8 @@ GROUPS: dict[str, Group] = {g.name: g for g in (
     Group("validate", validate.run, "`wmo validate` with a 200 000-row werkwijze register"),
     Group("exports", exports.run, "CSV/XLSX/Parquet exports vs pandas"),
     Group("sql", sql.run, "SQL console: a typical GROUP BY through run_readonly"),
+    Group("rechtspraak", rechtspraak.run, "court rulings: fetch 10 000 documents from a "
+          "loopback server, then uitspraak_rows"),
     Group("kaart", kaart.run, "Kaart page rerun after a period change vs a pandas+GeoJSON page"),
     Group("browser", browser.run, "real server + Chromium: first map, interactions, payload, "
           "20 concurrent sessions"),

@@ -21,7 +21,9 @@ EXAMPLES = {
     "fetch": "examples:\n  wmo fetch cbs --table 86050NED\n"
              "  WMO_CBS_V3_URL=http://127.0.0.1:8000 \\\n"
              "    wmo fetch cbs --table 86050NED --out /tmp/raw\n"
-             "  wmo fetch cbs --table 86050NED --api v4",
+             "  wmo fetch cbs --table 86050NED --api v4\n"
+             "  wmo fetch rechtspraak --from 2024-01-01 --to 2024-12-31\n"
+             "  WMO_RECHTSPRAAK_URL=http://127.0.0.1:8000 wmo fetch rechtspraak --out /tmp/raw",
     "import": "forms `wmo import cbs` recognises (it says which one it found):\n"
               "  StatLine CSV met/zonder statistische symbolen   one .csv; code lists from the "
               "snapshot or CBS\n"
@@ -73,9 +75,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--snapshot", type=Path, help="folder with geo/ (default: $WMO_SNAPSHOT_DIR)")
 
     p = _sub(sub, "fetch", "Download a source into a raw snapshot.")
-    p.add_argument("source", choices=["cbs"])
-    p.add_argument("--table", required=True, help="CBS table id, e.g. 86050NED")
+    p.add_argument("source", choices=["cbs", "rechtspraak"])
+    p.add_argument("--table", help="cbs: CBS table id, e.g. 86050NED (required)")
     p.add_argument("--api", choices=["v3", "v4"], default="v3")
+    p.add_argument("--from", dest="van", metavar="YYYY-MM-DD",
+                   help="rechtspraak: first ruling date (default 2015-01-01, the Wmo 2015)")
+    p.add_argument("--to", dest="tot", metavar="YYYY-MM-DD",
+                   help="rechtspraak: last ruling date (default today)")
     p.add_argument("--out", type=Path, help="raw folder (default: $WMO_RAW_DIR or data/raw)")
 
     p = _sub(sub, "import", "Take a CBS table a user already has into a raw snapshot.")

@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import time
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -36,10 +38,50 @@ def demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _iso_day(flag: str, value: str | None) -> date | None:
+    if value is None:
+        return None
+    # fromisoformat alone would also take 20240101 and 2024-W01-1; the flag promises YYYY-MM-DD.
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            raise ValueError(value)
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InputError(flag, None, None, f"not a date YYYY-MM-DD: {value!r}") from None
+
+
+def fetch_rechtspraak(args: argparse.Namespace) -> int:
+    from etl.sources.rechtspraak.fetch import WMO_2015_START, Politeness
+    from etl.sources.rechtspraak.fetch import fetch_rechtspraak as run_fetch
+
+    if args.table:
+        raise InputError("--table", None, None, "only for `wmo fetch cbs`")
+    van = _iso_day("--from", args.van) or WMO_2015_START
+    tot = _iso_day("--to", args.tot) or date.today()
+    if tot < van:
+        raise InputError("--to", None, None, f"{tot} is before --from {van}")
+    settings = load_settings(raw_dir=args.out)
+    try:
+        politeness = Politeness.from_env()
+    except ValueError as exc:
+        raise InputError("environment", None, None, str(exc)) from exc
+    folder = run_fetch(settings.raw_dir, settings, van=van, tot=tot, politeness=politeness,
+                       progress=stderr_progress(time.perf_counter()))
+    print(f"fetched rechtspraak {van}..{tot} into {display_path(folder)}", file=sys.stderr)
+    return 0
+
+
 def fetch(args: argparse.Namespace) -> int:
     from etl.sources.cbs.fetch import fetch_cbs_table, normalise_table_id
     from etl.sources.cbs.tables import spec_for
 
+    if args.source == "rechtspraak":
+        return fetch_rechtspraak(args)
+    if args.van or args.tot:
+        raise InputError("--from" if args.van else "--to", None, None,
+                         "only for `wmo fetch rechtspraak`")
+    if not args.table:
+        raise InputError("--table", None, None, "`wmo fetch cbs` needs --table, e.g. 86050NED")
     settings = load_settings(raw_dir=args.out)
     try:
         normalise_table_id(args.table)

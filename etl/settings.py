@@ -8,6 +8,7 @@ from pathlib import Path
 
 DEFAULT_CBS_V3_URL = "https://opendata.cbs.nl"
 DEFAULT_CBS_V4_URL = "https://datasets.cbs.nl/odata/v1/CBS"
+DEFAULT_RECHTSPRAAK_URL = "https://data.rechtspraak.nl"
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,8 @@ class Settings:
     cbs_v4_url: str
     http_timeout: float
     http_retries: int
+    # Last and with a default, so code that builds Settings by hand keeps working.
+    rechtspraak_url: str = DEFAULT_RECHTSPRAAK_URL
 
 
 def _env_path(name: str, default: str | None) -> Path | None:
@@ -41,4 +44,5 @@ def load_settings(
         cbs_v4_url=env.get("WMO_CBS_V4_URL", DEFAULT_CBS_V4_URL).rstrip("/"),
         http_timeout=float(env.get("WMO_HTTP_TIMEOUT", "30")),
         http_retries=int(env.get("WMO_HTTP_RETRIES", "4")),
+        rechtspraak_url=env.get("WMO_RECHTSPRAAK_URL", DEFAULT_RECHTSPRAAK_URL).rstrip("/"),
     )

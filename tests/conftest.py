@@ -7,3 +7,6 @@ from tests.browser_fixtures import (  # noqa: F401  (browser tests)
 )
 from tests.cbs_server import cbs_server  # noqa: F401  (fixture: loopback CBS OData server)
 from tests.dashboard_fixtures import demo_db, make_app  # noqa: F401  (dashboard tests)
+from tests.rechtspraak_server import (  # noqa: F401  (loopback Rechtspraak server)
+    rechtspraak_server,
+)
