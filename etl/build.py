@@ -29,6 +29,7 @@ from etl.settings import Settings
 from etl.sources import Source, SourceContext, geo, registers
 from etl.sources.cbs.parse import load_cbs_cube, load_cbs_snapshot
 from etl.sources.cbs.tables import ROLES, spec_for, tables_of
+from etl.sources.rechtspraak import source as rechtspraak
 from etl.sources.registers import CORE_BEZWAAR_COLUMNS
 from etl.transform import harmonise
 
@@ -102,7 +103,8 @@ CBS = Source(
     returns=tuple(t for role in ROLES.values() for t in role.targets), read=_read_cbs)
 # In this order: the registers need the boundaries (the current classification), and the CBS
 # tables are checked last so that their many messages follow the few structural ones.
-SOURCES: tuple[Source, ...] = (geo.SOURCE, registers.SOURCE, CBS)
+# Rechtspraak after the registers: a ruling's gemeente is looked up in core.gemeente.
+SOURCES: tuple[Source, ...] = (geo.SOURCE, registers.SOURCE, rechtspraak.SOURCE, CBS)
 
 
 def collect_inputs(raw_dir: Path, snapshot_dir: Path | None, reference_year: int | None,

@@ -703,4 +703,11 @@ def write_demo(out_dir: Path, snapshot_dir: Path, *, seed: int = 2015, scale: st
     rows["bezwaar-demo"] = write_bezwaar(out_dir / "bezwaar-demo", bezwaar_rows(model, seed),
                                          seed)
     say(f"bezwaar-demo: {rows['bezwaar-demo']:,} rijen (synthetisch)")
+    # Imported here: the rulings writer pulls in the XML stack only when a demo is written.
+    from etl.sources.rechtspraak.demo import write_demo_rechtspraak
+
+    folder = write_demo_rechtspraak(out_dir, model.history, seed, RETRIEVED_AT)
+    rows["rechtspraak-demo"] = sum(1 for _ in (folder / "content").rglob("*.xml")) \
+        if (folder / "content").is_dir() else 0
+    say(f"rechtspraak: {rows['rechtspraak-demo']:,} uitspraken (synthetisch)")
     return rows

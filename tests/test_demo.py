@@ -89,7 +89,9 @@ def history() -> pl.DataFrame:
 
 def test_returns_rows_per_table(demo: tuple[Path, dict[str, int]]) -> None:
     root, rows = demo
-    assert set(rows) == {*CBS_TABLES, "bezwaar-demo"}
+    assert set(rows) == {*CBS_TABLES, "bezwaar-demo", "rechtspraak-demo"}
+    assert rows["rechtspraak-demo"] == len(list((root / "rechtspraak" / "content").rglob("*.xml")))
+    assert rows["rechtspraak-demo"] > 0
     for table in CBS_TABLES:
         assert rows[table] == data(root, table).height > 0
     assert "85896NED" not in rows and not (root / "cbs" / "85896NED").exists()

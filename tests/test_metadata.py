@@ -57,6 +57,10 @@ CONTRACT = {
                        "stand instroom uitstroom status bron_tabel",
     "core.wmo_beeindiging": "gemeente_code periode_code jaar halfjaar reden_code reden clienten "
                             "clienten_per_1000 status bron_tabel",
+    "core.uitspraak": "ecli uitspraakdatum publicatiedatum instantie instantie_type zaaknummer "
+                      "procedure rechtsgebied gemeente_code gemeente_naam_tekst is_wmo2015 is_hbh "
+                      "is_resultaatgericht uitkomst client_in_het_gelijk inhoudsindicatie url "
+                      "is_synthetisch",
     "core.werkwijze": "gemeente_code voorziening werkwijze geldig_vanaf geldig_tot bron_url "
                       "bron_type bron_omschrijving peildatum ingang_effectief einde_effectief "
                       "regel",

@@ -203,8 +203,11 @@ def atom_page(entries: list[DemoRuling]) -> bytes:
     ).encode()
 
 
-def write_demo_rechtspraak(out: Path, gemeente: pl.DataFrame, seed: int) -> Path:
-    """Write `<out>/rechtspraak/` (staged, swapped in when complete); returns the folder."""
+def write_demo_rechtspraak(out: Path, gemeente: pl.DataFrame, seed: int,
+                           retrieved_at: str | None = None) -> Path:
+    """Write `<out>/rechtspraak/` (staged, swapped in when complete); returns the folder.
+
+    `retrieved_at` fixes the sidecar's time, so that one seed gives the same bytes."""
     rulings = demo_rulings(gemeente, seed)
     dest = Path(out) / FOLDER
     with staged_folder(dest) as folder:
@@ -236,6 +239,6 @@ def write_demo_rechtspraak(out: Path, gemeente: pl.DataFrame, seed: int) -> Path
             "producer": "wmo-atlas demo generator", "licence": "CC BY 4.0 (invented data)",
             "url": "https://data.rechtspraak.nl/uitspraken/zoeken", "format": FORMAT,
             "periodes": [periode], "documenten": len(documents), "ontbrekend": 0,
-            "seed": seed,
+            "seed": seed, **({"retrieved_at": retrieved_at} if retrieved_at else {}),
         })
     return dest
