@@ -18,17 +18,15 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from etl import snapshot
 from etl.errors import InputError, InputErrors, display_path
 from etl.gemeenten import harmonisation_map
-from etl.inputs import Inputs, Progress, verified_sidecar
-from etl.inputs import bron_row as _bron_row
+from etl.inputs import Inputs, Progress
 from etl.locations import portable_path
 from etl.metadata import load_metadata
 from etl.settings import Settings
 from etl.sources import Source, SourceContext, geo, registers
-from etl.sources.cbs.parse import load_cbs_cube, load_cbs_snapshot
-from etl.sources.cbs.tables import ROLES, spec_for, tables_of
+from etl.sources.cbs import source as cbs
+from etl.sources.cbs.tables import ROLES
 from etl.sources.rechtspraak import source as rechtspraak
 from etl.sources.registers import CORE_BEZWAAR_COLUMNS
 from etl.transform import harmonise
@@ -43,68 +41,10 @@ def stderr_progress(start: float) -> Progress:
     return report
 
 
-def read_cbs(inputs: Inputs, raw_dir: Path, progress: Progress) -> None:
-    cbs_dir = raw_dir / "cbs"
-    folders = sorted(p for p in cbs_dir.iterdir() if p.is_dir() and "." not in p.name) \
-        if cbs_dir.is_dir() else []
-    for folder in folders:
-        spec = spec_for(folder.name)
-        if spec is None:
-            inputs.warnings.append(f"{display_path(folder)}: table not used by wmo-atlas, skipped")
-            continue
-        if not (folder / snapshot.SIDECAR).exists():
-            inputs.errors.append(InputError(display_path(folder), None, snapshot.SIDECAR,
-                                            "snapshot has no _source.json sidecar"))
-            continue
-        sidecar = verified_sidecar(inputs, folder, required=True)
-        if sidecar is None:
-            continue
-        progress(f"parsing {spec.table_id} ({sidecar.get('format')})")
-        # The persoonskenmerken table has millions of cells: it stays a compact cube.
-        load = load_cbs_cube if spec.role.compact else load_cbs_snapshot
-        try:
-            table = load(folder, spec.measures)
-        except InputErrors as exc:
-            inputs.errors += exc.errors
-            continue
-        except InputError as exc:
-            inputs.errors.append(exc)
-            continue
-        inputs.bronnen.append(_bron_row(folder, sidecar))
-        inputs.cbs.setdefault(spec.role.name, []).append((spec, table))
-    if not inputs.wmo_tables:
-        inputs.errors.append(InputError(display_path(cbs_dir), None, None,
-                                        "no CBS Wmo table found (one of "
-                                        + ", ".join(tables_of("wmo_clienten"))
-                                        + "); run `wmo fetch cbs --table 86050NED` or `wmo demo`"))
-    if not inputs.cbs.get("bevolking"):
-        inputs.warnings.append("no population table (03759NED): rates per 1 000 inwoners and the "
-                               "share 75+ stay NULL in out.gemeente_periode")
-
-
-# Optional roles whose absence leaves out.gemeente_periode columns NULL: said, not silent.
-OPTIONAL_ROLES = {"wmo_uitgaven": "spending", "wmo_stroom": "instroom/uitstroom",
-                  "wmo_beeindiging": "support ended by the gemeente"}
-
-
-def _read_cbs(inputs: Inputs, ctx: SourceContext) -> None:
-    read_cbs(inputs, ctx.raw_dir, ctx.progress)
-    for role, what in OPTIONAL_ROLES.items():
-        if inputs.wmo_tables and not inputs.cbs.get(role):
-            inputs.warnings.append(
-                f"no {what} table ({', '.join(tables_of(role))}): its columns stay NULL in "
-                "out.gemeente_periode")
-
-
-CBS = Source(
-    "cbs", reads="<raw>/cbs/<TABLE_ID>/ with _source.json: OData v3, v4 or StatLine CSV "
-                 "snapshots of the tables declared in etl/sources/cbs/tables.py",
-    fetch="`wmo fetch cbs --table ID`, `wmo import cbs FILES --table ID`, or `wmo demo`",
-    returns=tuple(t for role in ROLES.values() for t in role.targets), read=_read_cbs)
 # In this order: the registers need the boundaries (the current classification), and the CBS
 # tables are checked last so that their many messages follow the few structural ones.
 # Rechtspraak after the registers: a ruling's gemeente is looked up in core.gemeente.
-SOURCES: tuple[Source, ...] = (geo.SOURCE, registers.SOURCE, rechtspraak.SOURCE, CBS)
+SOURCES: tuple[Source, ...] = (geo.SOURCE, registers.SOURCE, rechtspraak.SOURCE, cbs.SOURCE)
 
 
 def collect_inputs(raw_dir: Path, snapshot_dir: Path | None, reference_year: int | None,
