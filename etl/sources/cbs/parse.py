@@ -509,8 +509,27 @@ def _missing_field(path: Path, fields: Sequence[str]) -> InputError | None:
     return None
 
 
+def _ids_increase(frames: Sequence[pl.DataFrame], id_field: str) -> bool:
+    """True when the row numbers rise strictly page after page, as CBS delivers them: then no
+    number occurs twice, known without hashing the 5 M numbers of a full build."""
+    last: int | None = None
+    for frame in frames:
+        ids = frame[id_field]
+        if ids.is_empty():
+            continue
+        if ids.null_count() or not bool((ids.diff().drop_nulls() > 0).all()):
+            return False
+        first = ids[0]
+        if last is not None and first <= last:
+            return False
+        last = ids[-1]
+    return True
+
+
 def check_ids(frames: Sequence[pl.DataFrame], pages: Sequence[Page], id_field: str) -> None:
     """A row number CBS gave twice: pages that overlap (a page saved twice, or shifted)."""
+    if all(id_field in f.columns for f in frames) and _ids_increase(frames, id_field):
+        return
     # `_row` is the record's place in its page when the frame was filtered (v4).
     numbered = pl.concat([
         (f.select(pl.col(id_field).alias("id"), pl.col("_row").alias("row")) if "_row" in f.columns
@@ -657,13 +676,31 @@ def _check_unique_sorted(cells: pl.DataFrame, keys: list[str], resource: Path) -
     hash of every key combination on the 5 M cells of a full build)."""
     if cells.height < 2:
         return
-    same = cells.select(pl.all_horizontal(pl.col(k) == pl.col(k).shift(1) for k in keys)
-                        .fill_null(False)).to_series()
+    same = _equal_neighbours(cells, keys)
     if same.any():
         i = same.arg_true()[0]
         cell = ", ".join(f"{k}={cells[k][i]}" for k in keys)
         raise InputError(display_path(resource), None, None,
                          f"the same cell is delivered twice ({cell})")
+
+
+def _equal_neighbours(cells: pl.DataFrame, keys: list[str]) -> pl.Series:
+    """Row i equals row i-1 on every key. With Enum keys whose grid fits 64 bits this is one
+    integer key compared with its neighbour (a fifth of the memory of comparing five shifted
+    columns on a full build)."""
+    if all(isinstance(cells.schema[k], pl.Enum) for k in keys):
+        sizes = [len(cells.schema[k].categories) for k in keys]  # type: ignore[attr-defined]
+        grid = math.prod(sizes)
+        if grid < 2**64:
+            dtype = pl.UInt32 if grid < 2**32 else pl.UInt64
+            key = pl.lit(0, dtype)
+            for column, size in zip(keys, sizes, strict=True):
+                key = key * size + pl.col(column).to_physical().cast(dtype)
+            # shift keeps the key's width; diff would widen it to Int64
+            return cells.select(key.alias("k")).select(
+                (pl.col("k") == pl.col("k").shift(1)).fill_null(False)).to_series()
+    return cells.select(pl.all_horizontal(pl.col(k) == pl.col(k).shift(1) for k in keys)
+                        .fill_null(False)).to_series()
 
 
 def _check_unique(frame: pl.DataFrame, keys: list[str], resource: Path) -> None:
