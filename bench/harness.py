@@ -14,6 +14,7 @@ import platform
 import statistics
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -150,23 +151,58 @@ def measure(call: Callable[[], T], repeats: Repeats, check: Callable[[T], None] 
     return times
 
 
+HWM_POLL_S = 0.01
+
+
+def _vm_hwm_kib(pid: int) -> int | None:
+    """The high-water mark of the process's own memory (VmHWM), or None once it has exited."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+def _watch_hwm(pid: int, peak: list[int], done: threading.Event) -> None:
+    while not done.is_set():
+        kib = _vm_hwm_kib(pid)
+        if kib is None:
+            return
+        peak[0] = max(peak[0], kib)
+        done.wait(HWM_POLL_S)
+
+
 def run_child(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MB) of one child process; raises if it fails."""
+    """Wall seconds and peak RSS (MB) of one child process; raises if it fails.
+
+    The peak is the child's own VmHWM, read while it runs. wait4's ru_maxrss is not: Linux
+    carries the parent's high-water mark over fork and exec, so once the bench process itself
+    had grown (a full run, after the export and browser groups) every child "peaked" at the
+    parent's size (1 528 MB for a build whose own peak is about 1 250 MB).
+    """
     # stderr goes to a file, not a pipe: nobody reads a pipe while wait4 blocks, and a chatty
     # child would stall on a full one.
     with tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, env={**os.environ, **(env or {})},
                                 stdout=subprocess.DEVNULL, stderr=err)
-        # wait4 rather than proc.wait(): it also gives this child's own peak RSS.
+        peak, done = [0], threading.Event()
+        watcher = threading.Thread(target=_watch_hwm, args=(proc.pid, peak, done), daemon=True)
+        watcher.start()
         _, status, usage = os.wait4(proc.pid, 0)
+        done.set()
+        watcher.join()
         elapsed = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
         if proc.returncode != 0:
             err.seek(0)
             tail = err.read().decode(errors="replace")[-2000:]
             raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{tail}")
-    return elapsed, usage.ru_maxrss / 1024  # ru_maxrss is KiB on Linux
+    # Both in KiB on Linux; ru_maxrss only when /proc could not be read at all.
+    return elapsed, (peak[0] or usage.ru_maxrss) / 1024
 
 
 def _package_version(name: str) -> str | None:

@@ -236,3 +236,21 @@ def test_the_generated_werkwijze_register_is_valid_and_as_large_as_asked(tmp_pat
     assert frame.height == 1_000
     assert set(frame["werkwijze"]) == {"resultaatgericht", "uren"}
     assert set(frame["gemeente_code"]) == set(codes)
+
+
+def test_child_peak_is_the_childs_own_not_the_parents() -> None:
+    """Linux carries the parent's high-water mark into a child's ru_maxrss; the figure must be
+    the child's own (a build measured 1 528 MB while its own peak was about 1 250 MB)."""
+    import sys
+
+    from bench.harness import run_child
+
+    ballast = bytearray(600 * 1024 * 1024)  # the parent is large, as in a full bench run
+    ballast[::4096] = b"x" * len(ballast[::4096])  # touch every page so it counts as resident
+    _, small = run_child([sys.executable, "-c", "pass"])
+    _, big = run_child([sys.executable, "-c",
+                        "b = bytearray(300 * 1024 * 1024); b[::4096] = b'x' * len(b[::4096]); "
+                        "import time; time.sleep(0.2)"])
+    del ballast
+    assert small < 200
+    assert 300 <= big < 500
