@@ -18,12 +18,18 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
 
 from etl.errors import FetchError
 from etl.settings import Settings
+
+T = TypeVar("T")
+
+
+class BodyRejected(Exception):
+    """A 2xx body that is not usable (cut off, not well-formed): retried like a timeout."""
 
 DEFAULT_BACKOFF = 1.0
 # A server asking for a longer pause than this is treated as asking for this much: a CLI
@@ -210,10 +216,32 @@ class CbsClient:
 
     def get(self, url: str, *, singleton: bool = False) -> tuple[bytes, dict[str, Any]]:
         """Body bytes as delivered and the parsed JSON object; FetchError when it fails for good."""
+        def accept(body: bytes) -> tuple[bytes, dict[str, Any]]:
+            try:
+                data = json.loads(body)
+            except ValueError as exc:
+                # A cut-off body without a Content-Length check looks like this too.
+                raise BodyRejected(
+                    f"truncated or invalid JSON ({exc}; {len(body)} bytes)") from exc
+            return body, check_shape(url, data, singleton=singleton)
+
+        result = self.get_accepted(url, accept)
+        assert result is not None  # not missing_ok: a 404 raises
+        return result
+
+    def before_request(self) -> None:
+        """Called before every attempt; a subclass may pace its requests here."""
+
+    def get_accepted(self, url: str, accept: Callable[[bytes], T], *,
+                     missing_ok: bool = False) -> T | None:
+        """GET with retries, back-off and the deadline; `accept` turns a 2xx body into the
+        result or raises BodyRejected (retried like a timeout). None for a 404 when
+        `missing_ok`; FetchError when it fails for good."""
         attempts = self.retries + 1
         last_reason = ""
         for attempt in range(1, attempts + 1):
             wait: float | None = None
+            self.before_request()
             try:
                 response, body = self._fetch(url)
             except TRANSIENT_ERRORS as exc:
@@ -224,6 +252,8 @@ class CbsClient:
                                  f"(attempt {attempt} of {attempts}; not retried)") from exc
             else:
                 status = response.status_code
+                if status == 404 and missing_ok:
+                    return None
                 if status == 429 or status >= 500:
                     last_reason = f"HTTP {status} {response.reason or ''}".rstrip()
                     wait = parse_retry_after(response.headers.get("Retry-After"),
@@ -235,12 +265,9 @@ class CbsClient:
                         f"(attempt {attempt} of {attempts}; not retried): {snippet}")
                 else:
                     try:
-                        data = json.loads(body)
-                    except ValueError as exc:
-                        # A cut-off body without a Content-Length check looks like this too.
-                        last_reason = f"truncated or invalid JSON ({exc}; {len(body)} bytes)"
-                    else:
-                        return body, check_shape(url, data, singleton=singleton)
+                        return accept(body)
+                    except BodyRejected as exc:
+                        last_reason = str(exc)
             if attempt < attempts:
                 self._sleep(wait if wait is not None else backoff_delay(self.backoff, attempt))
         raise FetchError(f"GET {url} failed after {attempts} attempt(s): {last_reason}")

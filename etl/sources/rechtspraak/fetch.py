@@ -30,18 +30,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-import requests
-
 from etl.errors import FetchError, InputError, display_path
 from etl.settings import Settings
 from etl.snapshot import read_sidecar, swap_in, write_sidecar
-from etl.sources.cbs.client import (
-    TRANSIENT_ERRORS,
-    CbsClient,
-    _describe,
-    backoff_delay,
-    parse_retry_after,
-)
+from etl.sources.cbs.client import BodyRejected, CbsClient
 from etl.sources.rechtspraak.parse import XmlRejected, ecli_filename, is_ecli, parse_feed, parse_xml
 
 Progress = Callable[[str], None]
@@ -135,46 +127,21 @@ class RechtspraakClient(CbsClient):
         self._throttle = throttle
         self._session.headers["Accept"] = "application/atom+xml, application/xml;q=0.9"
 
+    def before_request(self) -> None:
+        self._throttle.wait()
+
     def get_xml(self, url: str, *, missing_ok: bool = False) -> bytes | None:
         """Body as delivered; None for a 404 when `missing_ok`; FetchError when it fails."""
-        attempts = self.retries + 1
-        last_reason = ""
-        for attempt in range(1, attempts + 1):
-            wait_for: float | None = None
-            self._throttle.wait()
+        def accept(body: bytes) -> bytes:
             try:
-                response, body = self._fetch(url)
-            except TRANSIENT_ERRORS as exc:
-                last_reason = _describe(exc)
-            except requests.exceptions.RequestException as exc:
-                raise FetchError(f"GET {url} failed: {_describe(exc)} "
-                                 f"(attempt {attempt} of {attempts}; not retried)") from exc
-            else:
-                status = response.status_code
-                if status == 404 and missing_ok:
-                    return None
-                if status == 429 or status >= 500:
-                    last_reason = f"HTTP {status} {response.reason or ''}".rstrip()
-                    wait_for = parse_retry_after(response.headers.get("Retry-After"),
-                                                 cap=self.max_retry_after)
-                elif not 200 <= status < 300:
-                    snippet = body[:200].decode("utf-8", errors="replace")
-                    raise FetchError(
-                        f"GET {url} failed: HTTP {status} {response.reason or ''} "
-                        f"(attempt {attempt} of {attempts}; not retried): {snippet}")
-                else:
-                    try:
-                        parse_xml(body)
-                    except XmlRejected as exc:
-                        # The service answers an invalid date with invalid XML; a cut body
-                        # looks the same. Retry, then name the URL.
-                        last_reason = f"{exc} ({len(body)} bytes)"
-                    else:
-                        return body
-            if attempt < attempts:
-                self._sleep(wait_for if wait_for is not None
-                            else backoff_delay(self.backoff, attempt))
-        raise FetchError(f"GET {url} failed after {attempts} attempt(s): {last_reason}")
+                parse_xml(body)
+            except XmlRejected as exc:
+                # The service answers an invalid date with invalid XML; a cut body looks the
+                # same. Retry, then name the URL.
+                raise BodyRejected(f"{exc} ({len(body)} bytes)") from exc
+            return body
+
+        return self.get_accepted(url, accept, missing_ok=missing_ok)
 
 
 # --- the request ----------------------------------------------------------------------------
