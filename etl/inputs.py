@@ -14,7 +14,7 @@ from pathlib import Path
 import polars as pl
 
 from etl import snapshot
-from etl.errors import InputError, display_path
+from etl.errors import InputError
 from etl.metadata import SourceMeta
 
 Progress = Callable[[str], None]
@@ -58,7 +58,8 @@ def bron_row(folder: Path, sidecar: dict) -> dict:
         "formaat": sidecar.get("format"),
         "sha256": sidecar.get("sha256"),
         "is_synthetisch": bool(sidecar.get("synthetic", False)),
-        "map": display_path(folder),
+        # Absolute here, only inside the build: assemble() turns it into a portable place.
+        "map": str(folder.resolve()),
     }
 
 
@@ -76,7 +77,7 @@ def register_bron(path: Path, sources: dict[str, SourceMeta]) -> dict:
         "sha256": snapshot.sha256_file(path),
         "is_synthetisch": False,
         # The file itself: with the project fallback it is not inside the raw folder.
-        "map": display_path(path),
+        "map": str(path.resolve()),
     }
 
 
