@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Literal
 import duckdb
 import polars as pl
 
+from dashboard.i18n import section
 from dashboard.sql_limits import default_of
 
 if TYPE_CHECKING:
@@ -39,122 +40,7 @@ DEFAULT_MAX_ROWS = int(default_of("max_rows"))
 # DuckDB wraps around a relation; a `;` inside a literal is never followed only by comments.
 _TRAILING_SEMICOLON = re.compile(r";(?:\s|--[^\n]*|/\*.*?\*/)*\Z", re.S)
 
-_MESSAGES: dict[str, dict[Lang, str]] = {
-    "empty": {
-        "nl": "Lege invoer: typ één SELECT-query.",
-        "en": "Empty input: type one SELECT query.",
-    },
-    "multiple": {
-        "nl": "Geweigerd: {n} statements. De console voert precies één SELECT-query uit.",
-        "en": "Refused: {n} statements. The console runs exactly one SELECT query.",
-    },
-    "not_select": {
-        "nl": "Geweigerd: {keyword} (statementtype {type}). Alleen SELECT (ook WITH … SELECT) "
-              "is toegestaan; de database is alleen-lezen.",
-        "en": "Refused: {keyword} (statement type {type}). Only SELECT (including WITH … "
-              "SELECT) is allowed; the database is read-only.",
-    },
-    "syntax": {
-        "nl": "De query kon niet worden gelezen (syntaxfout).",
-        "en": "The query could not be parsed (syntax error).",
-    },
-    "timeout": {
-        "nl": "De query duurde te lang (meer dan {seconds:g} s) en is gestopt. Beperk de query, "
-              "bijvoorbeeld met WHERE of LIMIT.",
-        "en": "The query took too long (more than {seconds:g} s) and was stopped. Narrow it "
-              "down, for example with WHERE or LIMIT.",
-    },
-    "permission": {
-        "nl": "Geen toegang: bestanden, netwerk en extensies zijn in de SQL-console uitgeschakeld. "
-              "Vraag alleen tabellen uit de database op (core, out, meta).",
-        "en": "Not allowed: files, network and extensions are disabled in the SQL console. "
-              "Query only tables in the database (core, out, meta).",
-    },
-    "memory": {
-        "nl": "De query vraagt te veel geheugen en is gestopt.",
-        "en": "The query needs too much memory and was stopped.",
-    },
-    "locked": {
-        "nl": "Geweigerd: de instellingen van de console zijn vergrendeld.",
-        "en": "Refused: the console's settings are locked.",
-    },
-    "query": {
-        "nl": "De query gaf een fout.",
-        "en": "The query failed.",
-    },
-    "too_long": {
-        "nl": "Geweigerd: de query is {n} tekens lang; de console neemt er hoogstens {max}.",
-        "en": "Refused: the query is {n} characters long; the console takes at most {max}.",
-    },
-    "hidden": {
-        "nl": "Geweigerd: {names} is in de console niet beschikbaar, omdat het instellingen of "
-              "paden van de server laat zien. Gebruik duckdb_tables() of duckdb_columns() voor "
-              "de inhoud van de database.",
-        "en": "Refused: {names} is not available in the console, because it shows server "
-              "settings or paths. Use duckdb_tables() or duckdb_columns() for what the "
-              "database holds.",
-    },
-    "unchecked": {
-        "nl": "Geweigerd: de query kon niet worden gecontroleerd.",
-        "en": "Refused: the query could not be checked.",
-    },
-    "killed": {
-        "nl": "De query duurde te lang (meer dan {seconds:g} s) en is gestopt: het "
-              "werkproces is beëindigd. Beperk de query, bijvoorbeeld met WHERE of LIMIT.",
-        "en": "The query took too long (more than {seconds:g} s) and was stopped: the worker "
-              "process was ended. Narrow it down, for example with WHERE or LIMIT.",
-    },
-    "worker_memory": {
-        "nl": "De query vraagt meer geheugen dan de console toestaat ({mb} MB) en is gestopt.",
-        "en": "The query needs more memory than the console allows ({mb} MB) and was stopped.",
-    },
-    "cell_too_big": {
-        "nl": "Geweigerd: een waarde in kolom {column} is {size}; de console toont en "
-              "downloadt waarden tot {max}.",
-        "en": "Refused: a value in column {column} is {size}; the console shows and downloads "
-              "values up to {max}.",
-    },
-    "result_too_big": {
-        "nl": "Geweigerd: het resultaat is groter dan {max}. Kies minder kolommen of rijen.",
-        "en": "Refused: the result is larger than {max}. Choose fewer columns or rows.",
-    },
-    "download_too_big": {
-        "nl": "De download is groter dan {max} en is niet gemaakt. Kies minder kolommen of "
-              "rijen, of download het DuckDB-bestand op de pagina Data.",
-        "en": "The download is larger than {max} and was not made. Choose fewer columns or "
-              "rows, or download the DuckDB file on the Data page.",
-    },
-    "busy": {
-        "nl": "De console is bezet: er lopen al {n} query's. Probeer het over een paar "
-              "seconden opnieuw.",
-        "en": "The console is busy: {n} queries are already running. Try again in a few "
-              "seconds.",
-    },
-    "worker_failed": {
-        "nl": "De query kon niet worden afgemaakt: het werkproces stopte onverwacht, meestal "
-              "doordat de query meer geheugen vraagt dan de console toestaat ({mb} MB). De "
-              "details staan in het serverlog.",
-        "en": "The query could not be finished: the worker process stopped unexpectedly, "
-              "usually because the query needs more memory than the console allows ({mb} MB). "
-              "The details are in the server log.",
-    },
-    "converted": {
-        "nl": "Als tekst getoond (dit type past niet in tabel, CSV of Parquet): {columns}.",
-        "en": "Shown as text (this type does not fit the table, CSV or Parquet): {columns}.",
-    },
-    "redacted": {
-        "nl": "{n} cellen bevatten een pad op de server; dat deel is vervangen door '…'.",
-        "en": "{n} cells held a path on the server; that part is replaced by '…'.",
-    },
-    "download_capped": {
-        "nl": "De download bevat de eerste {shown} van {total} rijen (limiet van de console).",
-        "en": "The download holds the first {shown} of {total} rows (the console's limit).",
-    },
-    "download_capped_unknown": {
-        "nl": "De download bevat hoogstens {shown} rijen (limiet van de console).",
-        "en": "The download holds at most {shown} rows (the console's limit).",
-    },
-}
+_MESSAGES = section("sql_console")
 
 
 def message(key: str, lang: Lang = "nl", **fields: object) -> str:

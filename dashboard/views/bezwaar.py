@@ -23,7 +23,7 @@ import polars as pl
 from dashboard import catalog, exports
 from dashboard.charts import CATEGORICAL, WERKWIJZE_COLOURS, configure, fmt_number, titled
 from dashboard.db import Database
-from dashboard.i18n import tr
+from dashboard.i18n import section, tr
 from dashboard.views import gemeente as gemeente_view
 
 DOMEINEN = ("wmo", "wmo_huishoudelijke_ondersteuning", "sociaal_domein")
@@ -33,133 +33,7 @@ ALLE = "alle"
 OUTCOMES = ("gegrond", "deels_gegrond", "ongegrond", "niet_ontvankelijk", "ingetrokken")
 COUNT_COLUMNS = ("bezwaren_ontvangen", "bezwaren_afgehandeld", *OUTCOMES, "beroep")
 
-TEXTS: dict[str, dict[str, str]] = {
-    "title": {"nl": "Bezwaren tegen Wmo-besluiten", "en": "Objections to Wmo decisions"},
-    "intro": {
-        "nl": "Hoeveel bezwaarschriften gemeenten ontvangen per 1 000 Wmo-cliënten, hoe ze "
-              "aflopen, voor hoeveel gemeenten er cijfers zijn, en de bron van elk cijfer.",
-        "en": "How many objections municipalities receive per 1,000 Wmo clients, how they end, "
-              "how many municipalities have figures, and the source of every figure.",
-    },
-    "domein": {"nl": "Domein", "en": "Domain"},
-    "jaar": {"nl": "Jaar (spreiding en uitkomsten per werkwijze)",
-             "en": "Year (spread and outcomes by method)"},
-    "domein_wmo": {"nl": "Wmo (alle Wmo-besluiten)", "en": "Wmo (all Wmo decisions)"},
-    "domein_wmo_huishoudelijke_ondersteuning": {
-        "nl": "Alleen hulp bij het huishouden", "en": "Household help only"},
-    "domein_sociaal_domein": {
-        "nl": "Heel sociaal domein (Participatiewet, Wmo, soms Jeugdwet)",
-        "en": "Whole social domain (Participation Act, Wmo, sometimes Youth Act)"},
-    "domein_explain": {
-        "nl": "**Domeinen zijn niet vergelijkbaar.** 'Wmo' telt bezwaren tegen alle "
-              "Wmo-besluiten; 'alleen hulp bij het huishouden' alleen die tegen besluiten over "
-              "huishoudelijke hulp (vaak een telling over een deel van het jaar); 'sociaal "
-              "domein' telt ook bijstand en soms jeugdhulp mee. Daarom toont deze pagina steeds "
-              "één domein, en rekent ze alleen voor het Wmo-domein een cijfer per 1 000 "
-              "cliënten uit. Ontbreekt een gemeente, dan is er geen cijfer gevonden: dat is "
-              "niet nul.",
-        "en": "**Domains are not comparable.** 'Wmo' counts objections to all Wmo decisions; "
-              "'household help only' just those about household help (often a count over part "
-              "of the year); 'social domain' also includes social assistance and sometimes "
-              "youth care. So this page always shows one domain, and computes a rate per 1,000 "
-              "clients for the Wmo domain only. A missing municipality means no figure was "
-              "found: that is not zero.",
-    },
-    "no_rate": {
-        "nl": "Voor dit domein is geen cijfer per 1 000 cliënten te berekenen: de noemer "
-              "(cliënten van precies dezelfde besluiten) bestaat niet. Hieronder staan de "
-              "aantallen met hun bron.",
-        "en": "No rate per 1,000 clients can be computed for this domain: there is no "
-              "denominator (clients of exactly the same decisions). The counts with their "
-              "sources are below.",
-    },
-    "no_years": {"nl": "Geen bezwaarcijfers in dit domein.",
-                 "en": "No objection figures in this domain."},
-    "rate_title": {"nl": "Bezwaren per 1 000 Wmo-cliënten naar werkwijze",
-                   "en": "Objections per 1,000 Wmo clients by working method"},
-    "rate_subtitle": {
-        "nl": "Gepoold: som bezwaren / som cliënten (Totaal) over gemeenten met beide bekend; "
-              "n = aantal gemeenten",
-        "en": "Pooled: sum of objections / sum of clients (Total) over municipalities with "
-              "both known; n = number of municipalities",
-    },
-    "dist_title": {"nl": "Spreiding tussen gemeenten, {jaar}",
-                   "en": "Spread between municipalities, {jaar}"},
-    "dist_subtitle": {
-        "nl": "Bezwaren per 1 000 Wmo-cliënten; één punt per gemeente, doos = middelste helft, "
-              "streep = mediaan",
-        "en": "Objections per 1,000 Wmo clients; one dot per municipality, box = middle half, "
-              "line = median",
-    },
-    "dist_empty": {"nl": "Geen gemeenten met een cijfer in {jaar}.",
-                   "en": "No municipalities with a figure in {jaar}."},
-    "outcome_time_title": {"nl": "Afloop van bezwaren per jaar: {domein}",
-                           "en": "Outcome of objections per year: {domein}"},
-    "outcome_ww_title": {"nl": "Afloop van bezwaren naar werkwijze, {jaar}: {domein}",
-                         "en": "Outcome of objections by working method, {jaar}: {domein}"},
-    "outcome_subtitle": {
-        "nl": "Aandeel van de afgehandelde bezwaren; alleen bronnen die alle vijf uitkomsten "
-              "geven (n = aantal gemeenten)",
-        "en": "Share of handled objections; only sources giving all five outcomes "
-              "(n = number of municipalities)",
-    },
-    "outcome_none": {
-        "nl": "Geen bron in deze selectie geeft alle vijf uitkomsten; losse uitkomsten staan "
-              "in de tabel onderaan.",
-        "en": "No source in this selection gives all five outcomes; single outcomes are in "
-              "the table at the bottom.",
-    },
-    "coverage_title": {"nl": "Dekking: gemeenten met een bezwaarcijfer, {domein}",
-                       "en": "Coverage: municipalities with an objection figure, {domein}"},
-    "coverage_subtitle": {
-        "nl": "Aantal gemeenten (indeling van dat jaar) met ontvangen bezwaren bekend, naar "
-              "herkomst van het cijfer",
-        "en": "Number of municipalities (boundaries of that year) with objections received "
-              "known, by origin of the figure",
-    },
-    "coverage_caption": {
-        "nl": "Echte bronnen gaan voor synthetische rijen van dezelfde gemeente en hetzelfde "
-              "jaar.",
-        "en": "Real sources take precedence over synthetic rows for the same municipality "
-              "and year.",
-    },
-    "table_title": {"nl": "Alle cijfers met hun bron", "en": "Every figure with its source"},
-    "table_caption": {
-        "nl": "{n} rijen in dit domein, waarvan {s} SYNTHETISCH (verzonnen demodata zonder "
-              "bron, niet gebruiken). 'Gebruikt' = telt mee in de grafieken.",
-        "en": "{n} rows in this domain, of which {s} SYNTHETIC (invented demo data without a "
-              "source, do not use). 'Used' = counts in the charts.",
-    },
-    "download_csv": {"nl": "Tabel als CSV (met bronnen)", "en": "Table as CSV (with sources)"},
-    "alle": {"nl": "alle gemeenten", "en": "all municipalities"},
-    "groep": {"nl": "Werkwijze", "en": "Working method"},
-    "jaar_col": {"nl": "Jaar", "en": "Year"},
-    "waarde": {"nl": "Per 1 000 cliënten", "en": "Per 1,000 clients"},
-    "bezwaren": {"nl": "Bezwaren", "en": "Objections"},
-    "clienten": {"nl": "Cliënten", "en": "Clients"},
-    "n": {"nl": "n (gemeenten)", "en": "n (municipalities)"},
-    "uitkomst": {"nl": "Uitkomst", "en": "Outcome"},
-    "aandeel": {"nl": "Aandeel (%)", "en": "Share (%)"},
-    "aantal": {"nl": "Aantal", "en": "Count"},
-    "herkomst": {"nl": "Herkomst", "en": "Origin"},
-    "echt": {"nl": "bron", "en": "source"},
-    "synthetisch": {"nl": "⚠ SYNTHETISCH", "en": "⚠ SYNTHETIC"},
-    "synthetisch_plain": {"nl": "synthetisch", "en": "synthetic"},
-    "gemeenten": {"nl": "Gemeenten", "en": "Municipalities"},
-    "van": {"nl": "van {n}", "en": "of {n}"},
-    "gebruikt": {"nl": "Gebruikt", "en": "Used"},
-    "gemeente_col": {"nl": "Gemeente in bron", "en": "Municipality in source"},
-    "huidig_col": {"nl": "Nu onderdeel van", "en": "Now part of"},
-    "mediaan": {"nl": "mediaan", "en": "median"},
-    "gegrond": {"nl": "gegrond", "en": "upheld"},
-    "deels_gegrond": {"nl": "deels gegrond", "en": "partly upheld"},
-    "ongegrond": {"nl": "ongegrond", "en": "rejected"},
-    "niet_ontvankelijk": {"nl": "niet-ontvankelijk", "en": "inadmissible"},
-    "ingetrokken": {"nl": "ingetrokken", "en": "withdrawn"},
-    "bezwaren_ontvangen": {"nl": "ontvangen", "en": "received"},
-    "bezwaren_afgehandeld": {"nl": "afgehandeld", "en": "handled"},
-    "beroep": {"nl": "beroep", "en": "appeal"},
-}
+TEXTS = section("bezwaar")
 
 
 def spec(chart: alt.TopLevelMixin) -> dict[str, Any]:

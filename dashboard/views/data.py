@@ -21,7 +21,7 @@ import polars as pl
 from dashboard import exports
 from dashboard.catalog import BuildInfo
 from dashboard.db import Database
-from dashboard.i18n import Lang, tr
+from dashboard.i18n import Lang, section, tr
 from dashboard.sql_console import format_int
 
 DEFAULT_TABLE = "out.gemeente_periode"
@@ -58,124 +58,7 @@ FORMATS: dict[str, tuple[Callable[[pl.DataFrame, exports.ExportContext], bytes],
     "zip": (exports.to_zip, "application/zip"),
 }
 
-TEXTS: dict[str, dict[str, str]] = {
-    "title": {"nl": "Data downloaden", "en": "Download data"},
-    "intro": {
-        "nl": "Kies een tabel en filters. De voorvertoning, het aantal rijen en de downloads "
-              "gebruiken precies dezelfde selectie; elke download bevat de bronnen, "
-              "kanttekeningen, de tekenverklaring van CBS en de synthetisch-vlag.",
-        "en": "Choose a table and filters. The preview, the row count and the downloads use "
-              "exactly the same selection; every download carries the sources, caveats, the "
-              "CBS symbol legend and the synthetic flag.",
-    },
-    "tabel": {"nl": "Tabel", "en": "Table"},
-    "table_about": {"nl": "Over deze tabel (Engels): {text}", "en": "About this table: {text}"},
-    "key": {"nl": "Sleutel: {cols}", "en": "Key: {cols}"},
-    "filters": {"nl": "Filters", "en": "Filters"},
-    "gemeenten": {"nl": "Gemeenten", "en": "Municipalities"},
-    "all_gemeenten": {"nl": "Alle gemeenten", "en": "All municipalities"},
-    "all_perioden": {"nl": "Alle perioden", "en": "All periods"},
-    "all_voorzieningen": {"nl": "Alle voorzieningen", "en": "All types of support"},
-    "jaar_van": {"nl": "Vanaf jaar", "en": "From year"},
-    "jaar_tot": {"nl": "Tot en met jaar", "en": "Up to and including year"},
-    "werkwijze_hbh": {"nl": "Werkwijze hulp bij het huishouden",
-                      "en": "Method for household help"},
-    "werkwijze": {"nl": "Werkwijze", "en": "Working method"},
-    "werkwijze_alle": {"nl": "Alle (ook onbekend)", "en": "All (including unknown)"},
-    "werkwijze_onbekend_filter": {"nl": "onbekend (niet in register)",
-                                  "en": "unknown (not in register)"},
-    "kolommen": {"nl": "Kolommen", "en": "Columns"},
-    "all_kolommen": {"nl": "Alle kolommen", "en": "All columns"},
-    "heavy_note": {
-        "nl": "Geometriekolommen ({cols}) zitten alleen in de download als u ze bij Kolommen "
-              "kiest.",
-        "en": "Geometry columns ({cols}) are only included when you choose them under Columns.",
-    },
-    "no_filters_here": {
-        "nl": "Deze tabel heeft geen kolommen voor de gewone filters; u krijgt alle rijen.",
-        "en": "This table has no columns for the usual filters; you get every row.",
-    },
-    "years_swapped": {
-        "nl": "'Vanaf jaar' lag na 'tot en met jaar'; de jaren zijn omgedraaid.",
-        "en": "'From year' was after 'up to year'; the years were swapped.",
-    },
-    "rows_total": {"nl": "Rijen in deze selectie", "en": "Rows in this selection"},
-    "columns_total": {"nl": "Kolommen", "en": "Columns"},
-    "preview_all": {
-        "nl": "Alle {total} rijen worden getoond.",
-        "en": "All {total} rows are shown.",
-    },
-    "preview_first": {
-        "nl": "Voorvertoning: de eerste {shown} van {total} rijen. De downloads bevatten alle "
-              "{total} rijen.",
-        "en": "Preview: the first {shown} of {total} rows. The downloads contain all {total} "
-              "rows.",
-    },
-    "empty": {
-        "nl": "Geen rijen met deze filters. Verruim de selectie.",
-        "en": "No rows match these filters. Widen the selection.",
-    },
-    "null_note": {
-        "nl": "Een lege cel (in de voorvertoning 'None') is onbekend of geheim (CBS-teken "
-              "'.'), nooit 0.",
-        "en": "An empty cell ('None' in the preview) is unknown or suppressed (CBS symbol "
-              "'.'), never 0.",
-    },
-    "downloads": {"nl": "Downloaden", "en": "Download"},
-    "downloads_intro": {
-        "nl": "Precies de {rows} en {cols} hierboven{plus}. Het bestand wordt pas gemaakt als "
-              "u klikt.",
-        "en": "Exactly the {rows} and {cols} above{plus}. The file is only made when you "
-              "click.",
-    },
-    "plus_flag": {"nl": ", plus een kolom is_synthetisch", "en": ", plus an is_synthetisch column"},
-    "n_rows": {"nl": "{n} rijen", "en": "{n} rows"},
-    "one_row": {"nl": "{n} rij", "en": "{n} row"},
-    "n_columns": {"nl": "{n} kolommen", "en": "{n} columns"},
-    "one_column": {"nl": "{n} kolom", "en": "{n} column"},
-    "csv": {"nl": "CSV", "en": "CSV"},
-    "xlsx": {"nl": "Excel (XLSX)", "en": "Excel (XLSX)"},
-    "parquet": {"nl": "Parquet", "en": "Parquet"},
-    "zip": {"nl": "ZIP-bundel", "en": "ZIP bundle"},
-    "xlsx_too_big": {
-        "nl": "Excel kan hoogstens {max} rijen aan; deze selectie heeft er {total}. Kies CSV of "
-              "Parquet, of filter verder.",
-        "en": "Excel holds at most {max} rows; this selection has {total}. Choose CSV or "
-              "Parquet, or filter further.",
-    },
-    "zip_help": {
-        "nl": "data.csv, data.parquet, metadata.json en een README met bronnen, licentie, "
-              "tekenverklaring en kanttekeningen.",
-        "en": "data.csv, data.parquet, metadata.json and a README with sources, licence, "
-              "symbol legend and caveats.",
-    },
-    "whats_inside": {"nl": "Wat staat er in elke download?", "en": "What is in every download?"},
-    "caveats": {"nl": "Kanttekeningen", "en": "Caveats"},
-    "symbols": {"nl": "Tekens van CBS", "en": "CBS symbols"},
-    "citation": {"nl": "Zo citeert u", "en": "How to cite"},
-    "database": {"nl": "De hele database", "en": "The whole database"},
-    "database_intro": {
-        "nl": "Het DuckDB-bestand met alle tabellen, het gegevenswoordenboek (meta.veld) en de "
-              "bronnen (meta.bron). Open het alleen-lezen met DuckDB {version}:",
-        "en": "The DuckDB file with every table, the data dictionary (meta.veld) and the "
-              "sources (meta.bron). Open it read-only with DuckDB {version}:",
-    },
-    "database_button": {"nl": "DuckDB-bestand ({size})", "en": "DuckDB file ({size})"},
-    "dictionary": {"nl": "Gegevenswoordenboek", "en": "Data dictionary"},
-    "dictionary_intro": {
-        "nl": "Alle tabellen en kolommen met omschrijving en eenheid (uit meta.tabel en "
-              "meta.veld; omschrijvingen in het Engels).",
-        "en": "Every table and column with description and unit (from meta.tabel and "
-              "meta.veld).",
-    },
-    "zoek": {"nl": "Zoeken in het woordenboek", "en": "Search the dictionary"},
-    "zoek_placeholder": {"nl": "bijv. bezwaren, per 1 000, werkwijze",
-                         "en": "e.g. objections, per 1 000, werkwijze"},
-    "dictionary_count": {"nl": "{n} van {total} kolommen.", "en": "{n} of {total} columns."},
-    "tables_heading": {"nl": "Tabellen", "en": "Tables"},
-    "columns_heading": {"nl": "Kolommen", "en": "Columns"},
-    "dissolved": {"nl": "opgeheven {year}", "en": "dissolved {year}"},
-}
+TEXTS = section("data")
 
 # Column labels of the dictionary tables shown on the page.
 DICT_HEADERS: dict[str, dict[str, str]] = {

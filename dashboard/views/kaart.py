@@ -26,58 +26,9 @@ from dashboard.charts import (
     titled,
 )
 from dashboard.db import Database
-from dashboard.i18n import tr
+from dashboard.i18n import section, tr
 
-TEXTS: dict[str, dict[str, str]] = {
-    "title": {"nl": "Wmo in de gemeenten", "en": "The Wmo in Dutch municipalities"},
-    "intro": {
-        "nl": "Kies een maat, voorziening en periode. Klik op een gemeente voor haar profiel.",
-        "en": "Choose a measure, type of support and period. Click a municipality for its "
-              "profile.",
-    },
-    "show_werkwijze": {"nl": "Werkwijze hulp bij het huishouden tonen (rand)",
-                       "en": "Show working method for household help (outline)"},
-    "unknown_class": {"nl": "onbekend of geheim", "en": "unknown or suppressed"},
-    "ranked_title": {"nl": "Rangorde", "en": "Ranking"},
-    "unknown_count": {
-        "nl": "{n} van {total} gemeenten zonder waarde (geheim, onbekend of niet aangeleverd): "
-              "grijs op de kaart, niet in de rangorde.",
-        "en": "{n} of {total} municipalities without a value (suppressed, unknown or not "
-              "delivered): grey on the map, not in the ranking.",
-    },
-    "fixed_voorziening": {
-        "nl": "Deze maat gaat altijd over hulp bij het huishouden; de gekozen voorziening "
-              "geldt hier niet.",
-        "en": "This measure is always about household help; the chosen type of support does "
-              "not apply.",
-    },
-    "year_only": {
-        "nl": "Deze cijfers bestaan alleen per heel jaar; getoond: {period}.",
-        "en": "These figures exist per whole year only; showing: {period}.",
-    },
-    "uitgaven_caveat": {
-        "nl": "Uitgaven volgens CBS (84580NED), zonder uitvoeringskosten (de kosten van de eigen "
-              "toegang van de gemeente); gemeenten boeken niet allemaal op dezelfde manier, dus "
-              "vergelijk met voorzichtigheid.",
-        "en": "Spending as published by CBS (84580NED), excluding implementation costs (the "
-              "municipality's own access team); municipalities do not all book the same way, so "
-              "compare with care.",
-    },
-    "beeindigd_caveat": {
-        "nl": "Reden 'geïnitieerd door de gemeente' (CBS 86061NED/83266NED), per 1 000 "
-              "Wmo-cliënten van dat jaar. Niet van elke beëindiging is de reden bekend.",
-        "en": "Reason 'initiated by the municipality' (CBS 86061NED/83266NED), per 1,000 Wmo "
-              "clients of that year. The reason is not known for every ended arrangement.",
-    },
-    "no_previous": {
-        "nl": "Er is geen vorig jaar om mee te vergelijken; kies een latere periode.",
-        "en": "There is no previous year to compare with; choose a later period.",
-    },
-    "werkwijze_legend": {"nl": "Werkwijze hbh", "en": "Method (household help)"},
-    "klasse": {"nl": "Klasse", "en": "Class"},
-    "waarde": {"nl": "Waarde", "en": "Value"},
-    "status": {"nl": "Status", "en": "Status"},
-}
+TEXTS = section("kaart")
 
 
 @dataclass(frozen=True)

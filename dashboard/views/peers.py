@@ -25,36 +25,12 @@ import polars as pl
 
 from dashboard import catalog
 from dashboard.db import Database
-from dashboard.i18n import tr
+from dashboard.i18n import section, tr
 from dashboard.safe import md_escape
 
 DEFAULT_N = 10
 
-TEXTS: dict[str, dict[str, str]] = {
-    "peer_rule": {
-        "nl": "**Vergelijkbare gemeenten** van {naam}: de {n} gemeenten die in {jaar} het meest "
-              "op {naam} lijken in inwonertal en aandeel 75-plussers. Inwonertal telt "
-              "relatief (logaritmisch: 20.000 tegenover 40.000 is even ver als 200.000 "
-              "tegenover 400.000); beide kenmerken wegen even zwaar (standaardscores over alle "
-              "gemeenten) en de kleinste afstand wint. {naam} zelf telt nooit mee in de "
-              "groep.",
-        "en": "**Similar municipalities** of {naam}: the {n} municipalities that in {jaar} "
-              "most resemble {naam} in population size and share of residents aged 75+. Size "
-              "counts relatively (on a log scale: 20,000 against 40,000 is as far apart as "
-              "200,000 against 400,000); both characteristics weigh equally (standard scores "
-              "over all municipalities) and the smallest distance wins. {naam} itself is never "
-              "part of the group.",
-    },
-    "no_peers": {
-        "nl": "Voor {naam} zijn geen vergelijkbare gemeenten te bepalen: inwonertal of aandeel "
-              "75-plussers is onbekend in {jaar}.",
-        "en": "No similar municipalities can be determined for {naam}: population or share "
-              "aged 75+ is unknown in {jaar}.",
-    },
-    "afstand": {"nl": "Afstand", "en": "Distance"},
-    "inwoners": {"nl": "Inwoners", "en": "Inhabitants"},
-    "aandeel_75plus": {"nl": "Aandeel 75+ (%)", "en": "Share 75+ (%)"},
-}
+TEXTS = section("peers")
 
 
 def reference_year(db: Database) -> int | None:

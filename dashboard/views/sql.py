@@ -17,6 +17,7 @@ import polars as pl
 
 from dashboard import exports, sql_console, sql_sandbox
 from dashboard.db import Database
+from dashboard.i18n import section
 from dashboard.safe import md_escape
 from dashboard.sql_console import ConsoleResult
 from dashboard.sql_limits import SETTINGS, Limits, human_bytes
@@ -25,104 +26,11 @@ Lang = Literal["nl", "en"]
 EXPORT_TABLE = "sql-console"
 EXPORT_TITLE = "SQL-query"
 
-TEXTS: dict[str, dict[str, str]] = {
-    "title": {"nl": "SQL-console", "en": "SQL console"},
-    "intro": {
-        "nl": "Voor onderzoekers: één SELECT- of WITH-query op de database, alleen-lezen. Elke "
-              "query draait in een eigen werkproces dat na {seconds:g} s wordt beëindigd en "
-              "begrensd is in geheugen; bestanden, netwerk en extensies zijn uit. Getoond "
-              "worden hoogstens {rows} rijen; de download bevat er hoogstens {download_rows}.",
-        "en": "For researchers: one SELECT or WITH query on the database, read-only. Each "
-              "query runs in a worker process of its own, ended after {seconds:g} s and "
-              "bounded in memory; files, network and extensions are off. At most {rows} rows "
-              "are shown; the download holds at most {download_rows}.",
-    },
-    "limits": {"nl": "Limieten van de console", "en": "The console's limits"},
-    "limits_intro": {
-        "nl": "Elke limiet is een instelling van de server (omgevingsvariabele). Een gedeelde "
-              "link met ?q= zet de query in het veld; hij draait pas na een klik op "
-              "Uitvoeren. Functies die instellingen of paden van de server tonen "
-              "(duckdb_settings(), duckdb_databases(), current_setting(), …) zijn uit.",
-        "en": "Each limit is a server setting (environment variable). A shared link with ?q= "
-              "puts the query in the editor; it runs only after a click on Run. Functions "
-              "that show server settings or paths (duckdb_settings(), duckdb_databases(), "
-              "current_setting(), …) are off.",
-    },
-    "limit_col": {"nl": "Limiet", "en": "Limit"},
-    "value_col": {"nl": "Waarde", "en": "Value"},
-    "env_col": {"nl": "Instelling", "en": "Setting"},
-    "link_pending": {
-        "nl": "Deze query komt uit een gedeelde link en is nog niet uitgevoerd. Lees hem en "
-              "klik op Uitvoeren.",
-        "en": "This query comes from a shared link and has not been run. Read it and click "
-              "Run.",
-    },
-    "sql": {"nl": "SQL", "en": "SQL"},
-    "run": {"nl": "Uitvoeren", "en": "Run"},
-    "voorbeeld": {"nl": "Voorbeeldquery", "en": "Example query"},
-    "voorbeeld_none": {"nl": "— kies een voorbeeld —", "en": "— choose an example —"},
-    "placeholder": {"nl": "SELECT … FROM out.gemeente_periode …",
-                    "en": "SELECT … FROM out.gemeente_periode …"},
-    "not_run": {
-        "nl": "Typ een query of kies een voorbeeld en klik op Uitvoeren.",
-        "en": "Type a query or choose an example and click Run.",
-    },
-    "result_rows": {
-        "nl": "{rows} rijen · {cols} kolommen · {ms} ms",
-        "en": "{rows} rows · {cols} columns · {ms} ms",
-    },
-    "edited": {
-        "nl": "Het resultaat hieronder hoort bij de vorige query; klik op Uitvoeren voor de "
-              "huidige tekst.",
-        "en": "The result below belongs to the previous query; click Run for the current text.",
-    },
-    "download_csv": {"nl": "Volledig resultaat (CSV)", "en": "Full result (CSV)"},
-    "download_parquet": {"nl": "Volledig resultaat (Parquet)", "en": "Full result (Parquet)"},
-    "download_note": {
-        "nl": "De download voert de query opnieuw uit in een eigen werkproces (hoogstens "
-              "{rows} rijen en {bytes}, {seconds:g} s) en bevat bronnen, kanttekeningen, "
-              "tekenverklaring en een kolom is_synthetisch.",
-        "en": "The download re-runs the query in a worker process of its own (at most {rows} "
-              "rows and {bytes}, {seconds:g} s) and carries sources, caveats, symbol legend "
-              "and an is_synthetisch column.",
-    },
-    "null_note": {
-        "nl": "Een lege cel (NULL) is onbekend of geheim, nooit 0.",
-        "en": "An empty cell (NULL) is unknown or suppressed, never 0.",
-    },
-    "schema": {"nl": "Schema", "en": "Schema"},
-    "schema_table": {"nl": "Tabel", "en": "Table"},
-    "schema_intro": {
-        "nl": "Tabellen in core (zoals gepubliceerd), out (geharmoniseerd) en meta (bronnen, "
-              "woordenboek, build). Omschrijvingen in het Engels.",
-        "en": "Tables in core (as published), out (harmonised) and meta (sources, dictionary, "
-              "build).",
-    },
-    "insert_select": {"nl": "SELECT op deze tabel invoegen",
-                      "en": "Insert a SELECT on this table"},
-    "key": {"nl": "Sleutel: {cols}", "en": "Key: {cols}"},
-}
+TEXTS = section("sql")
 
 
 # What each limit is called on the page (the English descriptions live in sql_limits).
-LIMIT_LABELS: dict[str, dict[str, str]] = {
-    "timeout_s": {"nl": "Looptijd van een query (daarna wordt het werkproces beëindigd)",
-                  "en": "Run time of a query (then the worker process is ended)"},
-    "download_timeout_s": {"nl": "Looptijd van een download", "en": "Run time of a download"},
-    "memory_mb": {"nl": "Geheugen per werkproces (besturingssysteem; DuckDB krijgt de helft)",
-                  "en": "Memory per worker process (operating system; DuckDB gets half)"},
-    "max_rows": {"nl": "Getoonde rijen", "en": "Rows shown"},
-    "max_cell_bytes": {"nl": "Grootste waarde", "en": "Largest value"},
-    "max_result_bytes": {"nl": "Grootste getoonde resultaat", "en": "Largest shown result"},
-    "max_download_rows": {"nl": "Rijen in een download", "en": "Rows in a download"},
-    "max_download_bytes": {"nl": "Grootste download", "en": "Largest download"},
-    "concurrency": {"nl": "Query's tegelijk (per server)", "en": "Queries at once (per server)"},
-    "queue_wait_s": {"nl": "Wachttijd op een vrije plek, daarna 'bezet'",
-                     "en": "Wait for a free slot, then 'busy'"},
-    "warm_workers": {"nl": "Vooraf gestarte werkprocessen", "en": "Worker processes started "
-                     "in advance"},
-    "max_query_chars": {"nl": "Langste query (tekens)", "en": "Longest query (characters)"},
-}
+LIMIT_LABELS = section("sql_limits")
 
 
 def limits() -> Limits:

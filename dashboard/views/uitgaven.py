@@ -14,26 +14,10 @@ import polars as pl
 
 from dashboard import catalog
 from dashboard.db import Database
-from dashboard.i18n import tr
+from dashboard.i18n import section, tr
 from dashboard.views import werkwijze
 
-TEXTS: dict[str, dict[str, str]] = {
-    "heading": {"nl": "Uitgaven aan hulp bij het huishouden",
-                "en": "Spending on household help"},
-    "measure": {"nl": "Uitgaven", "en": "Spending"},
-    "caveat": {
-        "nl": "Gerealiseerde uitgaven volgens CBS (84580NED), zonder uitvoeringskosten (de kosten "
-              "van de eigen toegang van de gemeente). Gemeenten boeken niet allemaal op dezelfde "
-              "manier; lees een verschil als een aanwijzing, niet als een bewijs.",
-        "en": "Realised spending as published by CBS (84580NED), excluding implementation costs "
-              "(the municipality's own access team). Municipalities do not all book the same "
-              "way; read a difference as an indication, not as proof.",
-    },
-    "no_spending": {"nl": "Voor {jaar} zijn er geen uitgavencijfers.",
-                    "en": "There are no spending figures for {jaar}."},
-    "title": {"nl": "Uitgaven hbh: resultaatgericht min uren, {jaar}",
-              "en": "Household-help spending: result-oriented minus hours, {jaar}"},
-}
+TEXTS = section("uitgaven")
 
 
 @dataclass(frozen=True)

@@ -29,110 +29,11 @@ import polars as pl
 from dashboard import catalog
 from dashboard.charts import CATEGORICAL, WERKWIJZE_COLOURS, configure, fmt_number, titled
 from dashboard.db import Database
-from dashboard.i18n import tr
+from dashboard.i18n import section, tr
 from dashboard.views import peers as peer_logic
 from dashboard.views.kaart import MAATEN, Maat
 
-TEXTS: dict[str, dict[str, str]] = {
-    "title": {"nl": "Vergelijken", "en": "Compare"},
-    "intro": {
-        "nl": "Zet een gemeente naast vergelijkbare gemeenten, haar provincie, de werkwijze-"
-              "groepen of een eigen lijst, door de jaren of halfjaren heen.",
-        "en": "Put a municipality beside similar municipalities, its province, the working-"
-              "method groups or a list of your own, over years or half-years.",
-    },
-    "groep": {"nl": "Vergelijken met", "en": "Compare with"},
-    "groep_peers": {"nl": "Vergelijkbare gemeenten", "en": "Similar municipalities"},
-    "groep_provincie": {"nl": "Provincie", "en": "Province"},
-    "groep_werkwijze": {"nl": "Werkwijze hulp bij het huishouden",
-                        "en": "Working method for household help"},
-    "groep_lijst": {"nl": "Eigen lijst van gemeenten", "en": "Your own list of municipalities"},
-    "focus": {"nl": "Gemeente", "en": "Municipality"},
-    "lijst": {"nl": "Gemeenten in de lijst", "en": "Municipalities in the list"},
-    "lijst_empty": {
-        "nl": "Kies hierboven gemeenten om naast {naam} te zetten.",
-        "en": "Choose municipalities above to put beside {naam}.",
-    },
-    "interval": {"nl": "Per", "en": "Per"},
-    "interval_jaar": {"nl": "jaar", "en": "year"},
-    "interval_halfjaar": {"nl": "halfjaar", "en": "half-year"},
-    "all_provinces_lines": {"nl": "Alle provincies", "en": "All provinces"},
-    "peer_group": {"nl": "Vergelijkbare gemeenten van {naam}",
-                   "en": "Municipalities similar to {naam}"},
-    "peer_short": {"nl": "Vergelijkbare gemeenten", "en": "Similar municipalities"},
-    "werkwijze_group": {"nl": "Werkwijze: {werkwijze}", "en": "Method: {werkwijze}"},
-    # Gemeente and province can share a name (Utrecht, Groningen): say which is meant.
-    "provincie_group": {"nl": "Provincie {naam}", "en": "Province of {naam}"},
-    "trend_title": {"nl": "{maat}: {naam} en {groep}", "en": "{maat}: {naam} and {groep}"},
-    "trend_title_plain": {"nl": "{maat}: {groep}", "en": "{maat}: {groep}"},
-    "multiples_title": {"nl": "Gemeente tegenover haar vergelijkbare gemeenten",
-                        "en": "Municipality against its similar municipalities"},
-    "multiples_chart_title": {"nl": "Gemeente tegenover vergelijkbare gemeenten: {maat}",
-                              "en": "Municipality against similar municipalities: {maat}"},
-    "multiples_sub": {
-        "nl": "Doorgetrokken: de gemeente; gestreept: haar eigen {n} vergelijkbare gemeenten "
-              "samen, zonder haarzelf",
-        "en": "Solid: the municipality; dashed: its own {n} similar municipalities pooled, "
-              "without itself",
-    },
-    "multiples_capped": {
-        "nl": "Alleen de eerste {max} gemeenten krijgen een paneel.",
-        "en": "Only the first {max} municipalities get a panel.",
-    },
-    "reeks": {"nl": "Reeks", "en": "Series"},
-    "soort": {"nl": "Soort", "en": "Kind"},
-    "soort_gemeente": {"nl": "gemeente", "en": "municipality"},
-    "soort_groep": {"nl": "groep (opgeteld)", "en": "group (pooled)"},
-    "soort_referentie": {"nl": "referentie (opgeteld)", "en": "reference (pooled)"},
-    "soort_cbs": {"nl": "referentie (CBS-cijfer)", "en": "reference (CBS figure)"},
-    "waarde": {"nl": "Waarde", "en": "Value"},
-    "teller": {"nl": "Teller", "en": "Numerator"},
-    "noemer": {"nl": "Noemer", "en": "Denominator"},
-    "n_bekend": {"nl": "Gemeenten met cijfer", "en": "Municipalities with a figure"},
-    "n_totaal": {"nl": "Gemeenten in groep", "en": "Municipalities in group"},
-    "status": {"nl": "Status", "en": "Status"},
-    # Chart subtitles are plain text, not markdown: the shared legend's backticks would show.
-    "status_plain": {"nl": "* voorlopig, ** nader voorlopig: kan nog veranderen",
-                     "en": "* provisional, ** revised provisional: may still change"},
-    "status_definitief": {"nl": "definitief", "en": "final"},
-    "status_voorlopig": {"nl": "voorlopig (*)", "en": "provisional (*)"},
-    "status_nader_voorlopig": {"nl": "nader voorlopig (**)", "en": "revised provisional (**)"},
-    "panel": {"nl": "Paneel", "en": "Panel"},
-    "pooling_note": {
-        "nl": "Groepen tellen cliënten en inwoners (of 75-plussers, of cliënten voor bezwaren) "
-              "op over de gemeenten waarvan beide bekend zijn, en delen dan: geen gemiddelde "
-              "van percentages. In de laatste periode ({periode}): {counts}.",
-        "en": "Groups add up clients and inhabitants (or residents aged 75+, or clients for "
-              "objections) over the municipalities where both are known, then divide: no "
-              "average of rates. In the latest period ({periode}): {counts}.",
-    },
-    "werkwijze_membership": {
-        "nl": "Een gemeente telt mee bij de werkwijze die volgens het register op 1 juli van "
-              "dat jaar gold; de groepen veranderen dus van jaar tot jaar. Het register is "
-              "onvolledig: 'onbekend' is niet hetzelfde als 'uren'.",
-        "en": "A municipality counts under the method that, according to the register, applied "
-              "on 1 July of that year, so the groups change from year to year. The register is "
-              "partial: 'unknown' is not the same as 'in hours'.",
-    },
-    "fixed_voorziening": {
-        "nl": "Deze maat gaat altijd over {voorziening}; de gekozen voorziening geldt hier niet.",
-        "en": "This measure is always about {voorziening}; the chosen type of support does not "
-              "apply.",
-    },
-    "year_only": {
-        "nl": "Bezwaarcijfers bestaan alleen per heel jaar; getoond per jaar.",
-        "en": "Objection figures exist per whole year only; shown per year.",
-    },
-    "download_table": {"nl": "Tabel downloaden (CSV)", "en": "Download table (CSV)"},
-    "table_heading": {"nl": "Onderliggende tabel", "en": "Underlying table"},
-    "peers_heading": {"nl": "Wie zijn de vergelijkbare gemeenten?",
-                      "en": "Which municipalities are similar?"},
-    "unknown_gaps": {
-        "nl": "Een onderbroken lijn betekent: geen cijfer (geheim, onbekend of niet "
-              "aangeleverd), niet nul.",
-        "en": "A broken line means: no figure (suppressed, unknown or not delivered), not zero.",
-    },
-}
+TEXTS = section("vergelijken")
 
 MAAT_KEYS: tuple[str, ...] = ("per_1000", "hbh_per_1000", "per_1000_75plus", "bezwaren_per_1000")
 DEFAULT_MAAT = "per_1000"
