@@ -16,6 +16,8 @@ from typing import Any
 import altair as alt
 import vl_convert as vlc
 
+from dashboard import fmt
+
 # ColorBrewer schemes that stay distinguishable for the common colour-vision deficiencies.
 SEQUENTIAL_5 = ["#ffffcc", "#a1dab4", "#41b6c4", "#2c7fb8", "#253494"]  # YlGnBu
 DIVERGING_5 = ["#e66101", "#fdb863", "#f7f7f7", "#b2abd2", "#5e3c99"]  # PuOr
@@ -41,13 +43,8 @@ def configure(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
 
 
 def fmt_number(value: float | int | None, lang: str = "nl", decimals: int = 1) -> str:
-    """'1.234,5' in Dutch, '1,234.5' in English; None/NaN → '–' (unknown, not zero)."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    text = f"{value:,.{decimals}f}"
-    if lang == "nl":
-        text = text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
-    return text
+    """'1.234,5' in Dutch, '1,234.5' in English; None/NaN → '–' (dashboard/fmt.py's rule)."""
+    return fmt.number(value, lang, decimals)
 
 
 def quantile_breaks(values: Sequence[float], classes: int = 5) -> list[float]:

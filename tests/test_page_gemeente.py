@@ -9,7 +9,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from dashboard import catalog
+from dashboard import catalog, measures
 from dashboard.charts import fmt_number
 from dashboard.db import Database
 from dashboard.views import gemeente as view
@@ -93,8 +93,9 @@ def test_profile_shows_key_figures_from_the_database(make_app: AppFactory,
     # Each rate card names the country beside it: CBS's figure, or pooled with n of m.
     helps = {label.split(" · ")[1]: m.help for label, m in metrics.items()}
     assert NL_CBS in helps["Wmo-cliënten per 1 000 inwoners"]
-    assert NL_POOLED in helps["Cliënten per 1 000 inwoners van 75+"]
-    assert "gemeenten met cijfers:" in helps["Cliënten per 1 000 inwoners van 75+"]
+    label_75 = measures.measure("per_1000_75plus").label("nl")
+    assert NL_POOLED in helps[label_75]
+    assert "gemeenten met cijfers:" in helps[label_75]
 
 
 def test_changing_gemeente_measure_and_halfjaar_changes_the_page(make_app: AppFactory,
@@ -107,7 +108,7 @@ def test_changing_gemeente_measure_and_halfjaar_changes_the_page(make_app: AppFa
     assert at.header[0].value == "Rotterdam (GM0599)"
     assert [m.value for m in at.metric] != before
 
-    at.selectbox(key="gemeente_maat").select("Cliënten per 1 000 inwoners van 75+").run()
+    at.selectbox(key="gemeente_maat").select(measures.measure("per_1000_75plus").label("nl")).run()
     assert NL_POOLED in set(frame_with(at, "Reeks")["Reeks"])
     assert "gemeenten met cijfers:" in spec(at)["title"]["subtitle"][0]
 

@@ -12,7 +12,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from dashboard import catalog
+from dashboard import catalog, measures
 from dashboard import charts as chart_render
 from dashboard.charts import fmt_number
 from dashboard.db import Database
@@ -574,7 +574,8 @@ def test_page_compares_spending_with_the_caveat(make_app: AppFactory) -> None:
     assert not at.exception
     assert any("uitvoeringskosten" in i.value for i in at.info)
     chart = chart_titled(at, "Uitgaven hbh: resultaatgericht min uren, 2023")
-    assert "Uitgaven hbh per cliënt" in " ".join(chart["title"]["subtitle"])
+    label = measures.measure("hbh_uitgaven_per_client").label("nl")
+    assert label in " ".join(chart["title"]["subtitle"])
     assert at.query_params["uitgaven"] == "per_client"
 
 

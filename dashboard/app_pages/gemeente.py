@@ -72,8 +72,8 @@ peers = view.peer_codes(ctx.db, code)
 m = view.MAATEN[maat]
 if halfjaar and m.year_only:
     st.info(ctx.t("year_only", T))
-if m.note is not None:
-    st.info(ctx.t(m.note, T))
+if m.caveat(ctx.lang) is not None:
+    st.info(f"{m.caveat(ctx.lang)} {ctx.t('gepoold', T)}")
 st.subheader(ctx.t("trend", T))
 tv = view.trend_view(ctx.db, code, maat, halfjaar, ctx.lang, ctx.source)
 show_chart(ctx, tv.chart, name=f"gemeente_{code}_{maat}", key="gemeente_trend", table=tv.table)

@@ -9,7 +9,6 @@ from dashboard.safe import safe_links
 from dashboard.ui import footer, page_context, show_chart, url_selectbox
 from dashboard.views import uitgaven, vergelijken
 from dashboard.views import werkwijze as view
-from dashboard.views.kaart import MAATEN
 
 ctx = page_context()
 T = view.TEXTS
@@ -26,9 +25,9 @@ years = view.year_options(ctx.db)
 
 c1, c2, c3, c4 = st.columns([3, 3, 1, 3])
 maat_key = url_selectbox(ctx, ctx.t("maat"), "maat", list(view.MAAT_KEYS), view.DEFAULT_MAAT,
-                         format_func=lambda k: MAATEN[k].label(ctx.lang), container=c1,
+                         format_func=lambda k: view.MAATEN[k].label(ctx.lang), container=c1,
                          key="werkwijze_maat")
-maat = MAATEN[maat_key]
+maat = view.MAATEN[maat_key]
 voorziening = url_selectbox(ctx, ctx.t("voorziening"), "voorziening", list(voorz_labels),
                             view.DEFAULT_VOORZIENING, format_func=lambda c: voorz_labels[c],
                             container=c2, key="werkwijze_voorziening",

@@ -18,10 +18,11 @@ from typing import Any
 import altair as alt
 import polars as pl
 
-from dashboard import catalog
+from dashboard import catalog, measures
 from dashboard.charts import CATEGORICAL, configure, fmt_number, titled
 from dashboard.db import Database
 from dashboard.i18n import section, tr
+from dashboard.measures import Measure
 from dashboard.safe import md_escape
 from dashboard.state import normalise_code
 from dashboard.views import peers as peer_model
@@ -32,61 +33,16 @@ NAME_CHARS = 200  # a gemeente name echoed into a message is cut only when absur
 TEXTS = section("gemeente")
 
 
-@dataclass(frozen=True)
-class Measure:
-    key: str
-    nl: str
-    en: str
-    unit_nl: str
-    unit_en: str
-    voorziening: str
-    num: str  # column of out.gemeente_periode (fixed text, never user input)
-    den: str
-    scale: float = 1000.0
-    year_only: bool = False
-    decimals: int = 1
-    note: str | None = None  # TEXTS key of a caveat shown with the measure
-
-    def label(self, lang: str) -> str:
-        return self.en if lang == "en" else self.nl
-
-    def unit(self, lang: str) -> str:
-        return self.unit_en if lang == "en" else self.unit_nl
+# The profile's measures, in the order it offers them; defined in dashboard/measures.py. A
+# measure without a fixed voorziening is shown for the total of all voorzieningen here.
+MAATEN: dict[str, Measure] = measures.pick(
+    "per_1000", "hbh_per_1000", "per_1000_75plus", "bezwaren_per_1000", "uitgaven_per_inwoner",
+    "hbh_uitgaven_per_client", "hbh_instroom_per_1000", "hbh_uitstroom_per_1000",
+    "beeindigd_gemeente")
 
 
-MAATEN: dict[str, Measure] = {m.key: m for m in (
-    Measure("per_1000", "Wmo-cliënten per 1 000 inwoners", "Wmo clients per 1,000 inhabitants",
-            "per 1 000 inwoners", "per 1,000 inhabitants", catalog.TOTAAL, "clienten",
-            "inwoners"),
-    Measure("hbh_per_1000", "Hulp bij het huishouden per 1 000 inwoners",
-            "Household help per 1,000 inhabitants", "per 1 000 inwoners",
-            "per 1,000 inhabitants", catalog.HBH, "clienten", "inwoners"),
-    Measure("per_1000_75plus", "Cliënten per 1 000 inwoners van 75+",
-            "Clients per 1,000 inhabitants aged 75+", "per 1 000 inwoners 75+",
-            "per 1,000 inhabitants 75+", catalog.TOTAAL, "clienten", "inwoners_75plus"),
-    Measure("bezwaren_per_1000", "Bezwaren per 1 000 cliënten", "Objections per 1,000 clients",
-            "per 1 000 cliënten", "per 1,000 clients", catalog.TOTAAL, "bezwaren_ontvangen",
-            "clienten", year_only=True),
-    Measure("uitgaven_per_inwoner", "Wmo-uitgaven per inwoner", "Wmo spending per inhabitant",
-            "euro per inwoner", "euro per inhabitant", catalog.TOTAAL, "uitgaven_gerealiseerd",
-            "inwoners", scale=1.0, year_only=True, decimals=0, note="uitgaven_caveat"),
-    Measure("hbh_uitgaven_per_client", "Uitgaven hulp bij het huishouden per cliënt",
-            "Household-help spending per client", "euro per cliënt", "euro per client",
-            catalog.HBH, "uitgaven_gerealiseerd_hbh", "clienten", scale=1.0, year_only=True,
-            decimals=0, note="uitgaven_caveat"),
-    Measure("hbh_instroom_per_1000", "Instroom hulp bij het huishouden per 1 000 inwoners",
-            "Household help started per 1,000 inhabitants", "per 1 000 inwoners",
-            "per 1,000 inhabitants", catalog.HBH, "hbh_instroom", "inwoners", year_only=True,
-            note="stroom_caveat"),
-    Measure("hbh_uitstroom_per_1000", "Uitstroom hulp bij het huishouden per 1 000 inwoners",
-            "Household help ended per 1,000 inhabitants", "per 1 000 inwoners",
-            "per 1,000 inhabitants", catalog.HBH, "hbh_uitstroom", "inwoners", year_only=True,
-            note="stroom_caveat"),
-    Measure("beeindigd_gemeente", "Ondersteuning beëindigd door de gemeente per 1 000 cliënten",
-            "Support ended by the municipality per 1,000 clients", "per 1 000 cliënten",
-            "per 1,000 clients", catalog.TOTAAL, "beeindigd_door_gemeente", "clienten",
-            year_only=True, note="stroom_caveat"),
-)}
+def voorziening_of(m: Measure) -> str:
+    return m.voorziening_or(catalog.TOTAAL)
 DEFAULT_MAAT = "per_1000"
 WERKWIJZE = ("resultaatgericht", "uren")
 
@@ -280,11 +236,11 @@ def dissolved_message(db: Database, res: LinkResolution, lang: str) -> str:
 # --- figures per gemeente, peers and the country ----------------------------------------------
 
 def _series_sql(m: Measure, where: str) -> str:
-    both = f"{m.num} IS NOT NULL AND {m.den} IS NOT NULL AND {m.den} > 0"
+    both = f"{m.teller} IS NOT NULL AND {m.noemer} IS NOT NULL AND {m.noemer} > 0"
     return (
         f"SELECT periode_code, any_value(jaar) AS jaar, any_value(halfjaar) AS halfjaar, "
-        f"CAST(sum({m.num}) FILTER (WHERE {both}) AS DOUBLE) AS teller, "
-        f"CAST(sum({m.den}) FILTER (WHERE {both}) AS DOUBLE) AS noemer, "
+        f"CAST(sum({m.teller}) FILTER (WHERE {both}) AS DOUBLE) AS teller, "
+        f"CAST(sum({m.noemer}) FILTER (WHERE {both}) AS DOUBLE) AS noemer, "
         f"count(*) FILTER (WHERE {both}) AS n, count(*) AS n_totaal, "
         # least final status of the rows that count, so a pooled '2024' still says '*'
         "CASE WHEN bool_or(status = 'voorlopig') THEN 'voorlopig' "
@@ -302,14 +258,14 @@ def pooled(db: Database, maat: str, codes: Sequence[str] | None) -> pl.DataFrame
 
     def compute() -> pl.DataFrame:
         if codes is None:
-            frame = db.query(_series_sql(m, "TRUE"), [m.voorziening])
+            frame = db.query(_series_sql(m, "TRUE"), [voorziening_of(m)])
         else:
             frame = db.query(_series_sql(m, "list_contains(?, gemeente_code)"),
-                             [m.voorziening, list(codes)])
+                             [voorziening_of(m), list(codes)])
         if m.year_only:
             frame = frame.filter(pl.col("halfjaar").is_null())
         return frame.with_columns(
-            waarde=pl.when(pl.col("n") > 0).then(m.scale * pl.col("teller") / pl.col("noemer"))
+            waarde=pl.when(pl.col("n") > 0).then(m.per * pl.col("teller") / pl.col("noemer"))
         ).sort("jaar", pl.col("halfjaar").fill_null(0))
     return db.recent(key, compute)  # keyed by a list of codes: bounded
 
@@ -318,11 +274,11 @@ def cbs_publishes(maat: str) -> bool:
     """CBS publishes clients per 1 000 inhabitants for NL01; per 1 000 aged 75+ and objections
     exist only as sums over the gemeenten."""
     m = MAATEN[maat]
-    return (m.num, m.den) == ("clienten", "inwoners")
+    return (m.teller, m.noemer) == ("clienten", "inwoners")
 
 
 def uses_cbs_nederland(db: Database, maat: str) -> bool:
-    return cbs_publishes(maat) and catalog.has_cbs_nederland(db, MAATEN[maat].voorziening)
+    return cbs_publishes(maat) and catalog.has_cbs_nederland(db, voorziening_of(MAATEN[maat]))
 
 
 def nederland(db: Database, maat: str) -> pl.DataFrame:
@@ -331,7 +287,7 @@ def nederland(db: Database, maat: str) -> pl.DataFrame:
     gemeenten here), else the pooled sum over every gemeente with figures."""
     if not uses_cbs_nederland(db, maat):
         return pooled(db, maat, None)
-    cbs = catalog.cbs_nederland(db, MAATEN[maat].voorziening)
+    cbs = catalog.cbs_nederland(db, voorziening_of(MAATEN[maat]))
     return cbs.select(
         "periode_code", "jaar", "halfjaar", teller=pl.col("clienten").cast(pl.Float64),
         noemer=pl.lit(None, pl.Float64), n=pl.lit(None, pl.Int64),

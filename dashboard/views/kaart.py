@@ -1,7 +1,8 @@
 """The Kaart page without Streamlit: measures, the values per gemeente, classes and charts.
 
-The SQL text only ever comes from the fixed MAATEN table below; the user's choices (period,
-voorziening, province) are bound parameters or checked against the database's own lists.
+The SQL text only ever comes from the measure catalogue (dashboard/measures.py); the user's
+choices (period, voorziening, province) are bound parameters or checked against the database's
+own lists.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 import altair as alt
 import polars as pl
 
-from dashboard import catalog
+from dashboard import catalog, measures
 from dashboard.charts import (
     DIVERGING_5,
     SEQUENTIAL_5,
@@ -27,65 +28,21 @@ from dashboard.charts import (
 )
 from dashboard.db import Database
 from dashboard.i18n import section, tr
+from dashboard.measures import Measure
 
 TEXTS = section("kaart")
 
 
-@dataclass(frozen=True)
-class Maat:
-    key: str
-    nl: str
-    en: str
-    unit_nl: str
-    unit_en: str
-    expr: str  # over alias g (this period) and p (same period a year earlier)
-    voorziening: str | None = None  # fixed voorziening, if the measure is about one
-    year_only: bool = False
-    diverging: bool = False
-    decimals: int = 1
-    note: str | None = None  # TEXTS key of a caveat shown with the measure
-
-    def label(self, lang: str) -> str:
-        return self.en if lang == "en" else self.nl
-
-    def unit(self, lang: str) -> str:
-        return self.unit_en if lang == "en" else self.unit_nl
-
-
-MAATEN: dict[str, Maat] = {m.key: m for m in (
-    Maat("per_1000", "Wmo-cliënten per 1 000 inwoners", "Wmo clients per 1,000 inhabitants",
-         "per 1 000 inwoners", "per 1,000 inhabitants", "g.clienten_per_1000"),
-    Maat("hbh_per_1000", "Hulp bij het huishouden per 1 000 inwoners",
-         "Household help per 1,000 inhabitants", "per 1 000 inwoners", "per 1,000 inhabitants",
-         "g.clienten_per_1000", voorziening=catalog.HBH),
-    Maat("per_1000_75plus", "Cliënten per 1 000 inwoners van 75+",
-         "Clients per 1,000 inhabitants aged 75+", "per 1 000 inwoners 75+",
-         "per 1,000 inhabitants 75+", "1000.0 * g.clienten / nullif(g.inwoners_75plus, 0)"),
-    Maat("bezwaren_per_1000", "Bezwaren per 1 000 cliënten", "Objections per 1,000 clients",
-         "per 1 000 cliënten", "per 1,000 clients", "g.bezwaren_per_1000_clienten",
-         voorziening=catalog.TOTAAL, year_only=True),
-    Maat("uitgaven_per_inwoner", "Wmo-uitgaven per inwoner", "Wmo spending per inhabitant",
-         "euro per inwoner", "euro per inhabitant", "g.uitgaven_per_inwoner",
-         voorziening=catalog.TOTAAL, year_only=True, decimals=0, note="uitgaven_caveat"),
-    Maat("hbh_uitgaven_per_client", "Uitgaven hulp bij het huishouden per cliënt",
-         "Household-help spending per client", "euro per cliënt", "euro per client",
-         "g.uitgaven_hbh_per_client", voorziening=catalog.HBH, year_only=True, decimals=0,
-         note="uitgaven_caveat"),
-    Maat("beeindigd_gemeente", "Ondersteuning beëindigd door de gemeente per 1 000 cliënten",
-         "Support ended by the municipality per 1,000 clients", "per 1 000 cliënten",
-         "per 1,000 clients", "g.beeindigd_door_gemeente_per_1000_clienten",
-         voorziening=catalog.TOTAAL, year_only=True, note="beeindigd_caveat"),
-    Maat("verandering", "Verandering t.o.v. vorig jaar (per 1 000 inwoners)",
-         "Change from previous year (per 1,000 inhabitants)", "verschil per 1 000 inwoners",
-         "difference per 1,000 inhabitants", "g.clienten_per_1000 - p.clienten_per_1000",
-         diverging=True),
-)}
+# The Kaart's measures, in the order it offers them; defined in dashboard/measures.py.
+MAATEN: dict[str, Measure] = measures.pick(
+    "per_1000", "hbh_per_1000", "per_1000_75plus", "bezwaren_per_1000", "uitgaven_per_inwoner",
+    "hbh_uitgaven_per_client", "beeindigd_gemeente", "verandering")
 DEFAULT_MAAT = "per_1000"
 
 
 @dataclass(frozen=True)
 class MapView:
-    maat: Maat
+    maat: Measure
     periode: str
     voorziening: str
     provincie: str | None
@@ -95,7 +52,7 @@ class MapView:
     notes: tuple[str, ...]
 
 
-def effective_choices(db: Database, maat: Maat, periode: str, voorziening: str,
+def effective_choices(db: Database, maat: Measure, periode: str, voorziening: str,
                       lang: str) -> tuple[str, str, list[str]]:
     """Apply the measure's own constraints (fixed voorziening, whole years only) with a note."""
     notes: list[str] = []
@@ -110,19 +67,20 @@ def effective_choices(db: Database, maat: Maat, periode: str, voorziening: str,
             periode = catalog.default_period(db)
         notes.append(tr("year_only", lang, TEXTS,
                         period=catalog.period_label(db, periode, lang)))
-    if maat.note is not None:
-        notes.append(tr(maat.note, lang, TEXTS))
-    if maat.key == "verandering" and catalog.periods(db).filter(
+    caveat = maat.caveat(lang)
+    if caveat is not None:
+        notes.append(caveat)
+    if maat.change and catalog.periods(db).filter(
             pl.col("periode_code") == catalog.previous_year_code(periode)).is_empty():
         notes.append(tr("no_previous", lang, TEXTS))
     return periode, voorziening, notes
 
 
-def raw_values(db: Database, maat: Maat, periode: str, voorziening: str) -> pl.DataFrame:
+def raw_values(db: Database, maat: Measure, periode: str, voorziening: str) -> pl.DataFrame:
     """One row per gemeente of the reference classification; waarde NULL when unknown."""
     sql = (
         "SELECT g.gemeente_code AS code, g.gemeente_naam AS naam, g.provincie_naam AS provincie, "
-        f"CAST({maat.expr} AS DOUBLE) AS waarde, g.status, "
+        f"CAST({maat.value_sql()} AS DOUBLE) AS waarde, g.status, "
         "coalesce(g.werkwijze_hbh, 'onbekend') AS werkwijze "
         "FROM out.gemeente_periode g LEFT JOIN out.gemeente_periode p "
         "  ON p.gemeente_code = g.gemeente_code AND p.voorziening_code = g.voorziening_code "

@@ -8,41 +8,22 @@ selection of sources are bound parameters or keys checked against fixed dicts.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import polars as pl
 
-from dashboard import catalog
+from dashboard import catalog, measures
 from dashboard.db import Database
 from dashboard.i18n import section, tr
+from dashboard.measures import Measure
 from dashboard.views import werkwijze
 
 TEXTS = section("uitgaven")
 
 
-@dataclass(frozen=True)
-class Spending:
-    key: str
-    column: str  # column of out.gemeente_periode; SQL text only ever comes from here
-    nl: str
-    en: str
-    unit_nl: str
-    unit_en: str
-
-    def label(self, lang: str) -> str:
-        return self.en if lang == "en" else self.nl
-
-    def unit(self, lang: str) -> str:
-        return self.unit_en if lang == "en" else self.unit_nl
-
-
-SPENDING: dict[str, Spending] = {s.key: s for s in (
-    Spending("per_inwoner", "uitgaven_hbh_per_inwoner", "Uitgaven hbh per inwoner",
-             "Household-help spending per inhabitant", "euro per inwoner",
-             "euro per inhabitant"),
-    Spending("per_client", "uitgaven_hbh_per_client", "Uitgaven hbh per cliënt",
-             "Household-help spending per client", "euro per cliënt", "euro per client"),
-)}
+# URL value → measure of dashboard/measures.py (the stored column per gemeente is what is read).
+SPENDING: dict[str, Measure] = {
+    "per_inwoner": measures.measure("hbh_uitgaven_per_inwoner"),
+    "per_client": measures.measure("hbh_uitgaven_per_client"),
+}
 DEFAULT_SPENDING = "per_inwoner"
 
 

@@ -26,16 +26,18 @@ from typing import Any
 import altair as alt
 import polars as pl
 
-from dashboard import catalog
+from dashboard import catalog, measures
 from dashboard.charts import CATEGORICAL, WERKWIJZE_COLOURS, configure, fmt_number, titled
 from dashboard.db import Database
 from dashboard.i18n import section, tr
+from dashboard.measures import Measure
 from dashboard.views import peers as peer_logic
-from dashboard.views.kaart import MAATEN, Maat
 
 TEXTS = section("vergelijken")
 
 MAAT_KEYS: tuple[str, ...] = ("per_1000", "hbh_per_1000", "per_1000_75plus", "bezwaren_per_1000")
+# Defined in dashboard/measures.py; pooled here as PER * sum(teller) / sum(noemer).
+MAATEN: dict[str, Measure] = measures.pick(*MAAT_KEYS)
 DEFAULT_MAAT = "per_1000"
 GROEPEN: tuple[str, ...] = ("peers", "provincie", "werkwijze", "lijst")
 ALLE = "alle"  # the provincie value meaning 'every province' (or 'no province filter')
@@ -46,29 +48,13 @@ WERKWIJZEN: tuple[str, ...] = ("resultaatgericht", "uren", "onbekend")
 # (etl.bron_type.STERKE_BRON_TYPES, as out.gemeente_periode.werkwijze_hbh_sterke_bron).
 BRONNEN: tuple[str, ...] = ("alle", "sterk")
 MAX_PANELS = 12
-PER = 1000.0  # every measure here is 'per 1 000'
+PER = 1000.0  # every measure of MAAT_KEYS is 'per 1 000' (tests/test_measures.py)
 # Downloads need a fixed width ('container' has no container outside the page).
 EXPORT_SIZE: dict[str, int] = {"width": 760, "height": 360}
 NEDERLAND_COLOUR = "#000000"
 DASHES: list[list[float]] = [[1, 0], [6, 3], [2, 2], [8, 3, 2, 3], [4, 4], [1, 3]]
 SHAPES: list[str] = ["circle", "square", "triangle-up", "diamond", "cross", "triangle-down",
                      "wedge", "stroke"]
-
-
-@dataclass(frozen=True)
-class Ratio:
-    """What a measure sums: figure = PER * sum(teller) / sum(noemer)."""
-
-    teller: str
-    noemer: str
-
-
-RATIOS: dict[str, Ratio] = {
-    "per_1000": Ratio("clienten", "inwoners"),
-    "hbh_per_1000": Ratio("clienten", "inwoners"),
-    "per_1000_75plus": Ratio("clienten", "inwoners_75plus"),
-    "bezwaren_per_1000": Ratio("bezwaren_ontvangen", "clienten"),
-}
 
 
 @dataclass(frozen=True)
@@ -95,7 +81,7 @@ class Style:
 @dataclass
 class CompareView:
     choices: Choices
-    maat: Maat
+    maat: Measure
     voorziening: str
     interval: str
     notes: list[str]
@@ -161,7 +147,7 @@ def measure_frame(db: Database, maat_key: str, voorziening: str, interval: str) 
 
     waarde = PER * teller / noemer when both are known and noemer > 0, else NULL (unknown
     stays unknown)."""
-    ratio = RATIOS[maat_key]
+    ratio = MAATEN[maat_key]
 
     def compute() -> pl.DataFrame:
         frame = base_frame(db, voorziening)
@@ -240,7 +226,8 @@ def _series(frame: pl.DataFrame, periods: pl.DataFrame, name: str, soort: str,
 def cbs_publishes(maat_key: str) -> bool:
     """CBS publishes clients per 1 000 inhabitants for NL01; the other measures (per 1 000
     aged 75+, objections) exist only as sums over the gemeenten."""
-    return RATIOS[maat_key] == Ratio("clienten", "inwoners")
+    maat = MAATEN[maat_key]
+    return (maat.teller, maat.noemer) == ("clienten", "inwoners")
 
 
 def _cbs_series(cbs: pl.DataFrame, periods: pl.DataFrame, name: str, soort: str,
@@ -562,7 +549,7 @@ def table(series: pl.DataFrame, lang: str) -> pl.DataFrame:
                                pl.col("status").replace(status)).select(list(names)).rename(names)
 
 
-def export_frame(series: pl.DataFrame, maat: Maat, voorziening: str) -> pl.DataFrame:
+def export_frame(series: pl.DataFrame, maat: Measure, voorziening: str) -> pl.DataFrame:
     """Machine-readable column names for the CSV download (the same rows as the table)."""
     return series.select(
         "reeks", "soort", pl.col("periode").alias("periode_code"),

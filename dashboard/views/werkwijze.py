@@ -38,14 +38,15 @@ from dashboard import catalog
 from dashboard.charts import WERKWIJZE_COLOURS, fmt_number, titled
 from dashboard.db import Database
 from dashboard.i18n import section, tr
+from dashboard.measures import Measure
 from dashboard.views import vergelijken
-from dashboard.views.kaart import Maat
 from dashboard.views.vergelijken import Spec, chart_size, finish, template_of
 from etl import bron_type
 
 TEXTS = section("werkwijze")
 
 MAAT_KEYS = vergelijken.MAAT_KEYS
+MAATEN = vergelijken.MAATEN
 BRONNEN = vergelijken.BRONNEN
 DEFAULT_MAAT = "hbh_per_1000"
 DEFAULT_VOORZIENING = catalog.HBH
@@ -851,7 +852,7 @@ def caveats(lang: str, is_synthetisch: bool) -> list[str]:
     return [tr(k, lang, TEXTS) for k in keys]
 
 
-def effective_voorziening(maat: Maat, voorziening: str) -> str:
+def effective_voorziening(maat: Measure, voorziening: str) -> str:
     return maat.voorziening if maat.voorziening is not None else voorziening
 
 
