@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from dashboard import fmt
 from dashboard.db import Database
 from dashboard.i18n import Lang, tr
-from dashboard.sql_console import format_int
 
 TOTAAL = "T001024"
 HBH = "A019507"  # Hulp bij het huishouden: the voorziening the werkwijze register is about
@@ -176,4 +176,4 @@ def nederland_pooled_label(lang: str) -> str:
 
 def met_cijfers(n: int, total: int, lang: Lang) -> str:
     """'gemeenten met cijfers: 340 van 342', with Dutch or English thousands separators."""
-    return tr("met_cijfers", lang, n=format_int(n, lang), total=format_int(total, lang))
+    return tr("met_cijfers", lang, n=fmt.integer(n, lang), total=fmt.integer(total, lang))

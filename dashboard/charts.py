@@ -38,8 +38,17 @@ def titled(chart: alt.TopLevelMixin, title: str, source: str,
         subtitleColor="#444444"))
 
 
-def configure(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
-    return chart.configure(font=FONT).configure_view(stroke=None)
+def configure(chart: alt.TopLevelMixin, lang: str = "nl") -> alt.TopLevelMixin:
+    """The shared finish: font, no frame, and the language's number and date locale, so axes,
+    legends and tooltips write "0,5" and "1.000" in Dutch (vl-convert honours it too)."""
+    return chart.configure(font=FONT, locale=fmt.vega_locale(lang)).configure_view(stroke=None)
+
+
+def localised(spec: dict[str, Any], lang: str) -> dict[str, Any]:
+    """A finished Vega-Lite dict with `config.locale` for `lang` (a copy; the input is kept):
+    the page's language wins over whatever a view configured."""
+    config = {**spec.get("config", {}), "locale": fmt.vega_locale(lang)}
+    return {**spec, "config": config}
 
 
 def fmt_number(value: float | int | None, lang: str = "nl", decimals: int = 1) -> str:

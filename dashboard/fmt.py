@@ -52,6 +52,16 @@ def number(value: float | int | None, lang: str = "nl", decimals: int = 0) -> st
     return text.replace(",", "\x00").replace(".", decimal).replace("\x00", thousands)
 
 
+def places(value: float | int, cap: int = 3) -> int:
+    """The fewest decimals (at most `cap`) that write `value` as it is: 2.5 → 1, 3.0 → 0."""
+    if isinstance(value, int) or not math.isfinite(value):
+        return 0
+    text = repr(float(value))
+    if "e" in text:
+        return cap
+    return min(cap, len(text.partition(".")[2].rstrip("0")))
+
+
 def integer(value: int | float | None, lang: str = "nl") -> str:
     return number(value, lang, 0)
 

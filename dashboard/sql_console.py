@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Literal
 import duckdb
 import polars as pl
 
+from dashboard import fmt
 from dashboard.i18n import section
 from dashboard.sql_limits import default_of
 
@@ -72,18 +73,13 @@ class ConsoleError(Exception):
     """A download could not be made; the text is the researcher's message (no paths)."""
 
 
-def format_int(n: int, lang: Lang) -> str:
-    """'12 345' in Dutch, '12,345' in English."""
-    return f"{n:,}".replace(",", " " if lang == "nl" else ",")
-
-
 def truncation_notice(result: ConsoleResult, lang: Lang = "nl") -> str | None:
     """The honest line under a truncated table; None when all rows are shown."""
     if not result.truncated:
         return None
-    shown = format_int(result.frame.height, lang)
+    shown = fmt.integer(result.frame.height, lang)
     if result.total_rows is not None:
-        total = format_int(result.total_rows, lang)
+        total = fmt.integer(result.total_rows, lang)
         if lang == "nl":
             return f"{total} rijen; getoond: de eerste {shown}. Download het volledige resultaat."
         return f"{total} rows; showing the first {shown}. Download the full result."
@@ -100,11 +96,11 @@ def download_notice(result: ConsoleResult, max_download_rows: int,
     if result.total_rows is not None:
         if result.total_rows <= max_download_rows:
             return None
-        return message("download_capped", lang, shown=format_int(max_download_rows, lang),
-                       total=format_int(result.total_rows, lang))
+        return message("download_capped", lang, shown=fmt.integer(max_download_rows, lang),
+                       total=fmt.integer(result.total_rows, lang))
     if not result.truncated:
         return None
-    return message("download_capped_unknown", lang, shown=format_int(max_download_rows, lang))
+    return message("download_capped_unknown", lang, shown=fmt.integer(max_download_rows, lang))
 
 
 # --- what a query may call ------------------------------------------------------------------
@@ -174,8 +170,8 @@ def validate(con: duckdb.DuckDBPyConnection, sql: str, lang: Lang = "nl",
              max_chars: int | None = None) -> str:
     """The single allowed SELECT statement's text, ready to wrap; ConsoleRefusal otherwise."""
     if max_chars is not None and len(sql) > max_chars:
-        raise ConsoleRefusal(message("too_long", lang, n=format_int(len(sql), lang),
-                                     max=format_int(max_chars, lang)))
+        raise ConsoleRefusal(message("too_long", lang, n=fmt.integer(len(sql), lang),
+                                     max=fmt.integer(max_chars, lang)))
     try:
         statements = con.extract_statements(sql)
     except duckdb.ParserException as exc:
@@ -210,7 +206,7 @@ def explain_error(exc: duckdb.Error, timeout_s: float, memory_mb: int,
     elif isinstance(exc, duckdb.PermissionException):
         text = message("permission", lang)
     elif isinstance(exc, duckdb.OutOfMemoryException):
-        text = message("worker_memory", lang, mb=memory_mb)
+        text = message("worker_memory", lang, mb=fmt.integer(memory_mb, lang))
     elif "configuration has been locked" in str(exc):
         text = message("locked", lang)
     else:

@@ -12,6 +12,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
+from dashboard import fmt
+
 MB = 1024 * 1024
 
 
@@ -118,8 +120,13 @@ def _check_settings_cover_limits() -> None:
 _check_settings_cover_limits()
 
 
-def human_bytes(n: float) -> str:
-    return f"{n / MB:.3g} MB" if n >= MB else f"{n / 1024:.3g} kB"
+def human_bytes(n: float, lang: str = "nl") -> str:
+    """Bytes in the binary units the limits are set in ('64 MB', '1,02 MB', '512 kB'), the
+    number written by dashboard/fmt.py; two places below 10 so that a value just over a
+    limit does not read as the limit. The README table is written in English."""
+    value, unit = (n / MB, "MB") if n >= MB else (n / 1024, "kB")
+    places = 0 if float(value).is_integer() else 2 if value < 10 else 1
+    return f"{fmt.number(value, lang, places)} {unit}"
 
 
 def settings_markdown() -> str:
@@ -128,6 +135,6 @@ def settings_markdown() -> str:
     for s in SETTINGS:
         number = (f"{int(s.default):,}".replace(",", " ") if float(s.default).is_integer()
                   else f"{s.default:g}")
-        default = human_bytes(s.default) if s.unit == "bytes" else f"{number} {s.unit}"
+        default = human_bytes(s.default, "en") if s.unit == "bytes" else f"{number} {s.unit}"
         lines.append(f"| `{s.env}` | {default} | {s.description} |")
     return "\n".join(lines)

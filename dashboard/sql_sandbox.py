@@ -41,6 +41,7 @@ from typing import Any
 import polars as pl
 import pyarrow as pa
 
+from dashboard.fmt import integer as write_integer
 from dashboard.sql_console import ConsoleError, ConsoleResult, Lang, message, scrub_paths
 from dashboard.sql_limits import Limits, limits_from_env
 from dashboard.sql_worker import CONFIG_ENV, EXPORT_FILE, RESULT_FILE, Job, JobKind
@@ -321,7 +322,7 @@ class Pool:
         if error is not None:
             return scrub_paths(str(error.get("message", "")))
         if outcome.crashed:
-            return message("worker_failed", lang, mb=self.limits.memory_mb)
+            return message("worker_failed", lang, mb=write_integer(self.limits.memory_mb, lang))
         return None
 
     def query(self, db_path: Path, sql: str, lang: Lang = "nl",
@@ -337,8 +338,8 @@ class Pool:
         result = outcome.first("rows")
         failure = self.failure(outcome, timeout_s, lang) if result is None else None
         if result is None:
-            return _failed(failure or message("worker_failed", lang, mb=self.limits.memory_mb),
-                           started, outcome.pid)
+            failed = message("worker_failed", lang, mb=write_integer(self.limits.memory_mb, lang))
+            return _failed(failure or failed, started, outcome.pid)
         try:
             frame = _frame(result["bytes"])
         except Exception:  # a type the worker let through but polars cannot hold
@@ -363,8 +364,8 @@ class Pool:
             raise ConsoleError(message("busy", lang, n=self.limits.concurrency)) from None
         result = outcome.first("file")
         if result is None:
-            raise ConsoleError(self.failure(outcome, timeout_s, lang)
-                               or message("worker_failed", lang, mb=self.limits.memory_mb))
+            failed = message("worker_failed", lang, mb=write_integer(self.limits.memory_mb, lang))
+            raise ConsoleError(self.failure(outcome, timeout_s, lang) or failed)
         return result["bytes"]
 
     def full_frame(self, db_path: Path, sql: str, lang: Lang = "nl") -> pl.DataFrame:

@@ -31,6 +31,7 @@ from typing import IO, TYPE_CHECKING, Any, Literal
 
 import duckdb
 
+from dashboard import fmt
 from dashboard.sql_limits import MB, Limits, human_bytes
 
 if TYPE_CHECKING:
@@ -205,8 +206,9 @@ def check_cells(table: pa.Table, max_cell_bytes: int, lang: str) -> None:
             continue
         longest = pc.max(pc.binary_length(column)).as_py() or 0
         if longest > max_cell_bytes:
-            raise Refused(message("cell_too_big", lang, column=name, size=human_bytes(longest),
-                                  max=human_bytes(max_cell_bytes)))
+            raise Refused(message("cell_too_big", lang, column=name,
+                                  size=human_bytes(longest, lang),
+                                  max=human_bytes(max_cell_bytes, lang)))
 
 
 def redact(table: pa.Table, secrets: tuple[str, ...]) -> tuple[pa.Table, int]:
@@ -297,10 +299,10 @@ def run_job(job: Job, con: duckdb.DuckDBPyConnection, emit: Emitter,
     plan = plan_for(list(rel.columns), [t.id for t in rel.types])
     if job.kind == "query":
         rows, max_bytes = job.max_rows + 1, limits.max_result_bytes
-        too_big = message("result_too_big", job.lang, max=human_bytes(max_bytes))
+        too_big = message("result_too_big", job.lang, max=human_bytes(max_bytes, job.lang))
     else:
         rows, max_bytes = limits.max_download_rows + 1, limits.max_download_bytes
-        too_big = message("download_too_big", job.lang, max=human_bytes(max_bytes))
+        too_big = message("download_too_big", job.lang, max=human_bytes(max_bytes, job.lang))
     table = fetch(con, wrapped_sql(statement, plan), rows, max_bytes, too_big)
     bad_dates = out_of_range_dates(table, plan)
     if bad_dates:  # rare: fetch again with those columns as text, rather than fail later
@@ -328,7 +330,7 @@ def write_export(job: Job, table: pa.Table, capped: bool, path: Path) -> None:
     import polars as pl
 
     from dashboard import exports
-    from dashboard.sql_console import format_int, message
+    from dashboard.sql_console import message
 
     if job.fmt == "arrow":
         write_ipc(table, path)
@@ -337,7 +339,7 @@ def write_export(job: Job, table: pa.Table, capped: bool, path: Path) -> None:
     if capped:
         # The file says it is cut, in the filters line (CSV header, Parquet metadata).
         note = message("download_capped_unknown", "nl",
-                       shown=format_int(job.limits.max_download_rows, "nl"))
+                       shown=fmt.integer(job.limits.max_download_rows, "nl"))
         context = dataclasses.replace(context, filters={**context.filters, "limiet": note},
                                       caveats=[*context.caveats, note])
     frame = pl.from_arrow(table)
@@ -346,7 +348,7 @@ def write_export(job: Job, table: pa.Table, capped: bool, path: Path) -> None:
     data = writer(frame, context)
     if len(data) > job.limits.max_download_bytes:
         raise Refused(message("download_too_big", job.lang,
-                              max=human_bytes(job.limits.max_download_bytes)))
+                              max=human_bytes(job.limits.max_download_bytes, job.lang)))
     path.write_bytes(data)
 
 
@@ -363,10 +365,10 @@ def explain(exc: BaseException, job: Job) -> str:
     if isinstance(exc, duckdb.Error):
         return explain_error(exc, timeout_s, limits.memory_mb, job.lang)
     if isinstance(exc, MemoryError):
-        return message("worker_memory", job.lang, mb=limits.memory_mb)
+        return message("worker_memory", job.lang, mb=fmt.integer(limits.memory_mb, job.lang))
     if isinstance(exc, OSError) and exc.errno == 27:  # EFBIG: over RLIMIT_FSIZE
         return message("download_too_big", job.lang,
-                       max=human_bytes(limits.max_download_bytes))
+                       max=human_bytes(limits.max_download_bytes, job.lang))
     return f"{message('query', job.lang)}\nDuckDB: {type(exc).__name__}: {exc}"
 
 

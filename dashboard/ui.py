@@ -7,7 +7,7 @@ modules in `dashboard/views/`.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,7 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from dashboard import catalog, charts, db
+from dashboard import catalog, charts, db, fmt, tables
 from dashboard.i18n import Lang, parse_lang, tr
 from dashboard.safe import md_escape
 from dashboard.state import resolve, resolve_many
@@ -80,7 +80,7 @@ def page_context() -> PageContext:
 
 
 def footer(ctx: PageContext) -> None:
-    st.caption(ctx.t("built", built_at=ctx.info.built_at + " UTC",
+    st.caption(ctx.t("built", built_at=fmt.date_time(ctx.info.built_at, ctx.lang) + " UTC",
                      ref=ctx.info.referentie_indeling, versie=ctx.info.versie))
 
 
@@ -158,8 +158,31 @@ Chartish = alt.TopLevelMixin | dict[str, Any]
 ExportChart = Chartish | Callable[[], Chartish]
 
 
-def _as_spec(chart: Chartish) -> dict[str, Any]:
-    return chart if isinstance(chart, dict) else charts.configure(chart).to_dict()
+def _as_spec(chart: Chartish, lang: str) -> dict[str, Any]:
+    if isinstance(chart, dict):
+        return charts.localised(chart, lang)
+    return charts.configure(chart, lang).to_dict()
+
+
+def show_table(ctx: PageContext, frame: pl.DataFrame | tables.Table, *,
+               decimals: int | Mapping[str, int] | None = None, plain: Collection[str] = (),
+               column_config: Mapping[str, Any] | None = None, **kwargs: Any) -> Any:
+    """st.dataframe of a table as written by dashboard/fmt.py (tables.display): Dutch or
+    English numbers and dates, "–" for unknown, number columns right-aligned. Downloads are
+    made from the real frame, never from this one."""
+    shown = frame if isinstance(frame, tables.Table) else tables.display(frame, ctx.lang,
+                                                                         decimals, plain)
+    config: dict[str, Any] = dict(column_config or {})
+    for name in shown.numeric:
+        cell = dict(config.get(name) or {})
+        if cell.get("type_config", {}).get("type") == "number":  # the cells are text now
+            cell["type_config"] = {"type": "text"}
+        if cell.get("alignment") is None:
+            cell["alignment"] = "right"
+        config[name] = cell
+    kwargs.setdefault("hide_index", True)
+    # Arrow goes to the browser as is; a polars frame would pass through pandas.
+    return st.dataframe(shown.frame.to_arrow(), column_config=config or None, **kwargs)
 
 
 def show_chart(ctx: PageContext, chart: Chartish, *, name: str,
@@ -168,33 +191,32 @@ def show_chart(ctx: PageContext, chart: Chartish, *, name: str,
                on_select: str = "ignore", selection_mode: str | None = None) -> Any:
     """The chart (Altair or a finished Vega-Lite dict), PNG/SVG rendered on the server on
     click, and its table alternative."""
-    shown = _as_spec(chart)
+    shown = _as_spec(chart, ctx.lang)
     # vega_lite_chart mutates the dict (moves datasets out), so it gets its own copy.
     event = st.vega_lite_chart(dict(shown), width="stretch", key=key, on_select=on_select,
                                selection_mode=selection_mode)
     spec = export_chart if export_chart is not None else chart
     row = st.container(horizontal=True)
     # Deferred: rendering a map PNG takes a moment and most reruns never download it.
-    row.download_button(ctx.t("download_png"), data=_renderer(spec, "png"),
+    row.download_button(ctx.t("download_png"), data=_renderer(spec, "png", ctx.lang),
                             file_name=f"{name}.png", mime="image/png", on_click="ignore",
                             key=f"png_{key or name}", icon=":material/image:")
-    row.download_button(ctx.t("download_svg"), data=_renderer(spec, "svg"),
+    row.download_button(ctx.t("download_svg"), data=_renderer(spec, "svg", ctx.lang),
                             file_name=f"{name}.svg", mime="image/svg+xml", on_click="ignore",
                             key=f"svg_{key or name}", icon=":material/draw:")
     if table is not None:
         with st.expander(ctx.t("table_alternative")):
-            # Arrow goes to the browser as is; a polars frame would pass through pandas.
-            st.dataframe(table.to_arrow(), hide_index=True)
+            show_table(ctx, table)
     return event
 
 
 EXPORT_WIDTH = 820  # px of the plot in a PNG/SVG: about a memo page
 
 
-def export_spec(chart: Chartish) -> dict[str, Any]:
+def export_spec(chart: Chartish, lang: str = "nl") -> dict[str, Any]:
     """The spec as rendered off-screen: a 'container' width is 0 without a page around it, and
     datasets given as frames (sent to the browser as Arrow) become JSON records."""
-    spec = _as_spec(chart)
+    spec = _as_spec(chart, lang)
     if spec.get("width") == "container":
         spec = {**spec, "width": EXPORT_WIDTH}
     datasets = spec.get("datasets", {})
@@ -204,9 +226,10 @@ def export_spec(chart: Chartish) -> dict[str, Any]:
     return spec
 
 
-def _renderer(chart: ExportChart, kind: str) -> Callable[[], bytes]:
+def _renderer(chart: ExportChart, kind: str, lang: str = "nl") -> Callable[[], bytes]:
     def render() -> bytes:
-        spec = export_spec(chart if isinstance(chart, alt.TopLevelMixin | dict) else chart())
+        spec = export_spec(chart if isinstance(chart, alt.TopLevelMixin | dict) else chart(),
+                           lang)
         return charts.to_png(spec) if kind == "png" else charts.to_svg(spec)
     return render
 

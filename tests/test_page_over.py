@@ -42,7 +42,8 @@ def test_renders_sources_symbols_build_and_citation(open_over: OpenPage,
                           "ORDER BY bron_id")
     assert sources["bron"].to_list() == bron["bron_id"].to_list()
     assert sources["licentie"].to_list() == bron["licentie"].to_list()
-    assert sources["synthetisch"].to_list() == bron["is_synthetisch"].to_list()
+    assert sources["synthetisch"].to_list() == ["ja" if s else "nee"
+                                                for s in bron["is_synthetisch"].to_list()]
     assert "opgehaald op" in sources.columns
     assert symbols["teken"].to_list() == [s["symbol"] for s in exports.symbol_legend()]
     versie = database.query("SELECT versie FROM meta.build").item()

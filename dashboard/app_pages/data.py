@@ -4,8 +4,8 @@ file, and the data dictionary."""
 import streamlit as st
 
 from dashboard import catalog, exports
-from dashboard.sql_console import format_int
-from dashboard.ui import footer, page_context, url_multiselect, url_selectbox
+from dashboard.fmt import integer as write_integer
+from dashboard.ui import footer, page_context, show_table, url_multiselect, url_selectbox
 from dashboard.views import data as view
 
 ctx = page_context()
@@ -98,18 +98,18 @@ total = view.count_rows(ctx.db, info, chosen)
 preview = view.fetch(ctx.db, info, chosen, limit=view.PREVIEW_ROWS)
 
 m1, m2 = st.columns(2)
-m1.metric(ctx.t("rows_total", T), format_int(total, ctx.lang))
-m2.metric(ctx.t("columns_total", T), len(columns))
+m1.metric(ctx.t("rows_total", T), write_integer(total, ctx.lang))
+m2.metric(ctx.t("columns_total", T), write_integer(len(columns), ctx.lang))
 if total == 0:
     st.info(ctx.t("empty", T))
 else:
     helps = view.column_help(info)
-    st.dataframe(preview, hide_index=True, key="data_preview",
-                 column_config={c: st.column_config.Column(help=helps.get(c) or None)
-                                for c in preview.columns})
-    shown = format_int(preview.height, ctx.lang)
+    show_table(ctx, preview, key="data_preview",
+               column_config={c: st.column_config.Column(help=helps.get(c) or None)
+                              for c in preview.columns})
+    shown = write_integer(preview.height, ctx.lang)
     key = "preview_first" if total > preview.height else "preview_all"
-    st.caption(ctx.t(key, T, shown=shown, total=format_int(total, ctx.lang)) + " "
+    st.caption(ctx.t(key, T, shown=shown, total=write_integer(total, ctx.lang)) + " "
                + ctx.t("null_note", T) + " " + ctx.t("status_legend"))
 
 st.subheader(ctx.t("downloads", T))
@@ -124,13 +124,13 @@ for fmt, icon in (("csv", ":material/table:"), ("xlsx", ":material/grid_on:"),
         mime=view.mime(fmt), on_click="ignore", key=f"data_download_{fmt}", icon=icon,
         disabled=total == 0 or too_big, help=ctx.t("zip_help", T) if fmt == "zip" else None)
 if not view.xlsx_fits(total):
-    st.warning(ctx.t("xlsx_too_big", T, max=format_int(exports.EXCEL_MAX_ROWS - 1, ctx.lang),
-                     total=format_int(total, ctx.lang)))
+    st.warning(ctx.t("xlsx_too_big", T, max=write_integer(exports.EXCEL_MAX_ROWS - 1, ctx.lang),
+                     total=write_integer(total, ctx.lang)))
 with st.expander(ctx.t("whats_inside", T)):
     st.markdown(f"**{ctx.t('caveats', T)}**")
     st.markdown("\n".join(f"- {c}" for c in view.caveats(ctx.info)))
     st.markdown(f"**{ctx.t('symbols', T)}**")
-    st.dataframe(view.symbols_frame(), hide_index=True)
+    show_table(ctx, view.symbols_frame())
     st.markdown(f"**{ctx.t('citation', T)}**")
     st.code(view.citation(ctx.db, ctx.info), language=None, wrap_lines=True)
 
@@ -138,7 +138,8 @@ st.subheader(ctx.t("database", T))
 db_name = view.duckdb_filename(ctx.info)
 st.markdown(ctx.t("database_intro", T, version=view.duckdb_version(ctx.db)))
 st.code(view.open_snippet(db_name, ctx.lang), language="python")
-st.download_button(ctx.t("database_button", T, size=view.human_size(ctx.db.path.stat().st_size)),
+st.download_button(ctx.t("database_button", T, size=view.human_size(ctx.db.path.stat().st_size,
+                                                                      ctx.lang)),
                    data=view.file_reader(ctx.db.path), file_name=db_name,
                    mime="application/octet-stream", on_click="ignore", key="data_download_duckdb",
                    icon=":material/download:")
@@ -155,10 +156,10 @@ else:
     st.query_params.pop("zoek", None)
 found_tables = view.search_tables(ctx.db, zoek)
 found = view.search_dictionary(ctx.db, zoek)
-st.caption(ctx.t("dictionary_count", T, n=found.height, total=view.dictionary(ctx.db).height))
+st.caption(ctx.t("dictionary_count", T, n=write_integer(found.height, ctx.lang),
+                 total=write_integer(view.dictionary(ctx.db).height, ctx.lang)))
 st.markdown(f"**{ctx.t('tables_heading', T)}**")
-st.dataframe(view.localise_headers(found_tables, ctx.lang), hide_index=True,
-             key="data_dict_tables")
+show_table(ctx, view.localise_headers(found_tables, ctx.lang), key="data_dict_tables")
 st.markdown(f"**{ctx.t('columns_heading', T)}**")
-st.dataframe(view.localise_headers(found, ctx.lang), hide_index=True, key="data_dict_columns")
+show_table(ctx, view.localise_headers(found, ctx.lang), key="data_dict_columns")
 footer(ctx)

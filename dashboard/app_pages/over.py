@@ -3,7 +3,7 @@
 import streamlit as st
 
 from dashboard.safe import safe_links
-from dashboard.ui import footer, page_context, page_path
+from dashboard.ui import footer, page_context, page_path, show_table
 from dashboard.views import over as view
 
 ctx = page_context()
@@ -22,8 +22,8 @@ st.subheader(ctx.t("sources", T))
 st.caption(ctx.t("sources_intro", T))
 src = view.sources(ctx.db, ctx.lang)
 url_col = view.SOURCE_HEADERS["en" if ctx.lang == "en" else "nl"]["url"]
-st.dataframe(safe_links(src, url_col), hide_index=True, key="over_sources",
-             column_config={url_col: st.column_config.LinkColumn(url_col)})
+show_table(ctx, safe_links(src, url_col), key="over_sources",
+           column_config={url_col: st.column_config.LinkColumn(url_col)})
 
 st.subheader(ctx.t("method", T))
 for heading, body in view.method(ctx.db, ctx.lang):
@@ -32,10 +32,10 @@ for heading, body in view.method(ctx.db, ctx.lang):
 
 st.subheader(ctx.t("symbols", T))
 st.caption(ctx.t("symbols_intro", T))
-st.dataframe(view.symbols(ctx.lang), hide_index=True, key="over_symbols")
+show_table(ctx, view.symbols(ctx.lang), key="over_symbols")
 
 st.subheader(ctx.t("build", T))
-st.dataframe(view.build_rows(ctx.db, ctx.lang), hide_index=True, key="over_build")
+show_table(ctx, view.build_rows(ctx.db, ctx.lang), key="over_build")
 
 st.subheader(ctx.t("cite", T))
 st.caption(ctx.t("cite_intro", T))

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from dashboard.sql_console import truncation_notice
-from dashboard.ui import footer, page_context, url_selectbox
+from dashboard.ui import footer, page_context, show_table, url_selectbox
 from dashboard.views import sql as view
 
 ctx = page_context()
@@ -14,7 +14,7 @@ st.title(ctx.t("title", T))
 st.caption(view.intro(limits, ctx.lang))
 with st.expander(ctx.t("limits", T), icon=":material/shield:"):
     st.caption(ctx.t("limits_intro", T))
-    st.dataframe(view.limits_table(limits, ctx.lang), hide_index=True, key="sql_limits")
+    show_table(ctx, view.limits_table(limits, ctx.lang), key="sql_limits")
 
 examples = view.examples()
 
@@ -80,7 +80,8 @@ with left:
             st.caption(view.summary(result, ctx.lang) + " · " + ctx.t("null_note", T))
             for note in view.result_notes(result, ctx.lang):
                 st.caption(note)
-            st.dataframe(result.frame, hide_index=True, key="sql_result_table")
+            # Shown as written for the reader; the downloads run the query for real values.
+            show_table(ctx, view.display_result(result, ctx.lang), key="sql_result_table")
             capped = view.download_warning(result, ctx.lang)
             if capped:
                 st.warning(capped, icon=":material/content_cut:")
@@ -101,7 +102,7 @@ with right:
                           "out.gemeente_periode", key="sql_tabel")
     description, key = view.table_description(ctx.db, table)
     st.caption(description + (" " + ctx.t("key", T, cols=key) if key else ""))
-    st.dataframe(view.table_columns(ctx.db, table), hide_index=True, key="sql_schema_columns")
+    show_table(ctx, view.table_columns(ctx.db, table), key="sql_schema_columns")
     st.button(ctx.t("insert_select", T), key="sql_insert", on_click=insert_select,
               args=(table,), icon=":material/input:")
 footer(ctx)

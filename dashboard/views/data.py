@@ -18,11 +18,10 @@ from typing import Any
 
 import polars as pl
 
-from dashboard import exports
+from dashboard import exports, fmt
 from dashboard.catalog import BuildInfo
 from dashboard.db import Database
 from dashboard.i18n import Lang, section, tr
-from dashboard.sql_console import format_int
 
 DEFAULT_TABLE = "out.gemeente_periode"
 PREVIEW_ROWS = 1000
@@ -364,7 +363,7 @@ def exporter(db: Database, info: TableInfo, filters: Filters, fmt: str) -> Calla
 
 def counted(n: int, one: str, many: str, lang: Lang) -> str:
     """'1 rij', '2 rijen', '141.588 rijen' (Dutch thousands separators; English commas)."""
-    return tr(one if n == 1 else many, lang, TEXTS, n=format_int(n, lang))
+    return tr(one if n == 1 else many, lang, TEXTS, n=fmt.integer(n, lang))
 
 
 def downloads_intro(total: int, columns: Sequence[str], lang: Lang) -> str:
@@ -428,13 +427,9 @@ def open_snippet(filename: str, lang: str = "nl") -> str:
             f"# {cli}:  duckdb -readonly {filename}")
 
 
-def human_size(n_bytes: int) -> str:
-    size = float(n_bytes)
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} GB"
+def human_size(n_bytes: int, lang: Lang = "nl") -> str:
+    """'7,8 MB' (dashboard/fmt.py's size: decimal units, as file managers show them)."""
+    return fmt.size(n_bytes, lang)
 
 
 # --- data dictionary ------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from dashboard import catalog, exports
+from dashboard import catalog, exports, fmt
 from dashboard.db import Database
 from dashboard.i18n import section, tr
 
@@ -50,9 +50,11 @@ METHOD_SECTIONS = ("harmonisation", "werkwijze", "bezwaar", "status", "null", "c
 
 
 def sources(db: Database, lang: str) -> pl.DataFrame:
-    """meta.bron for people: a missing retrieval date says 'unknown', headers in `lang`."""
+    """meta.bron for people: the retrieval date written as every date is (a missing one says
+    'unknown'), headers in `lang`."""
     frame = catalog.meta_sources(db).with_columns(
-        pl.col("opgehaald_op").fill_null(tr("onbekend_datum", lang, TEXTS)),
+        pl.col("opgehaald_op").map_elements(lambda v: fmt.date(v, lang), return_dtype=pl.String)
+        .fill_null(tr("onbekend_datum", lang, TEXTS)),
         pl.col("url").replace("", None))
     return frame.rename(SOURCE_HEADERS["en" if lang == "en" else "nl"])
 
@@ -123,14 +125,14 @@ def build_rows(db: Database, lang: str) -> pl.DataFrame:
         return tr("ja" if flag else "nee", lang, TEXTS)
 
     items = [
-        ("b_built_at", f"{b.built_at} UTC"),
+        ("b_built_at", f"{fmt.date_time(b.built_at, lang)} UTC"),
         ("b_versie", b.versie),
         ("b_duckdb", b.duckdb_versie),
         ("b_ref", str(b.referentie_indeling)),
         ("b_synth", yes_no(b.is_synthetisch)),
         ("b_periods", b.periods),
-        ("b_gemeenten", str(b.gemeenten)),
-        ("b_duur", "–" if b.duur_s is None else f"{b.duur_s:.1f} s"),
+        ("b_gemeenten", fmt.integer(b.gemeenten, lang)),
+        ("b_duur", fmt.duration(b.duur_s, lang)),
     ]
     return pl.DataFrame({tr("b_item", lang, TEXTS): [tr(k, lang, TEXTS) for k, _ in items],
                          tr("b_value", lang, TEXTS): [v for _, v in items]})

@@ -15,7 +15,7 @@ from typing import Literal
 
 import polars as pl
 
-from dashboard import exports, sql_console, sql_sandbox
+from dashboard import exports, fmt, sql_console, sql_sandbox, tables
 from dashboard.db import Database
 from dashboard.i18n import section
 from dashboard.safe import md_escape
@@ -47,9 +47,8 @@ def prewarm(db: Database) -> None:
 def limit_value(field: str, value: float, lang: Lang) -> str:
     setting = next(s for s in SETTINGS if s.field == field)
     if setting.unit == "bytes":
-        return human_bytes(value)
-    number = (sql_console.format_int(int(value), lang) if float(value).is_integer()
-              else f"{value:g}")
+        return human_bytes(value, lang)
+    number = fmt.number(value, lang, fmt.places(value))
     unit = {"s": "s", "MB": "MB"}.get(setting.unit, "")
     return f"{number} {unit}".strip()
 
@@ -66,14 +65,14 @@ def limits_table(current: Limits, lang: Lang) -> pl.DataFrame:
 
 def intro(current: Limits, lang: Lang) -> str:
     return TEXTS["intro"][lang].format(
-        seconds=current.timeout_s, rows=sql_console.format_int(current.max_rows, lang),
-        download_rows=sql_console.format_int(current.max_download_rows, lang))
+        seconds=current.timeout_s, rows=fmt.integer(current.max_rows, lang),
+        download_rows=fmt.integer(current.max_download_rows, lang))
 
 
 def download_note(current: Limits, lang: Lang) -> str:
     return TEXTS["download_note"][lang].format(
-        rows=sql_console.format_int(current.max_download_rows, lang),
-        bytes=human_bytes(current.max_download_bytes), seconds=current.download_timeout_s)
+        rows=fmt.integer(current.max_download_rows, lang),
+        bytes=human_bytes(current.max_download_bytes, lang), seconds=current.download_timeout_s)
 
 
 def result_notes(result: ConsoleResult, lang: Lang) -> list[str]:
@@ -85,7 +84,7 @@ def result_notes(result: ConsoleResult, lang: Lang) -> list[str]:
         notes.append(sql_console.message("converted", lang, columns=columns))
     if result.redacted_cells:
         notes.append(sql_console.message(
-            "redacted", lang, n=sql_console.format_int(result.redacted_cells, lang)))
+            "redacted", lang, n=fmt.integer(result.redacted_cells, lang)))
     return notes
 
 
@@ -127,12 +126,18 @@ def error_markdown(error: str) -> str:
     return f"{text}\n\n{fence}\nDuckDB: {detail}\n{fence}"
 
 
+def display_result(result: ConsoleResult, lang: Lang) -> tables.Table:
+    """The result grid as the reader reads it (numbers and dates for `lang`, NULL as "–"),
+    with up to 6 decimals: a researcher's own figures are not cut to a page's rounding."""
+    return tables.display(result.frame, lang, max_decimals=6)
+
+
 def summary(result: ConsoleResult, lang: Lang) -> str:
     """'N rows · C columns · T ms': N is the full count when known, else the rows shown."""
     rows = result.total_rows if result.total_rows is not None else result.frame.height
-    return TEXTS["result_rows"][lang].format(rows=sql_console.format_int(rows, lang),
-                                             cols=result.frame.width,
-                                             ms=round(result.elapsed_ms))
+    return TEXTS["result_rows"][lang].format(rows=fmt.integer(rows, lang),
+                                             cols=fmt.integer(result.frame.width, lang),
+                                             ms=fmt.integer(result.elapsed_ms, lang))
 
 
 def schema(db: Database) -> pl.DataFrame:
