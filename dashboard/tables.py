@@ -82,8 +82,10 @@ def _writer(s: pl.Series, lang: str, decimals: int | Mapping[str, int] | None,
 
 def display(frame: pl.DataFrame, lang: str,
             decimals: int | Mapping[str, int] | None = None,
-            plain: Collection[str] = (), max_decimals: int = AUTO_MAX_DECIMALS) -> Table:
-    """`frame` with numbers, dates and booleans written for `lang` and nulls as "–".
+            plain: Collection[str] = (), max_decimals: int = AUTO_MAX_DECIMALS,
+            links: Collection[str] = ()) -> Table:
+    """`frame` with numbers, dates and booleans written for `lang` and nulls as "–" (not in
+    `links`: a URL column stays a URL, or empty, for the page's link column).
 
     decimals: one number for every float column, or per column name; a float column not
     named gets its measure's rounding when it is a stored measure column, else the fewest
@@ -94,7 +96,9 @@ def display(frame: pl.DataFrame, lang: str,
     numeric: list[str] = []
     for s in frame.get_columns():
         write = _writer(s, lang, decimals, plain, max_decimals)
-        if write is not None:
+        if s.name in links:
+            columns.append(s)
+        elif write is not None:
             if s.dtype.is_numeric():
                 numeric.append(s.name)
             columns.append(pl.Series(s.name, [write(v) for v in s.to_list()], dtype=pl.String))
@@ -107,6 +111,6 @@ def display(frame: pl.DataFrame, lang: str,
 
 def display_frame(frame: pl.DataFrame, lang: str,
                   decimals: int | Mapping[str, int] | None = None,
-                  plain: Collection[str] = ()) -> pl.DataFrame:
-    """Only the written frame (for views that hand a finished table to the page)."""
-    return display(frame, lang, decimals, plain).frame
+                  plain: Collection[str] = (), links: Collection[str] = ()) -> pl.DataFrame:
+    """Only the written frame (for text that is not shown as a table)."""
+    return display(frame, lang, decimals, plain, links=links).frame

@@ -18,7 +18,7 @@ import streamlit as st
 
 from dashboard import catalog, charts, db, fmt, tables
 from dashboard.i18n import Lang, parse_lang, tr
-from dashboard.safe import md_escape
+from dashboard.safe import md_escape, safe_links
 from dashboard.state import resolve, resolve_many
 
 
@@ -166,12 +166,17 @@ def _as_spec(chart: Chartish, lang: str) -> dict[str, Any]:
 
 def show_table(ctx: PageContext, frame: pl.DataFrame | tables.Table, *,
                decimals: int | Mapping[str, int] | None = None, plain: Collection[str] = (),
-               column_config: Mapping[str, Any] | None = None, **kwargs: Any) -> Any:
+               links: Collection[str] = (), column_config: Mapping[str, Any] | None = None,
+               **kwargs: Any) -> Any:
     """st.dataframe of a table as written by dashboard/fmt.py (tables.display): Dutch or
-    English numbers and dates, "–" for unknown, number columns right-aligned. Downloads are
-    made from the real frame, never from this one."""
-    shown = frame if isinstance(frame, tables.Table) else tables.display(frame, ctx.lang,
-                                                                         decimals, plain)
+    English numbers and dates, "–" for unknown, number columns right-aligned; `links` are
+    URL columns, made safe (http(s) only) and left as URLs. Downloads are made from the real
+    frame, never from this one."""
+    if isinstance(frame, tables.Table):
+        shown = tables.Table(safe_links(frame.frame, *links), frame.numeric)
+    else:
+        shown = tables.display(safe_links(frame, *links), ctx.lang, decimals, plain,
+                               links=links)
     config: dict[str, Any] = dict(column_config or {})
     for name in shown.numeric:
         cell = dict(config.get(name) or {})

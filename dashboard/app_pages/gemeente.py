@@ -3,8 +3,16 @@
 import streamlit as st
 
 from dashboard import catalog
-from dashboard.safe import md_escape, safe_links
-from dashboard.ui import footer, page_context, page_path, show_chart, url_selectbox, url_toggle
+from dashboard.safe import md_escape
+from dashboard.ui import (
+    footer,
+    page_context,
+    page_path,
+    show_chart,
+    show_table,
+    url_selectbox,
+    url_toggle,
+)
 from dashboard.views import gemeente as view
 
 ctx = page_context()
@@ -88,8 +96,7 @@ if peers:
     for peer in peers:
         if row.button(catalog.gemeente_name(ctx.db, peer), key=f"gemeente_peer_{peer}"):
             open_gemeente(peer)
-    st.dataframe(view.peer_table(ctx.db, code, peers, ctx.lang), hide_index=True,
-                 key="gemeente_peers_table")
+    show_table(ctx, view.peer_table(ctx.db, code, peers, ctx.lang), key="gemeente_peers_table")
 else:
     st.info(ctx.t("peers_none", T))
 
@@ -108,15 +115,13 @@ with left:
         config["bron_omschrijving"] = st.column_config.TextColumn(labels["bron_omschrijving"],
                                                                   width="large")
         config["bron_url"] = st.column_config.LinkColumn(labels["bron_url"])
-        config["regel"] = st.column_config.NumberColumn(labels["regel"], format="%d")
-        st.dataframe(safe_links(sources, "bron_url"), hide_index=True,
-                     key="gemeente_werkwijze_bronnen",
-                     column_config=config)
+        config["regel"] = st.column_config.TextColumn(labels["regel"])
+        show_table(ctx, sources, links=("bron_url",), key="gemeente_werkwijze_bronnen",
+                   column_config=config)
         st.caption(ctx.t("werkwijze_sources_note", T))
 with right:
     st.caption(ctx.t("werkwijze_per_jaar", T))
-    st.dataframe(view.werkwijze_years(ctx.db, code, ctx.lang), hide_index=True,
-                 key="gemeente_werkwijze_jaar")
+    show_table(ctx, view.werkwijze_years(ctx.db, code, ctx.lang), key="gemeente_werkwijze_jaar")
 
 # Bezwaar figures with their sources
 st.subheader(ctx.t("bezwaar", T))
@@ -128,26 +133,26 @@ else:
     synthetic = int(rows["is_synthetisch"].sum())
     if synthetic:
         st.warning(ctx.t("synthetic_rows", T, n=synthetic), icon="⚠️")
-    st.dataframe(safe_links(view.bezwaar_table(rows, ctx.lang), "bron_url"), hide_index=True,
-                 key="gemeente_bezwaar",
-                 column_config={
-                     "bron_url": st.column_config.LinkColumn(ctx.t("col_bron", T)),
-                     "bron_omschrijving": st.column_config.TextColumn(
-                         ctx.t("col_omschrijving", T), width="large"),
-                     "peildatum": st.column_config.TextColumn(ctx.t("col_peildatum", T))})
+    show_table(ctx, view.bezwaar_table(rows, ctx.lang), links=("bron_url",),
+               key="gemeente_bezwaar",
+               column_config={
+                   "bron_url": st.column_config.LinkColumn(ctx.t("col_bron", T)),
+                   "bron_omschrijving": st.column_config.TextColumn(
+                       ctx.t("col_omschrijving", T), width="large"),
+                   "peildatum": st.column_config.TextColumn(ctx.t("col_peildatum", T))})
     years = view.bezwaar_years(ctx.db, code, ctx.lang)
-    if not years.is_empty():
+    if not years.frame.is_empty():
         st.caption(ctx.t("bezwaar_per_jaar", T))
-        st.dataframe(years, hide_index=True, key="gemeente_bezwaar_jaar")
+        show_table(ctx, years, key="gemeente_bezwaar_jaar")
 
 # Herindeling history
 st.subheader(ctx.t("herindeling", T))
 st.caption(view.code_validity(ctx.db, code, ctx.lang))
 history = view.herindeling_table(ctx.db, code, ctx.lang)
-if history.is_empty():
+if history.frame.is_empty():
     st.markdown(ctx.t("herindeling_none", T, naam=naam_md))
 else:
     st.caption(ctx.t("herindeling_caption", T, naam=naam_md))
-    st.dataframe(safe_links(history, "bron"), hide_index=True, key="gemeente_herindeling",
-                 column_config={"bron": st.column_config.LinkColumn(ctx.t("col_bron", T))})
+    show_table(ctx, history, links=("bron",), key="gemeente_herindeling",
+               column_config={"bron": st.column_config.LinkColumn(ctx.t("col_bron", T))})
 footer(ctx)

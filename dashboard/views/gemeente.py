@@ -18,7 +18,7 @@ from typing import Any
 import altair as alt
 import polars as pl
 
-from dashboard import catalog, measures
+from dashboard import catalog, fmt, measures, tables
 from dashboard.charts import CATEGORICAL, configure, fmt_number, titled
 from dashboard.db import Database
 from dashboard.i18n import section, tr
@@ -200,13 +200,13 @@ def resolve_link(db: Database, raw: str | None) -> LinkResolution:
 
 
 def _fmt_date(value: date | None, lang: str) -> str:
-    if value is None:
-        return tr("onbekend", lang)
-    return value.strftime("%d-%m-%Y") if lang == "nl" else value.isoformat()
+    """'1 juli 2024' (dashboard/fmt.py, as every page writes dates); in a sentence an unknown
+    date says 'onbekend'."""
+    return tr("onbekend", lang) if value is None else fmt.date(value, lang)
 
 
 def _pct(value: float | None, lang: str, decimals: int = 0) -> str:
-    return "–" if value is None else fmt_number(100 * value, lang, decimals) + "%"
+    return fmt.percent(value, lang, decimals)
 
 
 def dissolved_message(db: Database, res: LinkResolution, lang: str) -> str:
@@ -440,7 +440,7 @@ def peer_rule(db: Database, code: str, lang: str, n: int) -> str:
     return str(peer_model.rule_text(db, code, lang, n))
 
 
-def peer_table(db: Database, code: str, peers: Sequence[str], lang: str) -> pl.DataFrame:
+def peer_table(db: Database, code: str, peers: Sequence[str], lang: str) -> tables.Table:
     """The gemeente itself first, then its peers: size, 75+ share, latest rate, werkwijze."""
     latest = catalog.default_period(db)
     codes = [code, *peers]
@@ -459,13 +459,14 @@ def peer_table(db: Database, code: str, peers: Sequence[str], lang: str) -> pl.D
         "clienten_per_1000": f"{tr('col_per1000', lang, TEXTS)} ({plabel})",
         "werkwijze": tr("col_werkwijze", lang, TEXTS),
     }
-    return (frame.filter(pl.col("gemeente_code").is_in(codes))
-            .with_columns(volg=pl.col("gemeente_code").replace_strict(order, default=999),
-                          aandeel_75plus_pct=(100 * pl.col("aandeel_75plus")).round(1),
-                          clienten_per_1000=pl.col("clienten_per_1000").round(1),
-                          inwoners=pl.col("inwoners").round(0),
-                          werkwijze=_werkwijze_label(pl.col("werkwijze_hbh"), lang))
-            .sort("volg").select(list(names)).rename(names))
+    # Rounded once, when written (tables.display): the measure's places, half away from zero.
+    shown = (frame.filter(pl.col("gemeente_code").is_in(codes))
+             .with_columns(volg=pl.col("gemeente_code").replace_strict(order, default=999),
+                           aandeel_75plus_pct=100 * pl.col("aandeel_75plus"),
+                           werkwijze=_werkwijze_label(pl.col("werkwijze_hbh"), lang))
+             .sort("volg").select(list(names)).rename(names))
+    return tables.display(shown, lang, {names["aandeel_75plus_pct"]: 1, names["inwoners"]: 0,
+                                        names["clienten_per_1000"]: MAATEN["per_1000"].decimals})
 
 
 def _werkwijze_label(expr: pl.Expr, lang: str) -> pl.Expr:
@@ -562,20 +563,21 @@ def trend_view(db: Database, code: str, maat: str, halfjaar: bool, lang: str,
         subtitle = tr("trend_subtitle", lang, TEXTS, unit=m.unit(lang),
                       nederland=nederland_subtitle(db, maat, frame, lang))
         chart = trend_chart(frame, f"{m.label(lang)}: {naam}", subtitle, source, lang)
-        spec = configure(chart).to_dict()
+        spec = configure(chart, lang).to_dict()
         # fit-x: stretch the width only, so the title and legend do not squeeze the plot.
         spec["autosize"] = {"type": "fit-x", "contains": "padding"}
         return TrendView(frame, spec, trend_table(frame, m, lang))
     return db.recent(("gemeente_trend", code, maat, halfjaar, lang, source), compute)
 
 
-def trend_table(frame: pl.DataFrame, m: Measure, lang: str) -> pl.DataFrame:
-    return frame.select(
+def trend_table(frame: pl.DataFrame, m: Measure, lang: str) -> tables.Table:
+    """The chart's table alternative, rounded as its labels and the cards are."""
+    return tables.display(frame.select(
         pl.col("reeks").alias(tr("reeks", lang, TEXTS)),
         pl.col("periode").alias(tr("col_periode", lang, TEXTS)),
-        pl.col("waarde").round(3).alias(m.label(lang)),
+        pl.col("waarde").alias(m.label(lang)),
         pl.col("n").alias(tr("col_n", lang, TEXTS)),
-        pl.col("status"))
+        pl.col("status")), lang, m.decimals)
 
 
 # --- werkwijze, bezwaar and herindeling history ----------------------------------------------
@@ -619,7 +621,8 @@ def _werkwijze_source_row(r: dict[str, Any], code: str, lang: str) -> dict[str, 
     via = None if r["gemeente_code"] == code else tr(
         "via", lang, TEXTS, naam=r["naam_in_bron"] or r["gemeente_code"], code=r["gemeente_code"])
     return {"werkwijze": werkwijze, "voorziening": tr(r["voorziening"], lang, TEXTS),
-            "periode": span, "peildatum": r["peildatum"] or tr("onbekend", lang),
+            "periode": span,
+            "peildatum": fmt.date(r["peildatum"], lang) if r["peildatum"] else tr("onbekend", lang),
             "bron_type": bron_type.label(r["bron_type"], lang),
             "bron_omschrijving": r["bron_omschrijving"], "bron_url": r["bron_url"],
             "regel": r["regel"], "via": via}
@@ -683,24 +686,27 @@ def bezwaar_table(rows: pl.DataFrame, lang: str) -> pl.DataFrame:
     ).select(list(names)).rename(names)
 
 
-def bezwaar_years(db: Database, code: str, lang: str) -> pl.DataFrame:
+def bezwaar_years(db: Database, code: str, lang: str) -> tables.Table:
     """Harmonised objections per year (domein wmo) from out.gemeente_periode, status marked."""
     frame = (gemeente_rows(db, code)
              .filter(pl.col("voorziening_code") == catalog.TOTAAL, pl.col("halfjaar").is_null())
              .filter(pl.col("bezwaren_ontvangen").is_not_null()).sort("jaar"))
     labels = {c: catalog.period_label(db, c, lang) for c in frame["periode_code"].to_list()}
-    return frame.select(
+    return tables.display(frame.select(
         pl.col("periode_code").replace_strict(labels, return_dtype=pl.String)
         .alias(tr("col_jaar", lang, TEXTS)),
         pl.col("bezwaren_ontvangen").alias(tr("col_bezwaren", lang, TEXTS)),
         pl.col("clienten").alias(tr("col_clienten", lang, TEXTS)),
-        pl.col("bezwaren_per_1000_clienten").round(2).alias(tr("col_bezw1000", lang, TEXTS)))
+        pl.col("bezwaren_per_1000_clienten").alias(tr("col_bezw1000", lang, TEXTS))),
+        lang, measures.measure("bezwaren_per_1000").decimals)
 
 
-def herindeling_table(db: Database, code: str, lang: str) -> pl.DataFrame:
+def herindeling_table(db: Database, code: str, lang: str) -> tables.Table:
+    """Written for the reader (dates as '1 januari 2019', shares with one decimal); the URL
+    column stays a URL for the page's link column."""
     frame = predecessors(db, code)
-    return frame.select(
-        pl.col("datum_ingang").cast(pl.String).alias(tr("col_datum", lang, TEXTS)),
+    return tables.display(frame.select(
+        pl.col("datum_ingang").alias(tr("col_datum", lang, TEXTS)),
         (pl.col("oude_naam") + " (" + pl.col("oude_code") + ")").alias(tr("col_oud", lang, TEXTS)),
         (pl.col("nieuwe_naam") + " (" + pl.col("nieuwe_code") + ")")
         .alias(tr("col_nieuw", lang, TEXTS)),
@@ -709,8 +715,8 @@ def herindeling_table(db: Database, code: str, lang: str) -> pl.DataFrame:
                                         "naamswijziging")},
                                       default=pl.col("type"), return_dtype=pl.String)
         .alias(tr("col_type", lang, TEXTS)),
-        (100 * pl.col("aandeel_hier")).round(1).alias(tr("col_aandeel", lang, TEXTS) + " (%)"),
-        pl.col("bron").alias("bron"))
+        (100 * pl.col("aandeel_hier")).alias(tr("col_aandeel", lang, TEXTS) + " (%)"),
+        pl.col("bron").alias("bron")), lang, 1, links=("bron",))
 
 
 def code_validity(db: Database, code: str, lang: str) -> str:
