@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import catalog, geo
+from dashboard import catalog, fmt, geo
 from dashboard.ui import footer, page_context, page_path, show_chart, url_selectbox, url_toggle
 from dashboard.views import kaart as view
 
@@ -53,7 +53,8 @@ with left:
     event = show_chart(ctx, chart, name=f"kaart_{mv.maat.key}_{mv.periode}", key="kaart_map",
                        table=view.table(mv, ctx.lang), export_chart=export, on_select="rerun",
                        selection_mode="gm")
-    st.caption(ctx.t("unknown_count", T, n=unknown, total=mv.values.height) + " "
+    st.caption(ctx.t("unknown_count", T, n=fmt.integer(unknown, ctx.lang),
+                     total=fmt.integer(mv.values.height, ctx.lang)) + " "
                + ctx.t("status_legend"))
 with right, st.container(height=760):
     show_chart(ctx, view.ranked_chart(mv, ctx.t("ranked_title", T) + ": " + title, ctx.source,

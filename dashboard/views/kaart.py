@@ -15,7 +15,7 @@ from typing import Any
 import altair as alt
 import polars as pl
 
-from dashboard import catalog, measures
+from dashboard import catalog, fmt, measures, tables
 from dashboard.charts import (
     DIVERGING_5,
     SEQUENTIAL_5,
@@ -138,18 +138,12 @@ def class_expr(value: pl.Expr, breaks: list[float], labels: list[str], unknown: 
 
 
 def label_expr(value: pl.Expr, status: pl.Expr, lang: str, decimals: int) -> pl.Expr:
-    """'80,3*' (Dutch) or '80.3*' with the status mark; '–' when unknown."""
-    # Half away from zero, as CBS rounds (polars' default is half to even).
-    rounded = value.round(decimals, mode="half_away_from_zero")
-    # Whole numbers (euro amounts) without the '.0' a float would print.
-    text = (rounded.cast(pl.Int64) if decimals == 0 else rounded).cast(pl.String)
-    if decimals > 0:
-        text = pl.when(text.str.contains(".", literal=True)).then(text).otherwise(
-            text + "." + "0" * decimals)
-    if lang == "nl":
-        text = text.str.replace(".", ",", literal=True)
+    """'80,3*' (Dutch) or '80.3*' with the status mark; '–' when unknown. Written by
+    dashboard/fmt.py, so the map, the cards and Vergelijken round 80,25 alike (to 80,3)."""
+    text = value.map_elements(lambda v: fmt.number(v, lang, decimals), return_dtype=pl.String,
+                              skip_nulls=False)
     mark = status.replace_strict(catalog.STATUS_MARK, default="")
-    return pl.when(value.is_null()).then(pl.lit("–")).otherwise(text + mark)
+    return pl.when(value.is_null()).then(pl.lit(fmt.UNKNOWN)).otherwise(text + mark)
 
 
 VALUES = "waarden"  # name of the per-rerun values dataset in the map spec
@@ -303,14 +297,15 @@ def _ranked_template(unit: str, lang: str, source: str) -> dict[str, Any]:
     return _data_titled(chart, source)
 
 
-def table(view: MapView, lang: str) -> pl.DataFrame:
-    """The map as a table, highest first, unknown last; the column names in the UI language."""
+def table(view: MapView, lang: str) -> tables.Table:
+    """The map as a table, highest first, unknown last; the column names in the UI language;
+    values rounded as the map's labels are."""
     frame = view.values.sort("waarde", descending=True, nulls_last=True)
     names = {"code": "gemeente_code", "naam": tr("gemeente", lang),
              "provincie": tr("provincie", lang), "waarde": view.maat.label(lang),
              "status": tr("status", lang, TEXTS), "klasse": tr("klasse", lang, TEXTS),
              "werkwijze_label": tr("werkwijze_legend", lang, TEXTS)}
-    return frame.select(list(names)).rename(names)
+    return tables.display(frame.select(list(names)).rename(names), lang, view.maat.decimals)
 
 
 def selected_code(event: Any) -> str | None:
