@@ -253,7 +253,7 @@ def test_cbs_label_only_for_real_builds() -> None:
     assert catalog.nederland_cbs_label(real, "en") == "Netherlands (CBS)"
     assert catalog.nederland_cbs_label(demo, "nl") == NL_CBS
     assert "SYNTHETIC" in catalog.nederland_cbs_label(demo, "en")
-    assert catalog.met_cijfers(1234, 1300, "nl") == "gemeenten met cijfers: 1 234 van 1 300"
+    assert catalog.met_cijfers(1234, 1300, "nl") == "gemeenten met cijfers: 1.234 van 1.300"
     assert catalog.met_cijfers(1234, 1300, "en") == \
         "municipalities with figures: 1,234 of 1,300"
 

@@ -5,7 +5,14 @@ import streamlit as st
 
 from dashboard import catalog, exports
 from dashboard.safe import md_escape
-from dashboard.ui import footer, page_context, show_chart, url_multiselect, url_selectbox
+from dashboard.ui import (
+    footer,
+    page_context,
+    show_chart,
+    show_table,
+    url_multiselect,
+    url_selectbox,
+)
 from dashboard.views import peers
 from dashboard.views import vergelijken as view
 
@@ -86,7 +93,7 @@ unit = cv.maat.unit(ctx.lang)
 slug = f"{cv.maat.key}_{gemeente}_{groep}_{cv.interval}"
 
 trend_args = (cv.series, cv.order, cv.styles, title, ctx.source, subtitle, unit, ctx.lang)
-series_table = view.table(cv.series, ctx.lang)  # under the chart and again at the foot
+series_table = view.table(cv.series, ctx.lang, cv.maat.decimals)  # under the chart and at the foot
 show_chart(ctx, view.trend_chart(*trend_args), name=f"vergelijken_{slug}",
            table=series_table, key="vergelijken_trend",
            export_chart=lambda: view.trend_chart(*trend_args, export=True))
@@ -108,14 +115,14 @@ if not cv.panels.is_empty():
         cv.panels, cv.panel_order, cv.order,
         ctx.t("multiples_chart_title", T, maat=what), ctx.source,
         ctx.t("multiples_sub", T, n=peers.DEFAULT_N), unit, ctx.lang),
-        name=f"vergelijkbaar_{slug}", table=view.table(cv.panels, ctx.lang).with_columns(
-            cv.panels["paneel"].alias(ctx.t("panel", T))),
+        name=f"vergelijkbaar_{slug}",
+        table=view.table(cv.panels, ctx.lang, cv.maat.decimals, panel=ctx.t("panel", T)),
         key="vergelijken_multiples")
 with st.expander(ctx.t("peers_heading", T)):
-    st.dataframe(peers.display_table(ctx.db, gemeente, ctx.lang), hide_index=True)
+    show_table(ctx, peers.display_table(ctx.db, gemeente, ctx.lang))
 
 st.subheader(ctx.t("table_heading", T))
-st.dataframe(series_table, hide_index=True)
+show_table(ctx, series_table)
 export = view.export_frame(cv.series, cv.maat, cv.voorziening)
 filters = {"groep": groep, "gemeente": gemeente, "gemeenten": gemeenten,
            "provincie": provincie or "", "maat": cv.maat.key, "voorziening": cv.voorziening,

@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from dashboard import catalog
+from dashboard import catalog, tables
 from dashboard.db import Database
 from dashboard.i18n import section, tr
 from dashboard.safe import md_escape
@@ -127,13 +127,16 @@ def rule_text(db: Database, code: str, lang: str, n: int = DEFAULT_N) -> str:
     return tr(key, lang, TEXTS, naam=naam, n=n, jaar=jaar if jaar is not None else "–")
 
 
-def display_table(db: Database, code: str, lang: str, n: int = DEFAULT_N) -> pl.DataFrame:
-    """The peer list for a table beside the chart, in the UI language."""
+def display_table(db: Database, code: str, lang: str, n: int = DEFAULT_N) -> tables.Table:
+    """The peer list for a table beside the chart, in the UI language, written by fmt."""
     frame = peer_frame(db, code, n)
-    return frame.select(
+    names = {"inwoners": tr("inwoners", lang, TEXTS),
+             "aandeel_75plus": tr("aandeel_75plus", lang, TEXTS),
+             "afstand": tr("afstand", lang, TEXTS)}
+    return tables.display(frame.select(
         "gemeente_code",
         pl.col("gemeente_naam").alias(tr("gemeente", lang)),
-        pl.col("inwoners").round(0).cast(pl.Int64).alias(tr("inwoners", lang, TEXTS)),
-        (pl.col("aandeel_75plus") * 100).round(1).alias(tr("aandeel_75plus", lang, TEXTS)),
-        pl.col("afstand").round(3).alias(tr("afstand", lang, TEXTS)),
-    )
+        pl.col("inwoners").alias(names["inwoners"]),
+        (pl.col("aandeel_75plus") * 100).alias(names["aandeel_75plus"]),
+        pl.col("afstand").alias(names["afstand"]),
+    ), lang, {names["inwoners"]: 0, names["aandeel_75plus"]: 1, names["afstand"]: 3})

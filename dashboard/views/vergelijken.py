@@ -26,8 +26,8 @@ from typing import Any
 import altair as alt
 import polars as pl
 
-from dashboard import catalog, measures
-from dashboard.charts import CATEGORICAL, WERKWIJZE_COLOURS, configure, fmt_number, titled
+from dashboard import catalog, fmt, measures, tables
+from dashboard.charts import CATEGORICAL, WERKWIJZE_COLOURS, configure, titled
 from dashboard.db import Database
 from dashboard.i18n import section, tr
 from dashboard.measures import Measure
@@ -269,8 +269,10 @@ def nederland_note(series: pl.DataFrame, name: str, lang: str) -> str:
               counts=catalog.met_cijfers(row["n_bekend"], row["n_totaal"], lang))
 
 
-def _with_value_label(frame: pl.DataFrame, lang: str) -> pl.DataFrame:
-    labels = [("–" if v is None else fmt_number(v, lang, 1) + catalog.STATUS_MARK.get(s or "", ""))
+def _with_value_label(frame: pl.DataFrame, lang: str, decimals: int = 1) -> pl.DataFrame:
+    """'80,3*': written by dashboard/fmt.py with the measure's places, as on Kaart."""
+    labels = [(fmt.UNKNOWN if v is None
+               else fmt.number(v, lang, decimals) + catalog.STATUS_MARK.get(s or "", ""))
               for v, s in zip(frame["waarde"], frame["status"], strict=True)]
     return frame.with_columns(waarde_label=pl.Series(labels, dtype=pl.String))
 
@@ -321,7 +323,7 @@ def _compare_view(db: Database, choices: Choices, lang: str) -> CompareView:
                 parts.append(_series(frame.filter(pl.col("code") == code), periods,
                                      catalog.gemeente_name(db, code), soort_g, lang))
     parts.append(nederland_series(db, choices.maat, voorziening, frame, periods, lang))
-    series = pl.concat(parts)
+    series = _with_value_label(pl.concat(parts), lang, maat.decimals)
     nederland = str(parts[-1]["reeks"][0])
     names = list(dict.fromkeys(series["reeks"].to_list()))
     styles = series_styles(names, nederland, choices.groep, lang)
@@ -333,6 +335,7 @@ def _compare_view(db: Database, choices: Choices, lang: str) -> CompareView:
         members += peer_codes
     capped = len(members) > MAX_PANELS
     panels, panel_order = small_multiples(db, frame, periods, members[:MAX_PANELS], lang)
+    panels = _with_value_label(panels, lang, maat.decimals)
     return CompareView(choices, maat, voorziening, interval, notes, series,
                        periods["periode_label"].to_list(), styles, panels, panel_order, capped,
                        peer_codes, nederland, nederland_note(series, nederland, lang))
@@ -537,16 +540,21 @@ def _multiples_template(lang: str) -> Spec:
     return template_of(titled(chart, "@title", "@source", "@subtitle"))
 
 
-def table(series: pl.DataFrame, lang: str) -> pl.DataFrame:
-    """The trend chart as a table, in the UI language, in time order per series."""
+def table(series: pl.DataFrame, lang: str, decimals: int = 1,
+          panel: str | None = None) -> tables.Table:
+    """The trend chart as a table, in the UI language, in time order per series, values with
+    the measure's places (`panel`: the small multiples' panel column under that name)."""
     names = {"reeks": tr("reeks", lang, TEXTS), "soort": tr("soort", lang, TEXTS),
              "periode_label": tr("periode", lang), "waarde": tr("waarde", lang, TEXTS),
              "teller": tr("teller", lang, TEXTS), "noemer": tr("noemer", lang, TEXTS),
              "n_bekend": tr("n_bekend", lang, TEXTS), "n_totaal": tr("n_totaal", lang, TEXTS),
              "status": tr("status", lang, TEXTS)}
     status = {s: tr(f"status_{s}", lang, TEXTS) for s in catalog.STATUS_MARK}
-    return series.with_columns(pl.col("waarde").round(2),
-                               pl.col("status").replace(status)).select(list(names)).rename(names)
+    frame = series.with_columns(pl.col("status").replace(status)).select(list(names)) \
+        .rename(names)
+    if panel is not None:
+        frame = frame.with_columns(series["paneel"].alias(panel))
+    return tables.display(frame, lang, {names["waarde"]: decimals})
 
 
 def export_frame(series: pl.DataFrame, maat: Measure, voorziening: str) -> pl.DataFrame:
