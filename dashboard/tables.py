@@ -10,6 +10,7 @@ card, a chart label and a table.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -21,8 +22,8 @@ from dashboard.i18n import tr
 
 # Integer columns written as they are (no thousands separator): years and line numbers are
 # labels, "2.024" would read as a count.
-PLAIN_NAMES = frozenset({"jaar", "year", "regel", "line", "halfjaar", "referentie_indeling",
-                         "versie", "version"})
+PLAIN_WORDS = frozenset({"jaar", "year", "halfjaar", "regel", "line", "indeling", "versie",
+                         "version"})
 AUTO_MAX_DECIMALS = 3
 
 
@@ -52,7 +53,8 @@ def auto_decimals(values: pl.Series, cap: int = AUTO_MAX_DECIMALS) -> int:
 
 
 def _is_plain(name: str, plain: Collection[str]) -> bool:
-    return name in plain or name.strip().lower() in PLAIN_NAMES
+    """Named plain, or a name with one of PLAIN_WORDS ('jaar', 'Eerste jaar', 'regel')."""
+    return name in plain or not PLAIN_WORDS.isdisjoint(re.split(r"[\W_]+", name.lower()))
 
 
 def _writer(s: pl.Series, lang: str, decimals: int | Mapping[str, int] | None,

@@ -311,7 +311,7 @@ def test_before_after_country_is_cbs_count_over_all_inhabitants(database: Databa
     label = werkwijze.nederland_label(database, "hbh_per_1000", catalog.HBH, "nl")
     assert label == NL_CBS
     table = werkwijze.summary_table(summary, "nl", label)
-    assert {f"{NL_CBS} voor", f"{NL_CBS} na"} <= set(table.columns)
+    assert {f"{NL_CBS} voor", f"{NL_CBS} na"} <= set(table.frame.columns)
     assert "volgens CBS" in werkwijze.before_after_note(database, "hbh_per_1000", catalog.HBH,
                                                         "nl")
 

@@ -4,9 +4,8 @@ and the register's sources; `?bronnen=sterk` limits all of it to the stronger so
 
 import streamlit as st
 
-from dashboard import catalog
-from dashboard.safe import safe_links
-from dashboard.ui import footer, page_context, show_chart, url_selectbox
+from dashboard import catalog, fmt
+from dashboard.ui import footer, page_context, show_chart, show_table, url_selectbox
 from dashboard.views import uitgaven, vergelijken
 from dashboard.views import werkwijze as view
 
@@ -59,7 +58,8 @@ show_chart(ctx, view.coverage_chart(*cov_args), name=f"werkwijze_dekking_{bronne
            table=view.coverage_table(cov, reg, ctx.lang), key="werkwijze_coverage",
            export_chart=lambda: view.coverage_chart(*cov_args, export=True))
 rows, codes = view.register_totals(ctx.db, bronnen)
-st.caption(ctx.t("coverage_register", T, rows=rows, gemeenten=codes) + " "
+st.caption(ctx.t("coverage_register", T, rows=fmt.integer(rows, ctx.lang),
+                 gemeenten=fmt.integer(codes, ctx.lang)) + " "
            + ctx.t("status_legend"))
 
 st.subheader(ctx.t("adjusted_heading", T))
@@ -78,7 +78,7 @@ else:
                 ctx.t("adjusted_sub", T, maat=what, n_res=cmp.n_res, n_uren=cmp.n_uren), unit,
                 ctx.lang)
     show_chart(ctx, view.estimate_chart(*est_args), name=f"werkwijze_verschil_{slug}_{jaar}",
-               table=view.estimate_table(cmp, ctx.lang), key="werkwijze_estimate",
+               table=view.estimate_display(cmp, ctx.lang), key="werkwijze_estimate",
                export_chart=lambda: view.estimate_chart(*est_args, export=True))
 st.caption(ctx.t("adjusted_explain", T, jaar=jaar_label, n_missing=cmp.n_missing))
 st.caption(view.robustness_text(ctx.db, maat.key, voorziening, int(jaar), jaar_label, ctx.lang))
@@ -114,7 +114,7 @@ else:
                            n_uren=geld_cmp.n_uren), geld.unit(ctx.lang), ctx.lang)
         show_chart(ctx, view.estimate_chart(*geld_args),
                    name=f"werkwijze_uitgaven_{geld_key}_{bronnen}_{jaar}",
-                   table=view.estimate_table(geld_cmp, ctx.lang, decimals=0),
+                   table=view.estimate_display(geld_cmp, ctx.lang, decimals=0),
                    key="werkwijze_uitgaven_estimate",
                    export_chart=lambda: view.estimate_chart(*geld_args, export=True))
         st.caption(ctx.t("adjusted_explain", T, jaar=jaar_label, n_missing=geld_cmp.n_missing))
@@ -133,7 +133,7 @@ trend_args = (tv.series, tv.order, tv.styles, ctx.t("trend_title", T, maat=maat.
               ctx.source, f"{voorz_name}; {ctx.t('status_plain', vergelijken.TEXTS)}", unit,
               ctx.lang)
 show_chart(ctx, vergelijken.trend_chart(*trend_args), name=f"werkwijze_trend_{slug}",
-           table=vergelijken.table(tv.series, ctx.lang), key="werkwijze_trend",
+           table=vergelijken.table(tv.series, ctx.lang, maat.decimals), key="werkwijze_trend",
            export_chart=lambda: vergelijken.trend_chart(*trend_args, export=True))
 st.caption(ctx.t("werkwijze_membership", vergelijken.TEXTS) + " "
            + ctx.t("pooling_note", vergelijken.TEXTS, periode=tv.order[-1] if tv.order else "–",
@@ -153,22 +153,20 @@ else:
         panels, order, ctx.t("before_after_title", T), ctx.source,
         ctx.t("before_after_sub", T, maat=what), unit, ctx.lang),
         name=f"werkwijze_voor_na_{slug}", table=switches, key="werkwijze_before_after")
-    st.dataframe(switches, hide_index=True)
+    show_table(ctx, switches)
 
 st.subheader(ctx.t("sources_heading", T))
 st.caption(ctx.t("sources_caption", T))
 sources = view.register_sources(ctx.db, bronnen)
 st.caption(ctx.t("sources_by_type", T))
-st.dataframe(view.bron_type_summary(sources, ctx.lang), hide_index=True,
-             key="werkwijze_bron_types")
+show_table(ctx, view.bron_type_summary(sources, ctx.lang), key="werkwijze_bron_types")
 labels = view.source_column_labels(ctx.lang)
 # Register text is shown as plain cells and a link column, never as markdown.
 config = {c: st.column_config.TextColumn(label) for c, label in labels.items()}
 config["bron_omschrijving"] = st.column_config.TextColumn(labels["bron_omschrijving"],
                                                           width="large")
 config["bron_url"] = st.column_config.LinkColumn(labels["bron_url"])
-config["regel"] = st.column_config.NumberColumn(labels["regel"], format="%d")
-st.dataframe(safe_links(view.sources_table(sources, ctx.lang), "bron_url"), hide_index=True,
-             column_config=config,
-             key="werkwijze_sources")
+config["regel"] = st.column_config.TextColumn(labels["regel"])
+show_table(ctx, view.sources_table(sources, ctx.lang), links=("bron_url",), column_config=config,
+           key="werkwijze_sources")
 footer(ctx)

@@ -34,7 +34,7 @@ import altair as alt
 import numpy as np
 import polars as pl
 
-from dashboard import catalog
+from dashboard import catalog, fmt, tables
 from dashboard.charts import WERKWIJZE_COLOURS, fmt_number, titled
 from dashboard.db import Database
 from dashboard.i18n import section, tr
@@ -279,6 +279,11 @@ def estimate_table(cmp: Comparison, lang: str, decimals: int = 2) -> pl.DataFram
                                       "lo": pl.Float64, "hi": pl.Float64, "label": pl.String})
 
 
+def estimate_display(cmp: Comparison, lang: str, decimals: int = 2) -> tables.Table:
+    """estimate_table as the chart's table alternative: the numbers with the label's places."""
+    return tables.display(estimate_table(cmp, lang, decimals), lang, decimals)
+
+
 def estimate_chart(cmp: Comparison, title: str, source: str, subtitle: str, unit: str,
                    lang: str, export: bool = False) -> Spec:
     """Point-range: raw and adjusted difference with their 95% intervals, zero marked."""
@@ -349,14 +354,15 @@ def _years_template(lang: str, export: bool) -> Spec:
     return template_of(titled(chart, "@title", "@source", "@subtitle"))
 
 
-def years_table(frame: pl.DataFrame, lang: str) -> pl.DataFrame:
-    return frame.select(
+def years_table(frame: pl.DataFrame, lang: str) -> tables.Table:
+    """The years chart as a table, with the places of its labels."""
+    return tables.display(frame.select(
         pl.col("jaar").alias(tr("jaar", lang, TEXTS)),
-        pl.col("verschil").round(3).alias(tr("schatting", lang, TEXTS)),
-        pl.col("lo").round(3).alias(tr("ondergrens", lang, TEXTS)),
-        pl.col("hi").round(3).alias(tr("bovengrens", lang, TEXTS)),
+        pl.col("verschil").alias(tr("schatting", lang, TEXTS)),
+        pl.col("lo").alias(tr("ondergrens", lang, TEXTS)),
+        pl.col("hi").alias(tr("bovengrens", lang, TEXTS)),
         pl.col("n_res").alias(tr("n_res", lang, TEXTS)),
-        pl.col("n_uren").alias(tr("n_uren", lang, TEXTS)))
+        pl.col("n_uren").alias(tr("n_uren", lang, TEXTS))), lang, 2)
 
 
 # --- coverage ----------------------------------------------------------------------------------
@@ -471,9 +477,10 @@ def sources_table(rows: pl.DataFrame, lang: str) -> pl.DataFrame:
         gemeente=pl.coalesce("gemeente_naam", "gemeente_code") + " (" + pl.col("gemeente_code")
         + ")",
         werkwijze=pl.col("werkwijze").replace_strict(werkwijzen, default=pl.col("werkwijze")),
-        geldig_vanaf=pl.col("geldig_vanaf").cast(pl.String),
-        geldig_tot=pl.col("geldig_tot").cast(pl.String),
-        peildatum=pl.col("peildatum"),
+        geldig_vanaf=pl.col("geldig_vanaf"),  # dates: written by tables.display
+        geldig_tot=pl.col("geldig_tot"),
+        peildatum=pl.col("peildatum").map_elements(lambda v: fmt.date(v, lang),
+                                                   return_dtype=pl.String),
         bron_type=pl.col("bron_type").replace_strict(bron_type_labels(lang),
                                                      default=pl.col("bron_type")),
         bron_omschrijving=pl.col("bron_omschrijving"),
@@ -630,15 +637,14 @@ def _distribution_template(lang: str) -> Spec:
     return template_of(titled(chart, "@title", "@source", "@subtitle"))
 
 
-def distribution_table(stats: pl.DataFrame, lang: str) -> pl.DataFrame:
-    """What the distribution chart shows, as numbers."""
-    return stats.with_columns(
+def distribution_table(stats: pl.DataFrame, lang: str) -> tables.Table:
+    """What the distribution chart shows, as numbers (two places)."""
+    return tables.display(stats.with_columns(
         pl.col("werkwijze").replace_strict(
             {w: vergelijken.werkwijze_label(w, lang) for w in vergelijken.WERKWIJZEN}),
-        pl.col("laagste", "q1", "mediaan", "q3", "hoogste").round(2),
     ).rename({c: tr(c, lang, TEXTS) for c in
               ("jaar", "werkwijze", "laagste", "q1", "mediaan", "q3", "hoogste")}
-             | {"n": tr("n_gemeenten", lang, TEXTS)})
+             | {"n": tr("n_gemeenten", lang, TEXTS)}), lang, 2)
 
 
 # --- before / after ----------------------------------------------------------------------------
@@ -810,20 +816,21 @@ def _before_after_template(lang: str) -> Spec:
     return template_of(titled(chart, "@title", "@source", "@subtitle"))
 
 
-def summary_table(summary: pl.DataFrame, lang: str, nederland: str) -> pl.DataFrame:
+def summary_table(summary: pl.DataFrame, lang: str, nederland: str) -> tables.Table:
     """The switches as a table; `nederland` names the country columns (nederland_label)."""
     labels = {w: vergelijken.werkwijze_label(w, lang) for w in vergelijken.WERKWIJZEN}
-    return summary.select(
+    return tables.display(summary.select(
         "code", pl.col("naam").alias(tr("gemeente", lang)),
         pl.col("van").replace_strict(labels).alias(tr("van", lang, TEXTS)),
         pl.col("naar").replace_strict(labels).alias(tr("naar", lang, TEXTS)),
         pl.col("eerste_jaar").alias(tr("eerste_jaar", lang, TEXTS)),
-        pl.col("voor").round(2).alias(tr("voor", lang, TEXTS)),
-        pl.col("na").round(2).alias(tr("na", lang, TEXTS)),
+        pl.col("voor").alias(tr("voor", lang, TEXTS)),
+        pl.col("na").alias(tr("na", lang, TEXTS)),
         pl.col("jaren_voor").alias(tr("jaren_voor", lang, TEXTS)),
         pl.col("jaren_na").alias(tr("jaren_na", lang, TEXTS)),
-        pl.col("nl_voor").round(2).alias(tr("nl_voor", lang, TEXTS, label=nederland)),
-        pl.col("nl_na").round(2).alias(tr("nl_na", lang, TEXTS, label=nederland)))
+        pl.col("nl_voor").alias(tr("nl_voor", lang, TEXTS, label=nederland)),
+        pl.col("nl_na").alias(tr("nl_na", lang, TEXTS, label=nederland))), lang, 2,
+        plain=(tr("eerste_jaar", lang, TEXTS),))
 
 
 # --- page helpers ------------------------------------------------------------------------------
