@@ -8,6 +8,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from dashboard import fmt
 from dashboard.db import Database
 from dashboard.views import bezwaar as view
 from tests.dashboard_fixtures import AppFactory
@@ -59,7 +60,8 @@ def test_default_page_shows_rates_outcomes_coverage_and_sources(make_app: AppFac
                                   "FROM core.bezwaar WHERE domein = 'wmo'").row(0)
     assert len(table) == n
     assert (table["Herkomst"] == "⚠ SYNTHETISCH").sum() == synthetic
-    assert any(f"waarvan {synthetic} SYNTHETISCH" in w.value for w in at.warning)
+    assert any(f"waarvan {fmt.integer(synthetic, 'nl')} SYNTHETISCH" in w.value
+               for w in at.warning)
     # The newest year with a rate is the default for the distribution.
     newest = database.query("SELECT max(jaar) FROM core.bezwaar WHERE domein = 'wmo'").item()
     assert at.query_params["jaar"] == str(newest)

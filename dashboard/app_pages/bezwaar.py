@@ -3,9 +3,8 @@ outcomes, coverage and the source of every figure."""
 
 import streamlit as st
 
-from dashboard import exports
-from dashboard.safe import safe_links
-from dashboard.ui import PageContext, footer, page_context, show_chart, url_selectbox
+from dashboard import exports, fmt
+from dashboard.ui import PageContext, footer, page_context, show_chart, show_table, url_selectbox
 from dashboard.views import bezwaar as view
 
 ctx = page_context()
@@ -53,13 +52,13 @@ block(ctx, pv.coverage, "bezwaar_coverage")
 st.caption(ctx.t("coverage_caption", T))
 
 st.subheader(ctx.t("table_title", T))
-note = ctx.t("table_caption", T, n=pv.rows, s=pv.synthetic)
+note = ctx.t("table_caption", T, n=fmt.integer(pv.rows, ctx.lang),
+             s=fmt.integer(pv.synthetic, ctx.lang))
 if pv.synthetic:
     st.warning(note, icon="⚠️")
 else:
     st.caption(note)
-st.dataframe(safe_links(pv.figures.frame, "bron_url"), hide_index=True, key="bezwaar_table",
-             column_config={
+show_table(ctx, pv.figures.frame, links=("bron_url",), key="bezwaar_table", column_config={
     "bron_url": st.column_config.LinkColumn("bron_url"),
     "bron_omschrijving": st.column_config.TextColumn("bron_omschrijving", width="large"),
     "peildatum": st.column_config.TextColumn("peildatum")})

@@ -20,8 +20,8 @@ from typing import Any
 import altair as alt
 import polars as pl
 
-from dashboard import catalog, exports
-from dashboard.charts import CATEGORICAL, WERKWIJZE_COLOURS, configure, fmt_number, titled
+from dashboard import catalog, exports, fmt, measures, tables
+from dashboard.charts import CATEGORICAL, WERKWIJZE_COLOURS, configure, titled
 from dashboard.db import Database
 from dashboard.i18n import section, tr
 from dashboard.views import gemeente as gemeente_view
@@ -34,6 +34,7 @@ OUTCOMES = ("gegrond", "deels_gegrond", "ongegrond", "niet_ontvankelijk", "inget
 COUNT_COLUMNS = ("bezwaren_ontvangen", "bezwaren_afgehandeld", *OUTCOMES, "beroep")
 
 TEXTS = section("bezwaar")
+RATE_DECIMALS = measures.measure("bezwaren_per_1000").decimals
 
 
 def spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
@@ -95,7 +96,7 @@ def rate_frame(db: Database, lang: str) -> pl.DataFrame:
         jaar_label=pl.col("jaar").replace_strict(years, return_dtype=pl.String),
         groep_label=pl.col("groep").map_elements(lambda g: group_label(g, lang),
                                                  return_dtype=pl.String),
-        label=pl.col("waarde").map_elements(lambda v: fmt_number(v, lang, 1),
+        label=pl.col("waarde").map_elements(lambda v: fmt.number(v, lang, RATE_DECIMALS),
                                             return_dtype=pl.String),
     )
 
@@ -145,14 +146,15 @@ def rate_chart(frame: pl.DataFrame, title: str, subtitle: str, source: str,
     return titled(chart, title, source, subtitle)
 
 
-def rate_table(frame: pl.DataFrame, lang: str) -> pl.DataFrame:
-    return frame.select(
+def rate_table(frame: pl.DataFrame, lang: str) -> tables.Table:
+    """The rate chart as a table, rounded as its labels (one place; counts whole)."""
+    return tables.display(frame.select(
         pl.col("jaar_label").alias(tr("jaar_col", lang, TEXTS)),
         pl.col("groep_label").alias(tr("groep", lang, TEXTS)),
-        pl.col("waarde").round(3).alias(tr("waarde", lang, TEXTS)),
+        pl.col("waarde").alias(tr("waarde", lang, TEXTS)),
         pl.col("bezwaren").alias(tr("bezwaren", lang, TEXTS)),
         pl.col("clienten").alias(tr("clienten", lang, TEXTS)),
-        pl.col("n").alias(tr("n", lang, TEXTS)))
+        pl.col("n").alias(tr("n", lang, TEXTS))), lang, _places(lang))
 
 
 def distribution(db: Database, jaar: int, lang: str) -> pl.DataFrame:
@@ -172,7 +174,7 @@ def distribution(db: Database, jaar: int, lang: str) -> pl.DataFrame:
             groep_label=pl.col("groep").replace_strict(labels, default=pl.col("groep"),
                                                        return_dtype=pl.String),
             jitter=(pl.col("gemeente_code").hash(7) % 1000).cast(pl.Float64) / 1000.0 - 0.5,
-            label=pl.col("waarde").map_elements(lambda v: fmt_number(v, lang, 1),
+            label=pl.col("waarde").map_elements(lambda v: fmt.number(v, lang, RATE_DECIMALS),
                                                 return_dtype=pl.String))
     return db.memo(("bezwaar_distribution", jaar, lang), compute)
 
@@ -202,7 +204,7 @@ def distribution_chart(frame: pl.DataFrame, title: str, subtitle: str, source: s
                  alt.Tooltip("clienten:Q", title=tr("clienten", lang, TEXTS), format=",.0f")])
     medians = frame.group_by("groep_label").agg(mediaan=pl.col("waarde").median()).with_columns(
         text=pl.lit(tr("mediaan", lang, TEXTS) + " ") + pl.col("mediaan").map_elements(
-            lambda v: fmt_number(v, lang, 1), return_dtype=pl.String))
+            lambda v: fmt.number(v, lang, RATE_DECIMALS), return_dtype=pl.String))
     text = alt.Chart(medians).mark_text(dy=-24, fontSize=11, fontWeight="bold").encode(
         x=alt.X("mediaan:Q"), y=y, text="text:N")
     chart = alt.layer(box, dots, text).properties(width=640,
@@ -210,14 +212,20 @@ def distribution_chart(frame: pl.DataFrame, title: str, subtitle: str, source: s
     return titled(chart, title, source, subtitle)
 
 
-def distribution_table(frame: pl.DataFrame, lang: str) -> pl.DataFrame:
-    return frame.sort("waarde", descending=True).select(
+def distribution_table(frame: pl.DataFrame, lang: str) -> tables.Table:
+    return tables.display(frame.sort("waarde", descending=True).select(
         "gemeente_code",
         pl.col("gemeente_naam").alias(tr("gemeente", lang)),
         pl.col("groep_label").alias(tr("groep", lang, TEXTS)),
-        pl.col("waarde").round(3).alias(tr("waarde", lang, TEXTS)),
+        pl.col("waarde").alias(tr("waarde", lang, TEXTS)),
         pl.col("bezwaren").alias(tr("bezwaren", lang, TEXTS)),
-        pl.col("clienten").alias(tr("clienten", lang, TEXTS)))
+        pl.col("clienten").alias(tr("clienten", lang, TEXTS))), lang, _places(lang))
+
+
+def _places(lang: str) -> dict[str, int]:
+    """Rates with the measure's places, counts (stored as floats) whole."""
+    return {tr("waarde", lang, TEXTS): RATE_DECIMALS, tr("bezwaren", lang, TEXTS): 0,
+            tr("clienten", lang, TEXTS): 0}
 
 
 # --- the register: rows, outcomes, coverage ---------------------------------------------------
@@ -315,7 +323,7 @@ def outcome_chart(shares: pl.DataFrame, by: str, labels: dict[object, str], titl
         uitkomst_label=pl.col("uitkomst").replace_strict(
             dict(zip(OUTCOMES, names, strict=True)), return_dtype=pl.String),
         volg=pl.col("uitkomst").replace_strict(order, return_dtype=pl.Int32),
-        pct=pl.col("aandeel").map_elements(lambda v: fmt_number(100 * v, lang, 0) + "%",
+        pct=pl.col("aandeel").map_elements(lambda v: fmt.percent(v, lang, 0),
                                            return_dtype=pl.String),
         # werkwijze groups in their fixed order, years in time order
         rang=pl.col(by).replace_strict({g: i for i, g in enumerate(GROUPS)}, default=99,
@@ -345,16 +353,16 @@ def outcome_chart(shares: pl.DataFrame, by: str, labels: dict[object, str], titl
 
 
 def outcome_table(shares: pl.DataFrame, by: str, labels: dict[object, str],
-                  lang: str) -> pl.DataFrame:
-    return shares.select(
+                  lang: str) -> tables.Table:
+    return tables.display(shares.select(
         pl.col(by).replace_strict(labels, return_dtype=pl.String).alias(
             tr("jaar_col" if by == "jaar" else "groep", lang, TEXTS)),
         pl.col("uitkomst").replace_strict({o: tr(o, lang, TEXTS) for o in OUTCOMES},
                                           return_dtype=pl.String)
         .alias(tr("uitkomst", lang, TEXTS)),
         pl.col("aantal").alias(tr("aantal", lang, TEXTS)),
-        (100 * pl.col("aandeel")).round(1).alias(tr("aandeel", lang, TEXTS)),
-        pl.col("n").alias(tr("n", lang, TEXTS)))
+        (100 * pl.col("aandeel")).alias(tr("aandeel", lang, TEXTS)),
+        pl.col("n").alias(tr("n", lang, TEXTS))), lang, {tr("aandeel", lang, TEXTS): 1})
 
 
 def gemeenten_per_year(db: Database, years: list[int]) -> dict[int, int]:
@@ -447,6 +455,8 @@ def figure_table(db: Database, domein: str, lang: str) -> FigureTable:
         werkwijze=pl.col("groep").replace_strict({g: group_label(g, lang) for g in GROUPS},
                                                  default=pl.col("groep"),
                                                  return_dtype=pl.String),
+        peildatum=pl.col("peildatum").map_elements(lambda v: fmt.date(v, lang),
+                                                   return_dtype=pl.String),
     )
     names = {"jaar": tr("jaar_col", lang, TEXTS), "gemeente": tr("gemeente_col", lang, TEXTS),
              "herkomst": tr("herkomst", lang, TEXTS), "gebruikt": tr("gebruikt", lang, TEXTS),
@@ -477,7 +487,7 @@ def figure_table_columns() -> list[str]:
 class ChartBlock:
     name: str
     chart: dict[str, Any] | None  # finished Vega-Lite spec; None: nothing to draw, say `note`
-    table: pl.DataFrame
+    table: pl.DataFrame | tables.Table
     note: str | None = None
 
 
