@@ -101,6 +101,13 @@ def duration(seconds: float | None, lang: str = "nl") -> str:
     return f"{minutes} min {rest} s" if rest else f"{minutes} min"
 
 
+def seconds(value: float | None, lang: str = "nl") -> str:
+    """A time limit as set: '10 s', '2,5 s' (no rounding to a duration's one place)."""
+    if is_unknown(value):
+        return UNKNOWN
+    return f"{number(value, lang, places(value))} s"  # type: ignore[arg-type]
+
+
 def date(value: dt.date | dt.datetime | str | None, lang: str = "nl") -> str:
     """'1 juli 2024' / '1 July 2024'; an ISO text is read first; '–' when unknown."""
     if value is None or value == "":

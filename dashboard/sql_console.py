@@ -202,7 +202,7 @@ def explain_error(exc: duckdb.Error, timeout_s: float, memory_mb: int,
                   lang: Lang = "nl") -> str:
     """A clear sentence for the researcher, followed by DuckDB's own message."""
     if isinstance(exc, duckdb.InterruptException):
-        text = message("timeout", lang, seconds=timeout_s)
+        text = message("timeout", lang, seconds=fmt.seconds(timeout_s, lang))
     elif isinstance(exc, duckdb.PermissionException):
         text = message("permission", lang)
     elif isinstance(exc, duckdb.OutOfMemoryException):

@@ -42,6 +42,7 @@ import polars as pl
 import pyarrow as pa
 
 from dashboard.fmt import integer as write_integer
+from dashboard.fmt import seconds as write_seconds
 from dashboard.sql_console import ConsoleError, ConsoleResult, Lang, message, scrub_paths
 from dashboard.sql_limits import Limits, limits_from_env
 from dashboard.sql_worker import CONFIG_ENV, EXPORT_FILE, RESULT_FILE, Job, JobKind
@@ -317,7 +318,7 @@ class Pool:
     def failure(self, outcome: Outcome, timeout_s: float, lang: Lang) -> str | None:
         """The message for a job without a result; None when it has one."""
         if outcome.killed:
-            return message("killed", lang, seconds=timeout_s)
+            return message("killed", lang, seconds=write_seconds(timeout_s, lang))
         error = outcome.first("error")
         if error is not None:
             return scrub_paths(str(error.get("message", "")))

@@ -683,6 +683,8 @@ def bezwaar_table(rows: pl.DataFrame, lang: str) -> pl.DataFrame:
         .then(pl.lit(" ") + pl.col("naam_in_bron")).otherwise(pl.lit("")),
         herkomst=pl.when(pl.col("is_synthetisch")).then(pl.lit(tr("synthetisch", lang, TEXTS)))
         .otherwise(pl.lit(tr("echt", lang, TEXTS))),
+        peildatum=pl.col("peildatum").map_elements(lambda v: fmt.date(v, lang),
+                                                   return_dtype=pl.String),
     ).select(list(names)).rename(names)
 
 

@@ -65,14 +65,15 @@ def limits_table(current: Limits, lang: Lang) -> pl.DataFrame:
 
 def intro(current: Limits, lang: Lang) -> str:
     return TEXTS["intro"][lang].format(
-        seconds=current.timeout_s, rows=fmt.integer(current.max_rows, lang),
+        seconds=fmt.seconds(current.timeout_s, lang), rows=fmt.integer(current.max_rows, lang),
         download_rows=fmt.integer(current.max_download_rows, lang))
 
 
 def download_note(current: Limits, lang: Lang) -> str:
     return TEXTS["download_note"][lang].format(
         rows=fmt.integer(current.max_download_rows, lang),
-        bytes=human_bytes(current.max_download_bytes, lang), seconds=current.download_timeout_s)
+        bytes=human_bytes(current.max_download_bytes, lang),
+        seconds=fmt.seconds(current.download_timeout_s, lang))
 
 
 def result_notes(result: ConsoleResult, lang: Lang) -> list[str]:
