@@ -177,6 +177,11 @@ def show_table(ctx: PageContext, frame: pl.DataFrame | tables.Table, *,
     else:
         shown = tables.display(safe_links(frame, *links), ctx.lang, decimals, plain,
                                links=links)
+    # A missing link is an empty cell: the grid would write "None", and "–" would be a link.
+    present = [c for c in links if c in shown.frame.columns]
+    if present:
+        shown = tables.Table(shown.frame.with_columns(pl.col(present).fill_null("")),
+                             shown.numeric)
     config: dict[str, Any] = dict(column_config or {})
     for name in shown.numeric:
         cell = dict(config.get(name) or {})

@@ -2,7 +2,6 @@
 
 import streamlit as st
 
-from dashboard.safe import safe_links
 from dashboard.ui import footer, page_context, page_path, show_table
 from dashboard.views import over as view
 
@@ -22,7 +21,7 @@ st.subheader(ctx.t("sources", T))
 st.caption(ctx.t("sources_intro", T))
 src = view.sources(ctx.db, ctx.lang)
 url_col = view.SOURCE_HEADERS["en" if ctx.lang == "en" else "nl"]["url"]
-show_table(ctx, safe_links(src, url_col), key="over_sources",
+show_table(ctx, src, links=(url_col,), key="over_sources",
            column_config={url_col: st.column_config.LinkColumn(url_col)})
 
 st.subheader(ctx.t("method", T))

@@ -554,7 +554,9 @@ def table(series: pl.DataFrame, lang: str, decimals: int = 1,
         .rename(names)
     if panel is not None:
         frame = frame.with_columns(series["paneel"].alias(panel))
-    return tables.display(frame, lang, {names["waarde"]: decimals})
+    # Counts recovered from harmonised rates are fractional: shown whole, as counts are.
+    return tables.display(frame, lang, {names["waarde"]: decimals, names["teller"]: 0,
+                                        names["noemer"]: 0})
 
 
 def export_frame(series: pl.DataFrame, maat: Measure, voorziening: str) -> pl.DataFrame:
