@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import exports, sql_console, sql_sandbox
+from dashboard import exports, fmt, sql_console, sql_sandbox
 from dashboard.db import Database
 from dashboard.safe import md_escape
 from dashboard.views import sql as view
@@ -71,7 +71,11 @@ def test_running_a_query_shows_its_result_and_puts_it_in_the_url(open_sql: OpenP
     sql = ("SELECT provincie_naam, count(*) AS n FROM out.gemeente_periode "
            "GROUP BY ALL ORDER BY provincie_naam")
     run_query(at, sql)
-    assert result_table(at).equals(database.query(sql), null_equal=True)
+    # Shown as written for the reader: the same rows, counts with Dutch separators.
+    direct = database.query(sql)
+    shown = result_table(at)
+    assert shown["provincie_naam"].to_list() == direct["provincie_naam"].to_list()
+    assert shown["n"].to_list() == [f"{n:,}".replace(",", ".") for n in direct["n"]]
     assert at.query_params["q"] == sql
     assert not at.error
     buttons = at.get("download_button")
@@ -160,7 +164,7 @@ def test_large_result_is_truncated_with_an_honest_notice(open_sql: OpenPage,
     total = int(database.query("SELECT count(*) FROM out.gemeente_periode").item())
     assert total > view.limits().max_rows
     assert result_table(at).height == view.limits().max_rows
-    notice = f"{total:,}".replace(",", " ") + " rijen; getoond: de eerste 1 000"
+    notice = f"{total:,}".replace(",", ".") + " rijen; getoond: de eerste 1.000"
     assert any(notice in w.value for w in at.warning), [w.value for w in at.warning]
 
 
@@ -267,8 +271,8 @@ def test_result_notes_escape_column_names_from_the_query() -> None:
 def test_a_result_longer_than_the_download_limit_is_announced(open_sql: OpenPage) -> None:
     limit = view.limits().max_download_rows
     at = run_query(open_sql(), f"SELECT * FROM range({limit * 2})")
-    total = sql_console.format_int(limit * 2, "nl")
-    shown = sql_console.format_int(limit, "nl")
+    total = fmt.integer(limit * 2, "nl")
+    shown = fmt.integer(limit, "nl")
     warnings = [w.value for w in at.warning]
     assert (f"De download bevat de eerste {shown} van {total} rijen (limiet van de console)."
             in warnings), warnings

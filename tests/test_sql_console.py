@@ -127,9 +127,9 @@ def test_truncates_at_max_rows_with_honest_total(database: Database, run_readonl
     result = run_readonly(database, "SELECT * FROM out.gemeente_periode -- alles")
     assert result.error is None
     assert result.truncated and result.frame.height == 1000 and result.total_rows == total
-    shown_total = f"{total:,}".replace(",", " ")
+    shown_total = f"{total:,}".replace(",", ".")
     assert truncation_notice(result) == (
-        f"{shown_total} rijen; getoond: de eerste 1 000. Download het volledige resultaat.")
+        f"{shown_total} rijen; getoond: de eerste 1.000. Download het volledige resultaat.")
     assert truncation_notice(result, "en").startswith(f"{total:,} rows; showing the first 1,000")
     full = sql_console.full_result(database, result.sql, pool=pool)
     assert full.height == total
@@ -143,7 +143,7 @@ def test_exactly_max_rows_is_not_truncated(database: Database, run_readonly) -> 
 def test_notice_without_total_says_so() -> None:
     result = ConsoleResult(frame=pl.DataFrame({"x": range(1000)}), total_rows=None,
                            truncated=True, elapsed_ms=1.0, error=None)
-    assert truncation_notice(result) == ("Meer dan 1 000 rijen; getoond: 1 000. Het totaal kon "
+    assert truncation_notice(result) == ("Meer dan 1.000 rijen; getoond: 1.000. Het totaal kon "
                                          "niet binnen de tijdslimiet worden geteld.")
 
 

@@ -620,7 +620,7 @@ def _distribution_template(lang: str) -> Spec:
     x = alt.X("jaar:O", title=None)
     tooltip = [alt.Tooltip("jaar:N", title=tr("jaar", lang, TEXTS)),
                alt.Tooltip("n:Q", title=tr("n_gemeenten", lang, TEXTS)),
-               *[alt.Tooltip(f"{f}:Q", title=tr(f, lang, TEXTS), format=".1f")
+               *[alt.Tooltip(f"{f}:Q", title=tr(f, lang, TEXTS), format=fmt.vega_number_format(1))
                  for f in ("laagste", "q1", "mediaan", "q3", "hoogste")]]
     whisker = alt.Chart().mark_rule(color="#444444").encode(
         x=x, y=alt.Y("laagste:Q", title="@unit"), y2="hoogste:Q")
@@ -804,7 +804,8 @@ def _before_after_template(lang: str) -> Spec:
         shape=alt.Shape("werkwijze:N", title=legend_title, scale=alt.Scale(
             domain=domain, range=["circle", "square", "cross"])),
         tooltip=[alt.Tooltip("jaar:N", title=tr("jaar", lang, TEXTS)),
-                 alt.Tooltip("waarde:Q", title=tr("waarde", lang, TEXTS), format=".1f"),
+                 alt.Tooltip("waarde:Q", title=tr("waarde", lang, TEXTS),
+                             format=fmt.vega_number_format(1)),
                  alt.Tooltip("werkwijze:N", title=legend_title)])
     rule = alt.Chart().mark_rule(strokeDash=[4, 3], color="#000000").encode(
         x=alt.X("wissel:O"))
