@@ -125,7 +125,7 @@ def human_bytes(n: float, lang: str = "nl") -> str:
     number written by dashboard/fmt.py; two places below 10 so that a value just over a
     limit does not read as the limit. The README table is written in English."""
     value, unit = (n / MB, "MB") if n >= MB else (n / 1024, "kB")
-    places = 0 if float(value).is_integer() else 2 if value < 10 else 1
+    places = fmt.places(value, 2 if value < 10 else 1)
     return f"{fmt.number(value, lang, places)} {unit}"
 
 

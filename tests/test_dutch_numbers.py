@@ -178,3 +178,17 @@ def test_table_writer_rules() -> None:
     # A stored measure column takes its measure's places (clienten_per_1000: 1).
     rate = tables.display(pl.DataFrame({"clienten_per_1000": [90.2665]}), "nl").frame
     assert rate.item() == "90,3"
+
+
+def test_sizes_limits_and_durations_for_readers() -> None:
+    from dashboard.sql_limits import MB, human_bytes
+    from dashboard.views import data
+
+    assert data.human_size(7_800_000, "nl") == "7,8 MB"
+    assert data.human_size(7_800_000, "en") == "7.8 MB"
+    assert human_bytes(64 * MB, "nl") == "64 MB"
+    assert human_bytes(int(1.91 * MB), "nl") == "1,91 MB"
+    assert human_bytes(1536, "en") == "1.5 kB"
+    assert fmt.duration(1.84, "nl") == "1,8 s"
+    assert fmt.seconds(2.5, "nl") == "2,5 s" and fmt.seconds(20, "nl") == "20 s"
+    assert [fmt.places(v) for v in (3.0, 2.5, 0.125, 1e-9)] == [0, 1, 3, 3]

@@ -18,7 +18,7 @@ import polars as pl
 import pyarrow.parquet as pq
 import pytest
 
-from dashboard import exports, sql_console, sql_limits
+from dashboard import exports, fmt, sql_console, sql_limits
 from dashboard.db import Database
 from dashboard.sql_console import ConsoleError, ConsoleResult, message
 from dashboard.sql_limits import MB, Limits
@@ -78,7 +78,7 @@ def context(db: Database, sql: str, frame: pl.DataFrame) -> exports.ExportContex
 def test_uninterruptible_expression_is_killed_at_the_wall_time(pool: Pool,
                                                               database: Database) -> None:
     result = run(pool, database, LEVENSHTEIN)
-    assert result.error == message("killed", seconds=TIMEOUT_S)
+    assert result.error == message("killed", seconds=fmt.seconds(TIMEOUT_S))
     assert result.worker_pid is not None and not pid_exists(result.worker_pid)
     assert result.elapsed_ms < (TIMEOUT_S + 10) * 1000
     # The killed worker is replaced: the console answers the next query.
@@ -96,8 +96,8 @@ def test_huge_values_are_refused_and_the_server_does_not_grow(pool: Pool, databa
     before = status_kb("VmHWM")
     result = run(pool, database, sql)
     assert result.error is not None and not result.frame.height
-    assert result.error.startswith(message("worker_memory", mb=pool.limits.memory_mb) + "\n"
-                                   "DuckDB: Out of Memory Error"), result.error
+    memory = message("worker_memory", mb=fmt.integer(pool.limits.memory_mb))
+    assert result.error.startswith(memory + "\nDuckDB: Out of Memory Error"), result.error
     assert "SET threads" not in result.error  # DuckDB's tuning advice does not apply here
     assert status_kb("VmHWM") - before < 200 * 1024  # the value never reached the server
     assert not pid_exists(result.worker_pid or 0)
@@ -105,7 +105,7 @@ def test_huge_values_are_refused_and_the_server_does_not_grow(pool: Pool, databa
 
 def test_a_value_over_the_cell_limit_is_refused_by_name(pool: Pool, database: Database) -> None:
     result = run(pool, database, "SELECT 1 AS id, repeat('x', 2000000) AS groot")
-    assert result.error == ("Geweigerd: een waarde in kolom groot is 1.91 MB; de console toont "
+    assert result.error == ("Geweigerd: een waarde in kolom groot is 1,91 MB; de console toont "
                             "en downloadt waarden tot 1 MB.")
 
 
@@ -125,7 +125,7 @@ def test_big_download_is_capped_with_a_note_in_file_and_page(database: Database)
         result = run(capped, database, sql)
         assert result.ok and result.truncated and result.total_rows == 50_000_000
         assert sql_console.download_notice(result, 100_000) == (
-            "De download bevat de eerste 100 000 van 50 000 000 rijen (limiet van de console).")
+            "De download bevat de eerste 100.000 van 50.000.000 rijen (limiet van de console).")
         data = capped.export(database.path, result.sql, "csv",
                              context(database, sql, result.frame))
         parquet = capped.export(database.path, result.sql, "parquet",
@@ -133,7 +133,7 @@ def test_big_download_is_capped_with_a_note_in_file_and_page(database: Database)
     finally:
         capped.close()
     text = data.decode("utf-8-sig")
-    assert "De download bevat hoogstens 100 000 rijen (limiet van de console)" in text
+    assert "De download bevat hoogstens 100.000 rijen (limiet van de console)" in text
     assert pl.read_csv(io.BytesIO(data), comment_prefix="#").height == 100_000
     table = pq.read_table(io.BytesIO(parquet))
     assert table.num_rows == 100_000
@@ -170,7 +170,8 @@ def test_concurrency_is_bounded_and_the_extra_query_is_told_busy(database: Datab
     finally:
         busy_pool.close()
     errors = sorted(r.error or "" for r in results)
-    assert errors == sorted([message("busy", n=2)] + [message("killed", seconds=3)] * 2)
+    killed = message("killed", seconds=fmt.seconds(3))
+    assert errors == sorted([message("busy", n=2)] + [killed] * 2)
 
 
 # --- 4. every type renders or explains -----------------------------------------------------
