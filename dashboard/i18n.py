@@ -92,6 +92,27 @@ COMMON: dict[str, dict[str, str]] = {
         "en": "CBS does not publish this measure nationally: {label} is summed over the "
               "municipalities with figures ({periode}; {counts}), so it is not a CBS figure.",
     },
+    # Descriptions of tables and columns are in the reader's language (etl/metadata.yaml has
+    # both); these replace page texts that still said the descriptions were English.
+    "schema_col_column": {"nl": "kolom", "en": "column"},
+    "schema_col_type": {"nl": "type", "en": "type"},
+    "schema_col_description": {"nl": "omschrijving", "en": "description"},
+    "symbol_col_symbol": {"nl": "teken", "en": "symbol"},
+    "symbol_col_meaning": {"nl": "betekenis", "en": "meaning"},
+    "symbol_col_handling": {"nl": "in wmo-atlas", "en": "in wmo-atlas"},
+    "about_this_table": {"nl": "Over deze tabel: {text}", "en": "About this table: {text}"},
+    "schema_intro_described": {
+        "nl": "Tabellen in core (zoals gepubliceerd), out (geharmoniseerd) en meta (bronnen, "
+              "woordenboek, build).",
+        "en": "Tables in core (as published), out (harmonised) and meta (sources, dictionary, "
+              "build).",
+    },
+    "dictionary_intro_described": {
+        "nl": "Alle tabellen en kolommen met omschrijving en eenheid (uit meta.tabel en "
+              "meta.veld; de Engelse omschrijving staat in omschrijving_en).",
+        "en": "Every table and column with description and unit (from meta.tabel and "
+              "meta.veld; the English description is in omschrijving_en).",
+    },
 }
 
 
