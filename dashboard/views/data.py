@@ -62,13 +62,8 @@ FORMATS: dict[str, tuple[Callable[[pl.DataFrame, exports.ExportContext], bytes],
 
 TEXTS = section("data")
 
-# Column labels of the dictionary tables shown on the page.
-DICT_HEADERS: dict[str, dict[str, str]] = {
-    "nl": {"schema": "schema", "tabel": "tabel", "kolom": "kolom", "type": "type",
-           "eenheid": "eenheid", "omschrijving": "omschrijving", "sleutel": "sleutel"},
-    "en": {"schema": "schema", "tabel": "table", "kolom": "column", "type": "type",
-           "eenheid": "unit", "omschrijving": "description", "sleutel": "key"},
-}
+# Columns of the dictionary tables shown on the page; their headers are texts `dict_<column>`.
+DICT_COLUMNS = ("schema", "tabel", "kolom", "type", "eenheid", "omschrijving", "sleutel")
 
 
 # --- tables ---------------------------------------------------------------------------------
@@ -499,7 +494,7 @@ def search_tables(db: Database, text: str, lang: Lang = "nl") -> pl.DataFrame:
 
 
 def localise_headers(frame: pl.DataFrame, lang: str) -> pl.DataFrame:
-    names: Mapping[str, str] = DICT_HEADERS["en" if lang == "en" else "nl"]
+    names: Mapping[str, str] = {c: tr(f"dict_{c}", lang, TEXTS) for c in DICT_COLUMNS}
     return frame.rename({c: names[c] for c in frame.columns if c in names})
 
 
