@@ -92,6 +92,12 @@ COMMON: dict[str, dict[str, str]] = {
         "en": "CBS does not publish this measure nationally: {label} is summed over the "
               "municipalities with figures ({periode}; {counts}), so it is not a CBS figure.",
     },
+    "gemeente_ambiguous": {
+        "nl": "De link noemt gemeente = '{value}', maar die naam hoort bij meer dan één "
+              "gemeentecode: {codes}. Kies de gemeente hieronder; getoond wordt de standaard.",
+        "en": "The link asks for gemeente = '{value}', but that name belongs to more than one "
+              "municipality code: {codes}. Choose it below; the default is shown.",
+    },
 }
 
 
