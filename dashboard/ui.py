@@ -110,6 +110,7 @@ class UrlRun:
     incoming: dict[str, list[str]]
     arrival: bool
     history_navigation: bool
+    reported: dict[str, list[str]] = field(default_factory=dict)  # as Streamlit's frontend sent it
     out: dict[str, str] = field(default_factory=dict)
 
     def get(self, param: str) -> str | None:
@@ -163,14 +164,19 @@ def _set_url_silently(params: Mapping[str, list[str]]) -> None:
 def begin_url_run(page: str) -> UrlRun:
     """Called by app.py before the page runs: what the URL says for this page."""
     history = is_history_navigation()
+    arrival = st.session_state.get("_url_page") != page
     nav = st.session_state.pop("_url_nav", None)
-    incoming = _url_now()
+    reported = _url_now()
+    incoming = reported
     if nav is not None and nav[0] == page and not history:
         # `open_page` left the address bar alone; the values for the page it opens are here.
         incoming = as_lists(nav[1])
         _set_url_silently(incoming)
-    run = UrlRun(page, incoming, arrival=st.session_state.get("_url_page") != page,
-                 history_navigation=history)
+    elif not arrival and not history and reported == st.session_state.get("_url_echo"):
+        # Streamlit's frontend repeats the URL it last heard of, which may predate a correction
+        # made in the browser (_url_replacer); the address bar shows what the last run wrote.
+        incoming = as_lists(st.session_state.get("_url_last", {}))
+    run = UrlRun(page, incoming, arrival=arrival, history_navigation=history, reported=reported)
     st.session_state[_RUN] = run
     return run
 
@@ -199,7 +205,11 @@ def commit_url() -> None:
     desired = dict(run.out)
     if current_lang() == "en":
         desired[LANG_PARAM] = "en"
-    action = history_action(_url_now(), desired, arrival=run.arrival,
+    # On a rerun of the same page the address bar shows what the last run wrote (see
+    # begin_url_run for why Streamlit's own copy may be older).
+    shown = st.session_state.get("_url_last")
+    now = _url_now() if run.arrival or run.history_navigation or shown is None else shown
+    action = history_action(now, desired, arrival=run.arrival,
                             history_navigation=run.history_navigation)
     if action == "push":
         st.query_params.from_dict(desired)  # one message: one entry
@@ -213,6 +223,8 @@ def commit_url() -> None:
                       key="wmo_url_replace", height=0)
     st.session_state["_url_page"] = run.page
     st.session_state["_url_last"] = desired
+    # What Streamlit's frontend believes the URL is: it hears of a push, not of a replace.
+    st.session_state["_url_echo"] = as_lists(desired) if action == "push" else run.reported
 
 
 def open_page(name: str, params: Mapping[str, str]) -> NoReturn:
