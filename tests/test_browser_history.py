@@ -176,3 +176,25 @@ def test_a_link_corrected_on_arrival_does_not_undo_the_next_change(page: Page,
     expect(page.get_by_role("combobox", name="Provincie")).to_have_value("Utrecht")
     page.go_back()
     expect_kaart_utrecht_2022(page)
+
+
+def test_a_peer_on_the_profile_is_one_entry_and_back_returns(page: Page,
+                                                             app_server: Server) -> None:
+    page.goto(f"{app_server.url}/gemeente?gemeente=GM0344&maat=hbh_per_1000")
+    expect(page.get_by_role("heading", name="Utrecht (GM0344)")).to_be_visible(timeout=30_000)
+    page.wait_for_selector(IDLE)
+    first = entries(page)
+    peer_buttons = page.locator('[class*="st-key-gemeente_peer_"] button')
+    peer_name = peer_buttons.first.inner_text().strip()
+    peer_buttons.first.click()
+    page.wait_for_url(lambda url: "GM0344" not in url)
+    expect(page.get_by_role("heading", name=re.compile(re.escape(peer_name)))).to_be_visible()
+    page.wait_for_selector(IDLE)
+    assert entries(page) == first + 1
+    assert params(page)["maat"] == ["hbh_per_1000"]  # the profile keeps its other choices
+
+    page.go_back()
+    page.wait_for_url(re.compile(r"gemeente=GM0344"))
+    expect(page.get_by_role("heading", name="Utrecht (GM0344)")).to_be_visible()
+    expect(page.get_by_role("combobox", name=re.compile("Gemeente"))).to_have_value(
+        "Utrecht (GM0344)")
