@@ -4,7 +4,17 @@ import streamlit as st
 
 from dashboard import catalog
 from dashboard.safe import md_escape, safe_links
-from dashboard.ui import footer, page_context, page_path, show_chart, url_selectbox, url_toggle
+from dashboard.ui import (
+    footer,
+    gemeente_from_link,
+    open_page,
+    page_context,
+    show_chart,
+    url_rewrite,
+    url_selectbox,
+    url_toggle,
+    url_value,
+)
 from dashboard.views import gemeente as view
 
 ctx = page_context()
@@ -15,24 +25,23 @@ st.caption(ctx.t("intro", T))
 
 
 def open_gemeente(code: str) -> None:
-    st.switch_page(page_path("gemeente"), query_params={"gemeente": code, "taal": ctx.lang})
+    open_page("gemeente", {"gemeente": code})
 
 
-# A map click or an old link may name a merged or split gemeente: show the successor instead.
-link = view.resolve_link(ctx.db, st.query_params.get("gemeente"))
+# A link may name the gemeente; a map click or an old link may name a merged or split one: show
+# the successor instead.
+gemeente_from_link(ctx)
+link = view.resolve_link(ctx.db, url_value("gemeente"))
 if link.dissolved_code:
-    if link.code:
-        st.query_params["gemeente"] = link.code
-    else:
-        del st.query_params["gemeente"]
+    url_rewrite("gemeente", link.code)
     # Remembered so the explanation and the other successors stay until the user moves on.
     st.session_state["_gemeente_dissolved"] = (link.dissolved_code, link.code)
 
 options = catalog.gemeente_options(ctx.db)
 c1, c2, c3 = st.columns([4, 3, 2], vertical_alignment="bottom")
-code = url_selectbox(ctx, ctx.t("choose", T), "gemeente", list(options), view.default_code(ctx.db),
-                     format_func=lambda c: options.get(c, c), container=c1,
-                     key="gemeente_gemeente")
+code = url_selectbox(ctx, ctx.t("choose", T), "gemeente", list(options),
+                     catalog.fallback_gemeente(ctx.db), format_func=lambda c: options.get(c, c),
+                     container=c1, key="gemeente_gemeente")
 maat = url_selectbox(ctx, ctx.t("trend_maat", T), "maat", list(view.MAATEN), view.DEFAULT_MAAT,
                      format_func=lambda k: view.MAATEN[k].label(ctx.lang), container=c2,
                      key="gemeente_maat")

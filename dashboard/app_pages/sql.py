@@ -3,7 +3,7 @@
 import streamlit as st
 
 from dashboard.sql_console import truncation_notice
-from dashboard.ui import footer, page_context, url_selectbox
+from dashboard.ui import footer, page_context, url_keep, url_selectbox, url_value
 from dashboard.views import sql as view
 
 ctx = page_context()
@@ -35,7 +35,7 @@ def insert_select(table: str) -> None:
 # itself: a link must not start work for whoever opens it, so it waits for one click on
 # Uitvoeren (which then runs in the sandbox like any query). Back on the page without `q`
 # (sidebar links drop it), the editor shows the query of the result this session still holds.
-url_query = st.query_params.get("q")
+url_query = url_value("q")
 stored = st.session_state.get("sql_result")
 first_render = "sql_query" not in st.session_state
 if first_render:
@@ -57,10 +57,9 @@ with left:
     # The link reproduces the result on screen, not the text being edited; a link that has
     # not been run yet keeps its `q`, so reloading it shows the same query.
     if stored is not None and stored[0].strip():
-        if st.query_params.get("q") != stored[0]:
-            st.query_params["q"] = stored[0]
-    elif not (stored is None and url_query and query == url_query):
-        st.query_params.pop("q", None)
+        url_keep("q", stored[0])
+    elif stored is None and url_query and query == url_query:
+        url_keep("q", url_query)
 
     if stored is None:
         if url_query and query == url_query:
