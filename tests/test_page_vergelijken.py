@@ -43,7 +43,7 @@ def test_default_renders_focus_peers_and_country(make_app: AppFactory, demo_db: 
     assert at.title[0].value == "Vergelijken"
     trend, multiples = specs(at)[:2]
     db = Database(demo_db)
-    focus = vergelijken.default_gemeente(db)
+    focus = catalog.fallback_gemeente(db)
     naam = catalog.gemeente_name(db, focus)
     assert series_names(trend) == {naam, f"Vergelijkbare gemeenten van {naam}", NL_CBS}
     assert "SYNTHETISCHE DEMODATA" in trend["title"]["subtitle"][-1]

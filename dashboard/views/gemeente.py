@@ -54,11 +54,6 @@ def reference_codes(db: Database) -> list[str]:
     return catalog.gemeenten(db)["gemeente_code"].to_list()
 
 
-def default_code(db: Database) -> str:
-    """First gemeente alphabetically: predictable for a link that names nothing usable."""
-    return reference_codes(db)[0]
-
-
 def all_gemeenten(db: Database) -> pl.DataFrame:
     """core.gemeente: every code since 2015 with validity and successor."""
     return db.memo("gemeente_all", lambda: db.query(

@@ -97,15 +97,6 @@ class CompareView:
     nederland_note: str = ""  # what that series is, in one sentence
 
 
-def default_gemeente(db: Database) -> str:
-    """The largest gemeente: a recognisable starting point with a meaningful peer group."""
-    frame = catalog.gemeenten(db).drop_nulls("inwoners").sort(
-        ["inwoners", "gemeente_code"], descending=[True, False])
-    if frame.is_empty():
-        return str(catalog.gemeenten(db)["gemeente_code"][0])
-    return str(frame["gemeente_code"][0])
-
-
 def provincie_of(db: Database, code: str) -> str | None:
     frame = catalog.gemeenten(db).filter(pl.col("gemeente_code") == code)
     return None if frame.is_empty() else frame["provincie_naam"][0]
