@@ -78,12 +78,22 @@ CONTRACT = {
                             "uitgaven_hbh_per_inwoner uitgaven_hbh_per_client hbh_instroom "
                             "hbh_uitstroom hbh_instroom_per_1000 hbh_uitstroom_per_1000 "
                             "beeindigd_door_gemeente beeindigd_door_gemeente_per_1000_clienten "
+                            "uitspraken_wmo uitspraken_client_gelijk uitspraken_hbh "
+                            "uitspraken_resultaatgericht uitspraken_per_10000_clienten "
                             "status is_geharmoniseerd is_synthetisch",
     "out.provincie_periode": "provincie_code provincie_naam periode_code jaar halfjaar "
                              "voorziening_code voorziening clienten inwoners clienten_per_1000 "
                              "gemeenten_totaal gemeenten_bekend status is_synthetisch",
+    "out.uitspraak": "ecli uitspraakdatum jaar publicatiedatum instantie instantie_type "
+                     "zaaknummer procedure rechtsgebied gemeente_code gemeente_naam "
+                     "provincie_naam gemeente_code_uitspraak gemeente_naam_tekst werkwijze_hbh "
+                     "is_hbh is_resultaatgericht uitkomst client_in_het_gelijk inhoudsindicatie "
+                     "url is_jaar_opgehaald is_synthetisch",
+    "out.uitspraak_jaar": "jaar is_opgehaald uitspraken_wmo uitspraken_toegerekend "
+                          "uitspraken_niet_toegerekend is_synthetisch",
     "meta.bron": "bron_id titel producent url opgehaald_op licentie formaat sha256 "
                  "is_synthetisch map",
+    "meta.uitspraak_periode": "van tot",
     "meta.veld": "schema_naam tabel kolom type omschrijving eenheid",
     "meta.tabel": "schema_naam tabel omschrijving sleutel",
     "meta.build": "built_at versie duckdb_versie referentie_indeling is_synthetisch raw_map "
