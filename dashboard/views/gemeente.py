@@ -38,7 +38,7 @@ TEXTS = section("gemeente")
 MAATEN: dict[str, Measure] = measures.pick(
     "per_1000", "hbh_per_1000", "per_1000_75plus", "bezwaren_per_1000", "uitgaven_per_inwoner",
     "hbh_uitgaven_per_client", "hbh_instroom_per_1000", "hbh_uitstroom_per_1000",
-    "beeindigd_gemeente")
+    "beeindigd_gemeente", "uitspraken_per_10000")
 
 
 def voorziening_of(m: Measure) -> str:

@@ -36,7 +36,7 @@ TEXTS = section("kaart")
 # The Kaart's measures, in the order it offers them; defined in dashboard/measures.py.
 MAATEN: dict[str, Measure] = measures.pick(
     "per_1000", "hbh_per_1000", "per_1000_75plus", "bezwaren_per_1000", "uitgaven_per_inwoner",
-    "hbh_uitgaven_per_client", "beeindigd_gemeente", "verandering")
+    "hbh_uitgaven_per_client", "beeindigd_gemeente", "uitspraken_per_10000", "verandering")
 DEFAULT_MAAT = "per_1000"
 
 
