@@ -64,7 +64,7 @@ def test_counts_equal_an_independent_count_from_core(demo_db: Path) -> None:
                      for name, sql in COUNT_SQL.items())
     expected = _query(demo_db, f"SELECT gemeente_code, jaar, {aggs} FROM ({MAPPED_SQL}) "
                                "GROUP BY ALL")
-    got = _jaar_rows(demo_db).filter(pl.col("jaar") <= 2025)
+    got = _jaar_rows(demo_db)
     joined = got.join(expected.with_columns(pl.col("jaar").cast(pl.Int32)),
                       on=["gemeente_code", "jaar"], how="left", suffix="_sql")
     assert joined.height > 3000 and joined["uitspraken_wmo"].sum() > 800
@@ -187,14 +187,33 @@ def demo_raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return raw
 
 
-def test_a_fetched_year_counts_under_the_reference_gemeente_and_other_years_are_null(
-        rechtspraak_server: RechtspraakServer, demo_raw: Path, tmp_path: Path) -> None:
-    _handwritten(rechtspraak_server)
+def _without_rulings(demo_raw: Path, tmp_path: Path) -> Path:
+    """A raw folder with the demo's other sources and no rechtspraak/."""
     raw = tmp_path / "raw"
     raw.mkdir()
     for part in demo_raw.iterdir():
         if part.name != "rechtspraak":
             (raw / part.name).symlink_to(part, target_is_directory=True)
+    return raw
+
+
+def test_without_the_rulings_source_every_count_is_unknown(demo_raw: Path,
+                                                          tmp_path: Path) -> None:
+    db = tmp_path / "wmo.duckdb"
+    raw = _without_rulings(demo_raw, tmp_path)
+    assert main(["build", "--raw", str(raw), "--db", str(db), "--snapshot", str(SNAPSHOT)]) == 0
+    rows = _query(db, "SELECT * FROM out.gemeente_periode")
+    assert rows.height > 3000 and rows["clienten"].is_not_null().any()
+    for name in [*COUNT_SQL, "uitspraken_per_10000_clienten"]:
+        assert rows[name].null_count() == rows.height, name  # not fetched: NULL, never 0
+    for table in ("out.uitspraak", "out.uitspraak_jaar", "meta.uitspraak_periode"):
+        assert _query(db, f"SELECT count(*) AS n FROM {table}")["n"][0] == 0, table
+
+
+def test_a_fetched_year_counts_under_the_reference_gemeente_and_other_years_are_null(
+        rechtspraak_server: RechtspraakServer, demo_raw: Path, tmp_path: Path) -> None:
+    _handwritten(rechtspraak_server)
+    raw = _without_rulings(demo_raw, tmp_path)
     fetch_rechtspraak(raw, load_settings(), van=date(2019, 1, 1), tot=date(2019, 12, 31),
                       politeness=Politeness(workers=1, pause=0.0, page_size=10), now=NOW)
     db = tmp_path / "wmo.duckdb"

@@ -70,9 +70,10 @@ def published_counts(rulings: pl.DataFrame, comp: pl.DataFrame) -> pl.DataFrame:
         .group_by("gemeente_code", "jaar")
         .agg(pl.len().alias("uitspraken_wmo"),
              # A ruling whose outcome or appellant is unclear is not counted as won.
-             (pl.col("client_in_het_gelijk") == True).sum().alias("uitspraken_client_gelijk"),  # noqa: E712
-             (pl.col("is_hbh") == True).sum().alias("uitspraken_hbh"),  # noqa: E712
-             (pl.col("is_resultaatgericht") == True).sum().alias(  # noqa: E712
+             pl.col("client_in_het_gelijk").fill_null(False).sum().alias(
+                 "uitspraken_client_gelijk"),
+             pl.col("is_hbh").fill_null(False).sum().alias("uitspraken_hbh"),
+             pl.col("is_resultaatgericht").fill_null(False).sum().alias(
                  "uitspraken_resultaatgericht"))
     )
     return (
