@@ -25,7 +25,7 @@ from dashboard import exports, fmt, measures
 from dashboard.catalog import BuildInfo
 from dashboard.charts import WERKWIJZE_COLOURS, configure, titled
 from dashboard.db import Database
-from dashboard.i18n import Lang, section, tr
+from dashboard.i18n import section, tr
 
 TEXTS = section("rechtspraak")
 TABLE = "out.uitspraak"
@@ -293,9 +293,9 @@ def citation(info: BuildInfo) -> str:
 
 def export_context(db: Database, info: BuildInfo, filters: Filters,
                    columns: list[str]) -> exports.ExportContext:
-    """Provenance for a download: sources, the filters, the ruling caveat first (files are
-    Dutch, as every export of the project)."""
-    ctx = exports.context_from_db(db, tr("title", "nl", TEXTS), filters.applied(),
+    """Provenance for a download: sources, the filters, the ruling caveat first and, short, in
+    the title, which every format carries (files are Dutch, as every export of the project)."""
+    ctx = exports.context_from_db(db, tr("export_title", "nl", TEXTS), filters.applied(),
                                   columns=columns, table=TABLE)
     return dataclasses.replace(ctx, caveats=[tr("caveat", "nl", TEXTS), *ctx.caveats],
                                citation=citation(info))
@@ -328,16 +328,25 @@ def gemeente_rulings(db: Database, code: str, lang: str) -> pl.DataFrame:
     return display_table(filtered(db, Filters(gemeente=code)), lang)
 
 
-def counted(n: int, lang: Lang) -> str:
+def counted(n: int, lang: str) -> str:
     return tr("n_one" if n == 1 else "n_many", lang, TEXTS, n=fmt.integer(n, lang))
 
 
-def register_links(db: Database, bron_urls: pl.Series) -> tuple[pl.Series, pl.Series]:
-    """For each register source: the ruling on rechtspraak.nl when its bron_url holds an ECLI,
-    and this page filtered on that ruling when the database has it (else None)."""
-    eclis = [ecli_in(u) for u in bron_urls.to_list()]
-    known = known_eclis(db)
-    return (pl.Series("uitspraak_url", [ruling_url(e) for e in eclis], dtype=pl.String),
-            pl.Series("uitspraak_pagina", [page_link(ecli=e) if e in known else None
-                                           for e in eclis], dtype=pl.String))
+RULING_LINK_COLUMNS = ("uitspraak_url", "uitspraak_pagina")
 
+
+def with_ruling_links(db: Database, table: pl.DataFrame, column: str = "bron_url"
+                      ) -> pl.DataFrame:
+    """A register table with, where its `column` holds an ECLI, the ruling on rechtspraak.nl
+    (`uitspraak_url`) and, when the database has that ruling, this page filtered on it
+    (`uitspraak_pagina`, a relative link). Each column is added only when some row has a
+    value, so a gemeente without court-ruling sources gets no empty columns."""
+    eclis = [ecli_in(u) for u in table[column].to_list()]
+    known = known_eclis(db)
+    links = {
+        "uitspraak_url": [ruling_url(e) for e in eclis],
+        "uitspraak_pagina": [page_link(ecli=e) if e in known else None for e in eclis],
+    }
+    return table.with_columns(pl.Series(name, values, dtype=pl.String)
+                              for name, values in links.items()
+                              if any(v is not None for v in values))
