@@ -67,7 +67,6 @@ else:
     st.dataframe(safe_links(view.display_table(rows, ctx.lang), "url"), hide_index=True,
                  key="rs_table", column_config=config)
 
-st.subheader(ctx.t("counts_title", T))
 per_year = view.year_counts(view.filtered(ctx.db, dataclasses.replace(filters, jaar=None)))
 if per_year.is_empty():
     st.info(ctx.t("empty", T))

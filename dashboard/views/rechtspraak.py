@@ -212,7 +212,7 @@ def count_chart(counts: pl.DataFrame, title: str, subtitle: str, source: str,
         groep_label=pl.col("groep").map_elements(lambda g: group_label(g, lang),
                                                  return_dtype=pl.String))
     chart = alt.Chart(data).mark_bar().encode(
-        x=alt.X("jaar:O", title=None),
+        x=alt.X("jaar:O", title=None, axis=alt.Axis(labelAngle=0)),
         y=alt.Y("uitspraken:Q", title=tr("col_uitspraken", lang, TEXTS), stack="zero"),
         color=alt.Color("groep_label:N", title=tr("col_groep", lang, TEXTS),
                         scale=alt.Scale(domain=names,
