@@ -306,8 +306,31 @@ def test_gemeente_without_rulings_says_so_with_the_caveat(make_app: AppFactory,
                for i in at.info)
 
 
-def test_gemeente_measure_list_has_the_ruling_rate() -> None:
+def test_gemeente_trend_of_the_ruling_rate_has_its_caveat(make_app: AppFactory,
+                                                          database: Database) -> None:
     assert "uitspraken_per_10000" in gemeente_view.MAATEN
+    at = make_app("gemeente", gemeente="GM0344", maat="uitspraken_per_10000")
+    assert not at.exception
+    assert any(CAVEAT_NL in i.value for i in at.info)
+    trend = table(at, ("Reeks", "Periode", "Wmo-uitspraken per 10 000 cliënten"))
+    # '2024*': the status mark of a provisional year is not part of the year.
+    own = trend.filter(pl.col("Reeks") == "Utrecht").with_columns(
+        pl.col("Periode").str.strip_chars_end("*"))
+    direct = database.query(
+        "SELECT CAST(jaar AS VARCHAR) AS Periode, uitspraken_per_10000_clienten AS w "
+        "FROM out.gemeente_periode WHERE gemeente_code = 'GM0344' AND voorziening_code = ? "
+        "AND halfjaar IS NULL AND uitspraken_per_10000_clienten IS NOT NULL ORDER BY jaar",
+        [catalog.TOTAAL])
+    joined = own.join(direct, on="Periode")
+    assert joined.height == direct.height > 5
+    assert (joined["Wmo-uitspraken per 10 000 cliënten"] - joined["w"]).abs().max() < 1e-3
+
+
+def test_gemeente_rulings_in_english(make_app: AppFactory) -> None:
+    at = make_app("gemeente", gemeente="GM0344", taal="en")
+    assert not at.exception
+    assert any(h.value == "Court rulings" for h in at.subheader)
+    assert any(CAVEAT_EN in c.value for c in [*at.caption, *at.info])
 
 
 # --- the werkwijze register's court-ruling sources --------------------------------------------
