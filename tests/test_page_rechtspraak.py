@@ -233,6 +233,12 @@ def test_english_switch(make_app: AppFactory) -> None:
     assert labels["datum"] == "Date" and labels["instantie"] == "Court"
 
 
+def test_outcome_labels_keep_unknown_apart_from_new_values() -> None:
+    assert view.uitkomst_label("niet_ontvankelijk", "nl") == "niet-ontvankelijk"
+    assert view.uitkomst_label(None, "en") == "unknown"
+    assert view.uitkomst_label("deels_gegrond", "nl") == "deels_gegrond"
+
+
 def test_summary_is_cut_at_a_word_boundary() -> None:
     text = "woord " * 60
     cut = view.summary(text)

@@ -146,8 +146,11 @@ def court_options(db: Database) -> list[str]:
 
 
 def uitkomst_label(uitkomst: str | None, lang: str) -> str:
-    key = uitkomst if uitkomst in UITKOMSTEN else "onbekend"
-    return tr(f"uitkomst_{key}", lang, TEXTS)
+    """NULL (no verdict found) is 'onbekend'; an outcome this page does not know yet is shown
+    as stored rather than hidden under 'onbekend'."""
+    if uitkomst is None or uitkomst in UITKOMSTEN:
+        return tr(f"uitkomst_{uitkomst or 'onbekend'}", lang, TEXTS)
+    return uitkomst
 
 
 def summary(text: str | None, limit: int = SUMMARY_CHARS) -> str:
