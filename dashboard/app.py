@@ -20,11 +20,13 @@ if str(ROOT) not in sys.path:
 import pandas  # noqa: E402, F401
 import streamlit as st  # noqa: E402
 
+from dashboard.chrome import hide_chart_toolbars  # noqa: E402
 from dashboard.heap import freeze_after_first_run  # noqa: E402
 from dashboard.i18n import tr  # noqa: E402
 from dashboard.ui import current_lang  # noqa: E402
 
 st.set_page_config(page_title="wmo-atlas", page_icon="🗺️", layout="wide")
+hide_chart_toolbars()
 
 lang = current_lang()
 PAGES = [

@@ -101,6 +101,21 @@ def voorziening_label(db: Database, code: str) -> str:
     return labels.get(code, code)
 
 
+# --- the werkwijze vocabulary: one label per value, on every page and chart ----------------
+
+WERKWIJZEN: tuple[str, ...] = ("resultaatgericht", "uren", "onbekend")
+
+
+def werkwijze_label(werkwijze: str | None, lang: str) -> str:
+    """'resultaatgericht', 'in uren', 'werkwijze onbekend' (NULL is unknown, never 'uren')."""
+    value = werkwijze or "onbekend"
+    return tr("werkwijze_onbekend" if value == "onbekend" else value, lang)
+
+
+def werkwijze_labels(lang: str) -> dict[str, str]:
+    return {w: werkwijze_label(w, lang) for w in WERKWIJZEN}
+
+
 def gemeenten(db: Database) -> pl.DataFrame:
     """The gemeenten of the reference classification with province and latest size figures."""
     def compute() -> pl.DataFrame:

@@ -13,11 +13,11 @@ T = view.TEXTS
 st.title(ctx.t("title", T))
 st.caption(ctx.t("intro", T))
 
-tables = view.tables(ctx.db)
+tables = view.tables(ctx.db, ctx.lang)
 tabel = url_selectbox(ctx, ctx.t("tabel", T), "tabel", list(tables), view.DEFAULT_TABLE,
                       format_func=lambda k: view.table_label(tables[k]), key="data_tabel")
 info = tables[tabel]
-st.caption(ctx.t("table_about", T, text=info.description)
+st.caption(ctx.t("about_this_table", text=info.description)
            + (" " + ctx.t("key", T, cols=", ".join(info.key)) if info.key else ""))
 
 # Another table: the column choice is re-read from the URL and kept only if it fits the new
@@ -130,7 +130,7 @@ with st.expander(ctx.t("whats_inside", T)):
     st.markdown(f"**{ctx.t('caveats', T)}**")
     st.markdown("\n".join(f"- {c}" for c in view.caveats(ctx.info)))
     st.markdown(f"**{ctx.t('symbols', T)}**")
-    st.dataframe(view.symbols_frame(), hide_index=True)
+    st.dataframe(view.symbols_frame(ctx.lang), hide_index=True)
     st.markdown(f"**{ctx.t('citation', T)}**")
     st.code(view.citation(ctx.db, ctx.info), language=None, wrap_lines=True)
 
@@ -144,7 +144,7 @@ st.download_button(ctx.t("database_button", T, size=view.human_size(ctx.db.path.
                    icon=":material/download:")
 
 st.subheader(ctx.t("dictionary", T))
-st.caption(ctx.t("dictionary_intro", T))
+st.caption(ctx.t("dictionary_intro_described"))
 # The search text lives in the URL like every filter; seeded from it on first render only.
 if "data_zoek" not in st.session_state:
     st.session_state["data_zoek"] = st.query_params.get("zoek", "")
@@ -153,9 +153,10 @@ if zoek.strip():
     st.query_params["zoek"] = zoek.strip()
 else:
     st.query_params.pop("zoek", None)
-found_tables = view.search_tables(ctx.db, zoek)
-found = view.search_dictionary(ctx.db, zoek)
-st.caption(ctx.t("dictionary_count", T, n=found.height, total=view.dictionary(ctx.db).height))
+found_tables = view.search_tables(ctx.db, zoek, ctx.lang)
+found = view.search_dictionary(ctx.db, zoek, ctx.lang)
+st.caption(ctx.t("dictionary_count", T, n=found.height,
+                 total=view.dictionary(ctx.db, ctx.lang).height))
 st.markdown(f"**{ctx.t('tables_heading', T)}**")
 st.dataframe(view.localise_headers(found_tables, ctx.lang), hide_index=True,
              key="data_dict_tables")

@@ -16,12 +16,12 @@ with st.expander(ctx.t("limits", T), icon=":material/shield:"):
     st.caption(ctx.t("limits_intro", T))
     st.dataframe(view.limits_table(limits, ctx.lang), hide_index=True, key="sql_limits")
 
-examples = view.examples()
+examples = view.examples(ctx.lang)
 
 
 def use_example() -> None:
     # A callback runs before the widgets are built, so it may still set the editor's text.
-    sql = view.example_for(st.session_state.get("sql_voorbeeld") or "")
+    sql = view.example_for(st.session_state.get("sql_voorbeeld") or "", ctx.lang)
     if sql is not None:
         st.session_state["sql_query"] = sql
     st.session_state["sql_voorbeeld"] = ""  # so the same example can be chosen again
@@ -95,13 +95,14 @@ with left:
 
 with right:
     st.subheader(ctx.t("schema", T))
-    st.caption(ctx.t("schema_intro", T))
+    st.caption(ctx.t("schema_intro_described"))
     tables = view.schema_tables(ctx.db)
     table = url_selectbox(ctx, ctx.t("schema_table", T), "tabel", tables,
                           "out.gemeente_periode", key="sql_tabel")
-    description, key = view.table_description(ctx.db, table)
+    description, key = view.table_description(ctx.db, table, ctx.lang)
     st.caption(description + (" " + ctx.t("key", T, cols=key) if key else ""))
-    st.dataframe(view.table_columns(ctx.db, table), hide_index=True, key="sql_schema_columns")
+    st.dataframe(view.table_columns(ctx.db, table, ctx.lang), hide_index=True,
+                 key="sql_schema_columns")
     st.button(ctx.t("insert_select", T), key="sql_insert", on_click=insert_select,
               args=(table,), icon=":material/input:")
 footer(ctx)

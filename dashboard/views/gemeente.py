@@ -471,8 +471,7 @@ def peer_table(db: Database, code: str, peers: Sequence[str], lang: str) -> pl.D
 
 def _werkwijze_label(expr: pl.Expr, lang: str) -> pl.Expr:
     return expr.fill_null("onbekend").replace_strict(
-        {"resultaatgericht": tr("resultaatgericht", lang), "uren": tr("uren", lang),
-         "onbekend": tr("onbekend", lang)}, default=expr, return_dtype=pl.String)
+        catalog.werkwijze_labels(lang), default=expr, return_dtype=pl.String)
 
 
 # --- trend ------------------------------------------------------------------------------------
@@ -612,7 +611,8 @@ def werkwijze_table(db: Database, code: str, lang: str) -> pl.DataFrame:
 
 
 def _werkwijze_source_row(r: dict[str, Any], code: str, lang: str) -> dict[str, Any]:
-    werkwijze = tr(r["werkwijze"], lang) if r["werkwijze"] in WERKWIJZE else tr("onbekend", lang)
+    werkwijze = catalog.werkwijze_label(r["werkwijze"] if r["werkwijze"] in WERKWIJZE else None,
+                                        lang)
     span = (f"{tr('vanaf', lang, TEXTS)} {_fmt_date(r['geldig_vanaf'], lang)}"
             if r["geldig_vanaf"] else tr("start_unknown", lang, TEXTS))
     if r["geldig_tot"]:

@@ -115,8 +115,7 @@ def _map_view(db: Database, maat_key: str, periode: str, voorziening: str,
         klasse=class_expr(pl.col("waarde"), breaks, labels, unknown),
         label=label_expr(pl.col("waarde"), pl.col("status"), lang, maat.decimals),
         werkwijze_label=pl.col("werkwijze").replace_strict(
-            {w: tr(w if w != "onbekend" else "werkwijze_onbekend", lang)
-             for w in ("resultaatgericht", "uren", "onbekend")}, default=pl.col("werkwijze")),
+            catalog.werkwijze_labels(lang), default=pl.col("werkwijze")),
     )
     return MapView(maat, periode, voorziening, provincie, values, (*labels, unknown),
                    (*colours, UNKNOWN_COLOUR), tuple(notes))

@@ -21,7 +21,7 @@ from urllib.parse import urlencode
 import altair as alt
 import polars as pl
 
-from dashboard import exports, fmt, measures
+from dashboard import catalog, exports, fmt, measures
 from dashboard.catalog import BuildInfo
 from dashboard.charts import WERKWIJZE_COLOURS, configure, titled
 from dashboard.db import Database
@@ -203,7 +203,7 @@ def year_counts(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def group_label(groep: str, lang: str) -> str:
-    return tr(groep, lang) if groep in GROUPS else groep
+    return catalog.werkwijze_label(groep, lang) if groep in GROUPS else groep
 
 
 def count_chart(counts: pl.DataFrame, title: str, subtitle: str, source: str,

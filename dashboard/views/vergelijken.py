@@ -27,6 +27,7 @@ import altair as alt
 import polars as pl
 
 from dashboard import catalog, measures
+from dashboard.catalog import werkwijze_label
 from dashboard.charts import CATEGORICAL, WERKWIJZE_COLOURS, configure, fmt_number, titled
 from dashboard.db import Database
 from dashboard.i18n import section, tr
@@ -336,10 +337,6 @@ def _compare_view(db: Database, choices: Choices, lang: str) -> CompareView:
     return CompareView(choices, maat, voorziening, interval, notes, series,
                        periods["periode_label"].to_list(), styles, panels, panel_order, capped,
                        peer_codes, nederland, nederland_note(series, nederland, lang))
-
-
-def werkwijze_label(werkwijze: str, lang: str) -> str:
-    return tr("werkwijze_onbekend" if werkwijze == "onbekend" else werkwijze, lang)
 
 
 def series_styles(names: list[str], nederland: str, groep: str, lang: str) -> dict[str, Style]:
