@@ -51,7 +51,7 @@ filters = view.Filters(gemeente=gemeente or None, provincie=provincie or None,
                        resultaatgericht=resultaat, uitkomst=uitkomst or None, ecli=ecli or None)
 rows = view.filtered(ctx.db, filters)
 count = view.counted(rows.height, ctx.lang)
-st.metric(ctx.t("table_title", T), fmt.integer(rows.height, ctx.lang))
+st.metric(ctx.t("metric", T), fmt.integer(rows.height, ctx.lang))
 st.caption(f"{ctx.t('count', T, count=count)} {CAVEAT}")
 
 st.subheader(ctx.t("table_title", T))
