@@ -38,6 +38,7 @@ PAGES = [
     ("vergelijken", "vergelijken", "page_vergelijken", ":material/compare_arrows:"),
     ("werkwijze", "werkwijze", "page_werkwijze", ":material/rule:"),
     ("bezwaar", "bezwaar", "page_bezwaar", ":material/gavel:"),
+    ("rechtspraak", "rechtspraak", "page_rechtspraak", ":material/balance:"),
     ("gemeente", "gemeente", "page_gemeente", ":material/location_city:"),
     ("data", "data", "page_data", ":material/download:"),
     ("sql", "sql", "page_sql", ":material/terminal:"),

@@ -9,6 +9,7 @@ from dashboard.ui import (
     gemeente_from_link,
     open_page,
     page_context,
+    page_path,
     show_chart,
     url_rewrite,
     url_selectbox,
@@ -16,6 +17,7 @@ from dashboard.ui import (
     url_value,
 )
 from dashboard.views import gemeente as view
+from dashboard.views import rechtspraak as rechtspraak_view
 
 ctx = page_context()
 T = view.TEXTS
@@ -118,7 +120,12 @@ with left:
                                                                   width="large")
         config["bron_url"] = st.column_config.LinkColumn(labels["bron_url"])
         config["regel"] = st.column_config.NumberColumn(labels["regel"], format="%d")
-        st.dataframe(safe_links(sources, "bron_url"), hide_index=True,
+        # A court ruling as source: linked to rechtspraak.nl, and to its row here when known.
+        sources = rechtspraak_view.with_ruling_links(ctx.db, sources)
+        config["uitspraak_url"] = st.column_config.LinkColumn(ctx.t("col_uitspraak_url", T))
+        config["uitspraak_pagina"] = st.column_config.LinkColumn(
+            ctx.t("col_uitspraak_pagina", T))
+        st.dataframe(safe_links(sources, "bron_url", "uitspraak_url"), hide_index=True,
                      key="gemeente_werkwijze_bronnen",
                      column_config=config)
         st.caption(ctx.t("werkwijze_sources_note", T))
@@ -148,6 +155,25 @@ else:
     if not years.is_empty():
         st.caption(ctx.t("bezwaar_per_jaar", T))
         st.dataframe(years, hide_index=True, key="gemeente_bezwaar_jaar")
+
+# Published court rulings with this gemeente as a party
+st.subheader(ctx.t("uitspraken", T))
+st.caption(ctx.t("uitspraken_caption", T))
+rulings = view.uitspraken_table(ctx.db, code, ctx.lang)
+if rulings.is_empty():
+    st.info(ctx.t("uitspraken_none", T) + " " + ctx.t("caveat", rechtspraak_view.TEXTS))
+else:
+    st.caption(view.uitspraken_count(rulings.height, ctx.lang))
+    r_labels = view.uitspraken_column_labels(ctx.lang)
+    r_config = {c: st.column_config.TextColumn(label) for c, label in r_labels.items()}
+    r_config["samenvatting"] = st.column_config.TextColumn(r_labels["samenvatting"],
+                                                           width="large")
+    r_config["url"] = st.column_config.LinkColumn(r_labels["url"])
+    st.dataframe(safe_links(rulings, "url"), hide_index=True, key="gemeente_uitspraken",
+                 column_config=r_config)
+st.page_link(page_path("rechtspraak"), label=ctx.t("uitspraken_open", T),
+             icon=":material/balance:",
+             query_params={"gemeente": code, **({"taal": "en"} if ctx.lang == "en" else {})})
 
 # Herindeling history
 st.subheader(ctx.t("herindeling", T))
