@@ -123,7 +123,7 @@ filters = {"groep": groep, "gemeente": gemeente, "gemeenten": gemeenten,
 st.download_button(
     ctx.t("download_table", T),
     data=lambda: exports.to_csv(export, exports.context_from_db(
-        ctx.db, title, filters, columns=export.columns)),
+        ctx.db, title, filters, columns=export.columns, lang=ctx.lang)),
     file_name=f"vergelijken_{slug}.csv", mime="text/csv", on_click="ignore",
     key="vergelijken_csv", icon=":material/download:")
 footer(ctx)
