@@ -337,6 +337,8 @@ def csv_header_lines(ctx: ExportContext, frame: pl.DataFrame | None = None) -> l
            indeling=ctx.referentie_indeling),
         tr("read_hint_csv", lang, TEXTS),
         tr("formula_note", lang, TEXTS),
+        *[tr("csv_caveat", lang, TEXTS, text=c) for c in ctx.caveats],
+        *[tr("csv_symbol", lang, TEXTS, **s) for s in ctx.symbols],
     ]
     return [f"# {_one_line(line)}" for line in lines]
 
