@@ -4,6 +4,7 @@ file, and the data dictionary."""
 import streamlit as st
 
 from dashboard import catalog
+from dashboard.safe import md_escape
 from dashboard.sql_console import format_int
 from dashboard.ui import footer, page_context, url_multiselect, url_selectbox
 from dashboard.views import data as view
@@ -147,7 +148,9 @@ if not view.xlsx_fits(total):
                      total=format_int(total, ctx.lang)))
 with st.expander(ctx.t("whats_inside", T)):
     st.markdown(f"**{ctx.t('caveats', T)}**")
-    st.markdown("\n".join(f"- {c}" for c in view.caveats(ctx.info, ctx.lang)))
+    # Escaped: '*' and '**' in the caveats are CBS marks, not emphasis.
+    st.markdown("\n".join(f"- {md_escape(c, limit=1000)}"
+                          for c in view.caveats(ctx.info, ctx.lang)))
     st.markdown(f"**{ctx.t('symbols', T)}**")
     st.dataframe(view.symbols_frame(ctx.lang), hide_index=True)
     st.markdown(f"**{ctx.t('citation', T)}**")
