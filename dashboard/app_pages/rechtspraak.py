@@ -92,7 +92,7 @@ row = st.container(horizontal=True)
 for kind, icon in (("csv", ":material/table:"), ("xlsx", ":material/grid_on:"),
                    ("parquet", ":material/database:")):
     row.download_button(
-        ctx.t(kind, T), data=view.exporter(ctx.db, ctx.info, filters, kind),
+        ctx.t(kind, T), data=view.exporter(ctx.db, ctx.info, filters, kind, ctx.lang),
         file_name=view.export_name(filters, ctx.info.is_synthetisch, kind),
         mime=view.mime(kind), on_click="ignore", key=f"rs_download_{kind}", icon=icon,
         disabled=rows.is_empty())
