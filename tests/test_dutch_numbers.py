@@ -23,7 +23,8 @@ from dashboard import charts, fmt, tables
 from dashboard.views import kaart, vergelijken
 from tests.dashboard_fixtures import AppFactory, chart_specs
 
-PAGES = ("kaart", "vergelijken", "werkwijze", "bezwaar", "gemeente", "data", "sql", "over")
+PAGES = ("kaart", "vergelijken", "werkwijze", "bezwaar", "rechtspraak", "gemeente", "data", "sql",
+         "over")
 # Columns holding register or source text as people typed it (shown as is, never rewritten).
 VERBATIM = {"bron_omschrijving", "bron_url", "url", "bron", "omschrijving", "description",
             "beschrijving", "titel", "title", "licentie", "licence"}

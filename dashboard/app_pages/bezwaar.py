@@ -62,7 +62,7 @@ show_table(ctx, pv.figures.frame, links=("bron_url",), key="bezwaar_table", colu
     "bron_url": st.column_config.LinkColumn("bron_url"),
     "bron_omschrijving": st.column_config.TextColumn("bron_omschrijving", width="large"),
     "peildatum": st.column_config.TextColumn("peildatum")})
-context = view.export_context(ctx.db, domein, ctx.t("title", T))
+context = view.export_context(ctx.db, domein, ctx.t("title", T), ctx.lang)
 st.download_button(ctx.t("download_csv", T),
                    data=lambda: exports.to_csv(pv.figures.export, context),
                    file_name=exports.filename(context, "csv"), mime="text/csv",

@@ -6,6 +6,7 @@ import streamlit as st
 
 from dashboard import catalog, fmt
 from dashboard.ui import footer, page_context, show_chart, show_table, url_selectbox
+from dashboard.views import rechtspraak as rechtspraak_view
 from dashboard.views import uitgaven, vergelijken
 from dashboard.views import werkwijze as view
 
@@ -167,6 +168,10 @@ config["bron_omschrijving"] = st.column_config.TextColumn(labels["bron_omschrijv
                                                           width="large")
 config["bron_url"] = st.column_config.LinkColumn(labels["bron_url"])
 config["regel"] = st.column_config.TextColumn(labels["regel"])
-show_table(ctx, view.sources_table(sources, ctx.lang), links=("bron_url",), column_config=config,
-           key="werkwijze_sources")
+# A court ruling as source: linked to rechtspraak.nl, and to its row there when known.
+config["uitspraak_url"] = st.column_config.LinkColumn(ctx.t("col_uitspraak_url", T))
+config["uitspraak_pagina"] = st.column_config.LinkColumn(ctx.t("col_uitspraak_pagina", T))
+shown = rechtspraak_view.with_ruling_links(ctx.db, view.sources_table(sources, ctx.lang))
+show_table(ctx, shown, links=("bron_url", "uitspraak_url"), page_links=("uitspraak_pagina",),
+           column_config=config, key="werkwijze_sources")
 footer(ctx)
