@@ -36,8 +36,9 @@ def database(demo_db: Path) -> Database:
 
 def rows_total(at: AppTest) -> int:
     text = at.metric[0].value
-    assert re.fullmatch(r"\d{1,3}(\.\d{3})*", text), text  # Dutch: '141.588'
-    return int(text.replace(".", ""))
+    # Dutch '141.588', English '141,588': written by fmt for the page's language.
+    assert re.fullmatch(r"\d{1,3}(\.\d{3})*|\d{1,3}(,\d{3})*", text), text
+    return int(text.replace(".", "").replace(",", ""))
 
 
 def preview(at: AppTest) -> pl.DataFrame:
