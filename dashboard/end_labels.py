@@ -50,9 +50,10 @@ def place(values: Sequence[float], domain: tuple[float, float], height: float,
           font_size: float, max_shift: float = MAX_SHIFT) -> Placement:
     """Label centres for lines ending at `values` on a y scale `domain` drawn `height` px tall.
 
-    Labels stack in the order of their values; each is moved the least it must so that no two
-    boxes (font_size * LINE_HEIGHT tall) overlap and all stay inside the plot. When they do not
-    fit, or one would end up more than `max_shift` boxes from its line, there are no labels."""
+    Labels keep the order of their values. Names that would touch form a stack centred on
+    the mean of their line ends (so two lines ending together get one name just above and one
+    just below), boxes font_size * LINE_HEIGHT tall, all inside the plot. When they do not fit,
+    or one would end up more than `max_shift` boxes from its line, there are no labels."""
     if not values:
         return Placement(True, ())
     lo, hi = domain
@@ -63,16 +64,31 @@ def place(values: Sequence[float], domain: tuple[float, float], height: float,
         return Placement(False)
     px = [(hi - v) / (hi - lo) * height for v in values]  # 0 at the top, as Vega draws
     order = sorted(range(len(px)), key=lambda i: (px[i], i))
-    placed = [min(max(px[i], box / 2), height - box / 2) for i in order]
-    for k in range(1, len(placed)):  # push down what sits too close under its neighbour
-        placed[k] = max(placed[k], placed[k - 1] + box)
-    placed[-1] = min(placed[-1], height - box / 2)
-    for k in range(len(placed) - 2, -1, -1):  # and back up from the bottom edge
-        placed[k] = min(placed[k], placed[k + 1] - box)
-    if any(abs(p - px[i]) > max_shift * box for p, i in zip(placed, order, strict=True)):
+    placed = _stack([px[i] for i in order], box, height)
+    if any(abs(p - px[i]) > max_shift * box + 1e-9 for p, i in zip(placed, order, strict=True)):
         return Placement(False)
     y = [0.0] * len(values)
     for p, i in zip(placed, order, strict=True):
         y[i] = hi - p / height * (hi - lo)
     return Placement(True, tuple(y))
+
+
+def _stack(targets: list[float], box: float, height: float) -> list[float]:
+    """Centres for sorted `targets`: clusters of touching labels merge until none touch."""
+    clusters = [[t] for t in targets]
+
+    def top(cluster: list[float]) -> float:
+        centre = sum(cluster) / len(cluster)
+        first = centre - (len(cluster) - 1) * box / 2
+        return min(max(first, box / 2), height - box / 2 - (len(cluster) - 1) * box)
+
+    merged = True
+    while merged:
+        merged = False
+        for k in range(len(clusters) - 1):
+            if top(clusters[k]) + len(clusters[k]) * box > top(clusters[k + 1]) + 1e-9:
+                clusters[k:k + 2] = [clusters[k] + clusters[k + 1]]
+                merged = True
+                break
+    return [top(c) + j * box for c in clusters for j in range(len(c))]
 
