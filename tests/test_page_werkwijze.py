@@ -714,3 +714,9 @@ def test_distribution_marks_the_pooled_figure_beside_the_median(demo_db: Path) -
         "AND werkwijze_hbh = 'uren' AND clienten IS NOT NULL AND inwoners > 0",
         [catalog.HBH]).item()
     assert math.isclose(row["gepoold"], direct, rel_tol=1e-9)
+
+
+def test_every_measure_names_what_its_pooled_figure_is_per() -> None:
+    for m in [*werkwijze.MAATEN.values(), *uitgaven.SPENDING.values()]:
+        entry = werkwijze.TEXTS[f"samen_{m.noemer}"]
+        assert entry["nl"] and entry["en"], m.key

@@ -281,7 +281,8 @@ class TwoWays:
     gemeente_uren: float
     inwoner_res: float | None
     inwoner_uren: float | None
-    noemer: str = "inwoners"  # what the group's figure is per: inwoners, clienten, ...
+    # What the group's figure is per: the measure's denominator (inwoners, clienten, ...).
+    per_what: str = "inwoners"
 
     @property
     def per_gemeente(self) -> float:
@@ -294,7 +295,7 @@ class TwoWays:
         return self.inwoner_res - self.inwoner_uren
 
 
-def counted_two_ways(frame: pl.DataFrame, per: float, noemer: str = "inwoners"
+def counted_two_ways(frame: pl.DataFrame, per: float, per_what: str = "inwoners"
                      ) -> TwoWays | None:
     """TwoWays over usable_rows(frame) (werkwijze, waarde, teller, noemer, aandeel_75plus,
     inwoners); None when a group has no gemeente."""
@@ -309,7 +310,7 @@ def counted_two_ways(frame: pl.DataFrame, per: float, noemer: str = "inwoners"
         pooled = per * float(both["teller"].sum()) / total if total > 0 else None
         groups[group] = (rows.height, float(rows["waarde"].mean()), pooled)
     (n_res, g_res, i_res), (n_uren, g_uren, i_uren) = groups["resultaatgericht"], groups["uren"]
-    return TwoWays(n_res, n_uren, g_res, g_uren, i_res, i_uren, noemer)
+    return TwoWays(n_res, n_uren, g_res, g_uren, i_res, i_uren, per_what)
 
 
 def two_ways(db: Database, maat: Measure, voorziening: str, jaar: int,
@@ -339,7 +340,7 @@ def two_ways_text(ways: TwoWays | None, cmp: Comparison, jaar_label: str, lang: 
               g_verschil=signed(ways.per_gemeente, lang, decimals), gecorrigeerd=adjusted,
               i_res=f(ways.inwoner_res), i_uren=f(ways.inwoner_uren),
               i_verschil=signed(ways.per_inwoner, lang, decimals),
-              samen=tr(f"samen_{ways.noemer}", lang, TEXTS)) + " " + tr(
+              samen=tr(f"samen_{ways.per_what}", lang, TEXTS)) + " " + tr(
         "two_ways_why", lang, TEXTS)
 
 
