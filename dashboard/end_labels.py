@@ -18,6 +18,7 @@ from dataclasses import dataclass
 LINE_HEIGHT = 1.3
 # Further than this (in label boxes) from its line's end a name reads as another line's.
 MAX_SHIFT = 2.0
+PAD = 0.05  # share of the data's range left free above and below it
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,9 @@ class Placement:
 
 def nice_domain(values: Sequence[float | None], ticks: int = 5) -> tuple[float, float] | None:
     """[lo, hi] around the known values on a round step (about `ticks` steps), not from 0:
-    the trend charts are about the gap between lines. None without a known value."""
+    the trend charts are about the gap between lines. A margin of PAD of the range on either
+    side keeps lines that end at the extremes away from the edge, where their names could
+    not spread. None without a known value."""
     known = [v for v in values if v is not None and math.isfinite(v)]
     if not known:
         return None
@@ -40,7 +43,8 @@ def nice_domain(values: Sequence[float | None], ticks: int = 5) -> tuple[float, 
     raw = span / ticks
     magnitude = 10 ** math.floor(math.log10(raw))
     step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
-    lo_n, hi_n = math.floor(lo / step) * step, math.ceil(hi / step) * step
+    lo_n = math.floor((lo - PAD * span) / step) * step
+    hi_n = math.ceil((hi + PAD * span) / step) * step
     if hi_n == lo_n:  # one value on a step: a step either side
         lo_n, hi_n = lo_n - step, hi_n + step
     return float(lo_n), float(hi_n)

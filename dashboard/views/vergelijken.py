@@ -517,8 +517,10 @@ def _trend_template(lang: str, long_axis: bool, export: bool) -> Spec:
     height = TREND_EXPORT_HEIGHT if export else TREND_PAGE_HEIGHT
     chart = alt.layer(lines, points, labels).properties(**chart_size(export, height, height))
     spec = with_basis_line(template_of(titled(chart, "@title", "@source", "@subtitle")))
-    # fit-x: the height is the plot's, not the plot's plus title and legend (see above).
-    spec["autosize"] = {"type": "fit-x", "contains": "padding"}
+    # The height is the plot's, not the plot's plus title and legend (see above): fit-x on the
+    # page, where the width is the column's; the download grows around its fixed plot instead
+    # (pad), so a long name at a line's end is never cut off at the image's edge.
+    spec["autosize"] = {"type": "pad" if export else "fit-x", "contains": "padding"}
     return spec
 
 
