@@ -11,7 +11,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from dashboard import charts, end_labels, ui
+from dashboard import catalog, charts, end_labels, ui
 from dashboard.db import Database
 from dashboard.end_labels import LINE_HEIGHT, nice_domain, place
 from dashboard.views import gemeente, vergelijken
@@ -181,7 +181,7 @@ def test_werkwijze_group_trend_labels_do_not_intersect_in_the_download(
 
 
 def test_gemeente_trend_labels_do_not_intersect(database: Database) -> None:
-    code = gemeente.default_code(database)
+    code = catalog.fallback_gemeente(database)
     tv = gemeente.trend_view(database, code, "per_1000", False, "nl", "bron")
     marks = text_marks(charts.to_svg(ui.export_spec(tv.chart)))
     ends = [d for d in tv.chart["datasets"].values() if d and "label_y" in d[0]]
