@@ -688,7 +688,7 @@ def test_every_chart_says_whether_it_counts_gemeenten_or_inhabitants(
     texts = werkwijze.TEXTS
     expected = {"Municipalities by method": "basis_coverage",
                 "Difference result-oriented": "basis_estimate",
-                "Adjusted difference": "basis_gemeenten",
+                "Adjusted difference": "basis_years",
                 "Household-help spending": "basis_estimate",
                 "Household help per 1,000 inhabitants per municipality": "basis_distribution",
                 "Household help per 1,000 inhabitants: groups": "basis_trend",
@@ -720,3 +720,18 @@ def test_every_measure_names_what_its_pooled_figure_is_per() -> None:
     for m in [*werkwijze.MAATEN.values(), *uitgaven.SPENDING.values()]:
         entry = werkwijze.TEXTS[f"samen_{m.noemer}"]
         assert entry["nl"] and entry["en"], m.key
+
+
+def test_years_chart_puts_the_pooled_difference_beside_each_estimate(
+        make_app: AppFactory, demo_db: Path) -> None:
+    at = make_app(page="werkwijze", maat="hbh_per_1000")
+    assert not at.exception
+    chart = chart_titled(at, "Gecorrigeerd verschil resultaatgericht min uren, per jaar")
+    rows = {int(r["jaar"]): r for r in chart["_rows"] if "gepoold" in r}
+    assert len(rows) >= 5
+    for jaar in (min(rows), max(rows)):
+        want = independent_groups(Database(demo_db), jaar, "clienten", "inwoners", 1000.0)
+        assert math.isclose(rows[jaar]["gepoold"],
+                            want["resultaatgericht"]["pooled"] - want["uren"]["pooled"],
+                            rel_tol=1e-9)
+        assert math.isclose(rows[jaar]["verschil"], want["adjusted"]["verschil"], rel_tol=1e-9)

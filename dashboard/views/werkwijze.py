@@ -250,19 +250,22 @@ def comparison_members(db: Database, maat: str, voorziening: str, jaar: int,
 
 def comparisons_by_year(db: Database, maat: str, voorziening: str,
                         bronnen: str = DEFAULT_BRONNEN) -> pl.DataFrame:
-    """jaar, verschil, lo, hi, n_res, n_uren, klein for every year with an adjusted estimate."""
+    """jaar, verschil, lo, hi, n_res, n_uren, klein for every year with an adjusted estimate,
+    and gepoold: the same year's difference per inhabitant over the same gemeenten (TwoWays)."""
     def compute() -> pl.DataFrame:
         rows = []
         for jaar in sorted(year_frame(db, maat, voorziening, bronnen)["jaar"].unique().to_list()):
             cmp = comparison(db, maat, voorziening, int(jaar), bronnen)
             if cmp.adjusted is not None:
+                ways = two_ways(db, MAATEN[maat], voorziening, int(jaar), bronnen)
                 rows.append({"jaar": int(jaar), "verschil": cmp.adjusted.verschil,
                              "lo": cmp.adjusted.lo, "hi": cmp.adjusted.hi,
-                             "n_res": cmp.n_res, "n_uren": cmp.n_uren, "klein": cmp.small})
+                             "n_res": cmp.n_res, "n_uren": cmp.n_uren, "klein": cmp.small,
+                             "gepoold": None if ways is None else ways.per_inwoner})
         return pl.DataFrame(rows, schema={"jaar": pl.Int64, "verschil": pl.Float64,
                                           "lo": pl.Float64, "hi": pl.Float64,
                                           "n_res": pl.Int64, "n_uren": pl.Int64,
-                                          "klein": pl.Boolean})
+                                          "klein": pl.Boolean, "gepoold": pl.Float64})
     return db.memo(("werkwijze_years", maat, voorziening, bronnen), compute)
 
 
@@ -421,7 +424,7 @@ def years_chart(frame: pl.DataFrame, title: str, source: str, subtitle: str, uni
         label=pl.Series(labels, dtype=pl.String)).drop("klein")
     return finish(_years_template(lang, export), {
         "@title": title, "@subtitle": subtitle, "@source": source,
-        "@basis": tr("basis_gemeenten", lang, TEXTS),
+        "@basis": tr("basis_years", lang, TEXTS),
         "@ytitle": f"{tr('verschil', lang, TEXTS)} ({unit})"},
         {"jaren": data, "nul": pl.DataFrame({"y": [0.0]})})
 
@@ -447,7 +450,14 @@ def _years_template(lang: str, export: bool) -> Spec:
                  alt.Tooltip("n_uren:Q", title=tr("n_uren", lang, TEXTS))])
     zero = alt.Chart(alt.NamedData("nul")).mark_rule(
         strokeDash=[4, 3], color="#444444").encode(y="y:Q")
-    chart = alt.layer(zero, ranges, points).properties(**chart_size(export, 380, 260))
+    # Beside each year's estimate: the same gemeenten counted per inhabitant (no interval).
+    pooled = alt.Chart(data).mark_point(shape="square", filled=True, size=45, color="#444444",
+                                        xOffset=12, opacity=1).encode(
+        x=x, y="gepoold:Q",
+        tooltip=[alt.Tooltip("jaar:N", title=tr("jaar", lang, TEXTS)),
+                 alt.Tooltip("gepoold:Q", title=tr("gepoold", lang, TEXTS), format=".2f")])
+    chart = alt.layer(zero, ranges, points, pooled).properties(
+        **chart_size(export, 380, 260))
     return with_basis_line(template_of(titled(chart, "@title", "@source", "@subtitle")))
 
 
@@ -458,7 +468,8 @@ def years_table(frame: pl.DataFrame, lang: str) -> pl.DataFrame:
         pl.col("lo").round(3).alias(tr("ondergrens", lang, TEXTS)),
         pl.col("hi").round(3).alias(tr("bovengrens", lang, TEXTS)),
         pl.col("n_res").alias(tr("n_res", lang, TEXTS)),
-        pl.col("n_uren").alias(tr("n_uren", lang, TEXTS)))
+        pl.col("n_uren").alias(tr("n_uren", lang, TEXTS)),
+        pl.col("gepoold").round(3).alias(tr("gepoold", lang, TEXTS)))
 
 
 # --- coverage ----------------------------------------------------------------------------------
