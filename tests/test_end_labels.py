@@ -183,7 +183,18 @@ def test_werkwijze_group_trend_labels_do_not_intersect_in_the_download(
 def test_gemeente_trend_labels_do_not_intersect(database: Database) -> None:
     code = catalog.fallback_gemeente(database)
     tv = gemeente.trend_view(database, code, "per_1000", False, "nl", "bron")
-    marks = text_marks(charts.to_svg(ui.export_spec(tv.chart)))
+    download = ui.export_spec(gemeente.trend_download(tv.chart))
+    svg = charts.to_svg(download)
+    marks = text_marks(svg)
+    # The download keeps its 640 px plot (fit-x there squeezed it to nothing under the long
+    # subtitle) and no name runs off the image.
+    assert download["width"] == 640 and download["height"] == gemeente.TREND_HEIGHT
+    width = float(ET.fromstring(svg).get("width"))
+    years = [float(re.match(r"translate\(([-\d.e]+),", t.get("transform")).group(1))
+             for t in ET.fromstring(svg).iter(f"{SVG}text")
+             if re.fullmatch(r"\d{4}\**", t.text or "") and t.get("transform")]
+    assert len(years) >= 5 and max(years) - min(years) > 500
+    assert all(x + 0.55 * size * len(text) <= width for text, x, _y, size in marks)
     ends = [d for d in tv.chart["datasets"].values() if d and "label_y" in d[0]]
     assert len(ends) == 1 and len(marks) == len(ends[0]) == 3
     for a, b in itertools.combinations(marks, 2):

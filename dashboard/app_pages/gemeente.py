@@ -88,7 +88,8 @@ if m.caveat(ctx.lang) is not None:
 st.subheader(ctx.t("trend", T))
 st.caption(m.uitleg(ctx.lang))  # what is divided by what, e.g. all clients over the 75+
 tv = view.trend_view(ctx.db, code, maat, halfjaar, ctx.lang, ctx.source)
-show_chart(ctx, tv.chart, name=f"gemeente_{code}_{maat}", key="gemeente_trend", table=tv.table)
+show_chart(ctx, tv.chart, name=f"gemeente_{code}_{maat}", key="gemeente_trend", table=tv.table,
+           export_chart=lambda: view.trend_download(tv.chart))
 st.caption(STATUS_LEGEND)
 
 # Peers

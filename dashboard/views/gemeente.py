@@ -575,6 +575,13 @@ def trend_view(db: Database, code: str, maat: str, halfjaar: bool, lang: str,
     return db.recent(("gemeente_trend", code, maat, halfjaar, lang, source), compute)
 
 
+def trend_download(chart: dict[str, Any]) -> dict[str, Any]:
+    """The trend for the PNG/SVG download: the same plot (its end labels are placed for its
+    height), but the image grows around a long subtitle or name (pad) where fit-x, which has
+    no page column to fill there, would squeeze the plot to make room for them."""
+    return {**chart, "autosize": {"type": "pad", "contains": "padding"}}
+
+
 def trend_table(frame: pl.DataFrame, m: Measure, lang: str) -> pl.DataFrame:
     return frame.select(
         pl.col("reeks").alias(tr("reeks", lang, TEXTS)),
