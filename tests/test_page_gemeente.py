@@ -3,6 +3,7 @@ logic checked against independent SQL."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from dashboard import catalog, measures
 from dashboard.charts import fmt_number
 from dashboard.db import Database
 from dashboard.views import gemeente as view
-from tests.dashboard_fixtures import AppFactory
+from tests.dashboard_fixtures import AppFactory, chart_specs
 
 # The demo database is synthetic: its country line must say so, never pass for CBS's figure.
 NL_CBS = "Nederland (CBS-methode, SYNTHETISCH)"
@@ -458,3 +459,21 @@ def test_spending_measure_on_the_profile_has_its_caveat(make_app: AppFactory) ->
     assert any("uitvoeringskosten" in i.value for i in at.info)
     assert "Uitgaven hulp bij het huishouden per cliënt: Amsterdam" in json.dumps(
         spec(at)["title"], ensure_ascii=False)
+
+
+# --- charts that explain themselves ------------------------------------------------------------
+
+def test_trend_end_labels_are_apart_and_the_measure_explained(make_app: AppFactory) -> None:
+    from dashboard.end_labels import LINE_HEIGHT
+
+    at = make_app(page="gemeente", gemeente="GM0344", maat="per_1000_75plus")
+    assert not at.exception
+    assert view.MAATEN["per_1000_75plus"].uitleg("nl") in [c.value for c in at.caption]
+    trend = chart_specs(at)[0]
+    assert trend["autosize"]["type"] == "fit-x"  # the height is the plot's own
+    ends = [r for r in trend["_rows"] if "label_y" in r]
+    assert len(ends) == 3  # the gemeente, its peers and the country, each named
+    lo, hi = trend["layer"][0]["encoding"]["y"]["scale"]["domain"]
+    px = sorted((hi - r["label_y"]) / (hi - lo) * trend["height"] for r in ends)
+    box = view.END_LABEL_SIZE * LINE_HEIGHT
+    assert all(b - a >= box - 1e-6 for a, b in itertools.pairwise(px))

@@ -86,8 +86,10 @@ if halfjaar and m.year_only:
 if m.caveat(ctx.lang) is not None:
     st.info(f"{m.caveat(ctx.lang)} {ctx.t('gepoold', T)}")
 st.subheader(ctx.t("trend", T))
+st.caption(m.uitleg(ctx.lang))  # what is divided by what, e.g. all clients over the 75+
 tv = view.trend_view(ctx.db, code, maat, halfjaar, ctx.lang, ctx.source)
-show_chart(ctx, tv.chart, name=f"gemeente_{code}_{maat}", key="gemeente_trend", table=tv.table)
+show_chart(ctx, tv.chart, name=f"gemeente_{code}_{maat}", key="gemeente_trend", table=tv.table,
+           export_chart=lambda: view.trend_download(tv.chart))
 st.caption(STATUS_LEGEND)
 
 # Peers

@@ -36,6 +36,7 @@ gemeente = url_selectbox(ctx, ctx.t("focus", T), "gemeente", list(gem_options),
 maat = url_selectbox(ctx, ctx.t("maat"), "maat", list(view.MAAT_KEYS), view.DEFAULT_MAAT,
                      format_func=lambda k: view.MAATEN[k].label(ctx.lang), container=c3,
                      key="vergelijken_maat")
+c3.caption(view.MAATEN[maat].uitleg(ctx.lang))  # what is divided by what, e.g. 75+
 voorziening = url_selectbox(ctx, ctx.t("voorziening"), "voorziening", list(voorz_labels),
                             catalog.TOTAAL, format_func=lambda c: voorz_labels[c], container=c4,
                             key="vergelijken_voorziening",

@@ -301,16 +301,26 @@ def ranked_chart(view: MapView, title: str, source: str, lang: str) -> dict[str,
             "datasets": {"rangorde": known, KLASSEN: class_records(view, title)}}
 
 
+RANKED_LABEL_SIZE = 10  # px, the gemeente names on the ranking's y axis
+# px per bar: a name (font size plus ascenders and descenders) fits in its own band, so every
+# bar can carry its name.
+RANKED_STEP = 14
+
+
 @functools.lru_cache(maxsize=64)
 def _ranked_template(unit: str, lang: str, source: str) -> dict[str, Any]:
+    # labelOverlap off: Streamlit's theme turns it on for every axis, which then drops every
+    # other name of 342 to make room; with RANKED_STEP every name has room of its own.
+    axis = alt.Axis(labelLimit=160, labelFontSize=RANKED_LABEL_SIZE, labelOverlap=False,
+                    labelSeparation=0)
     chart = alt.Chart(alt.NamedData(name="rangorde")).mark_bar().encode(
-        y=alt.Y("naam:N", sort="-x", title=None, axis=alt.Axis(labelLimit=160, labelFontSize=10)),
+        y=alt.Y("naam:N", sort="-x", title=None, axis=axis),
         x=alt.X("waarde:Q", title=unit),
         color=alt.Color("klasse:N", scale=_class_scale(), legend=None),
         tooltip=[alt.Tooltip("naam:N", title=tr("gemeente", lang)),
                  alt.Tooltip("label:N", title=tr("waarde", lang, TEXTS))],
     ).transform_lookup(lookup="klasse", from_=_klassen_lookup()).properties(
-        width="container", height=alt.Step(13))  # a band per gemeente, however many have one
+        width="container", height=alt.Step(RANKED_STEP))  # a band per gemeente, however many
     return _data_titled(chart, source)
 
 

@@ -26,7 +26,7 @@ from typing import Any
 import altair as alt
 import polars as pl
 
-from dashboard import catalog, measures
+from dashboard import catalog, end_labels, measures
 from dashboard.catalog import werkwijze_label
 from dashboard.charts import CATEGORICAL, WERKWIJZE_COLOURS, configure, fmt_number, titled
 from dashboard.db import Database
@@ -413,7 +413,7 @@ def fill(template: Any, values: Mapping[str, Any]) -> Any:
 def finish(template: Spec, values: Mapping[str, Any], datasets: Mapping[str, pl.DataFrame],
            **top: Any) -> Spec:
     """The filled template with its rows (and top-level overrides such as height)."""
-    spec = fill(template, values)
+    spec = drop_empty_lines(fill(template, values))
     spec.update(top)
     spec["datasets"] = {name: frame.to_dicts() for name, frame in datasets.items()}
     return spec
@@ -431,12 +431,21 @@ def chart_size(export: bool, page_height: int, export_height: int) -> dict[str, 
     return {"width": "container", "height": page_height}
 
 
+END_LABEL_SIZE = 11  # px, the names at the line ends (dashboard/end_labels.py)
+# The trend plot's own height on the page: with autosize fit-x the title and legend come on
+# top, so the end labels can be placed in pixels that are the plot's.
+TREND_PAGE_HEIGHT = 340
+TREND_EXPORT_HEIGHT = 360
+
+
 def trend_chart(series: pl.DataFrame, order: list[str], styles: dict[str, Style], title: str,
                 source: str, subtitle: str, unit: str, lang: str,
-                export: bool = False) -> Spec:
+                export: bool = False, basis: str = "") -> Spec:
     """Lines with points and a label at each line's end; a gap where a figure is unknown.
 
     The y axis starts near the data, not at 0: the point is the gap between the lines.
+    End labels are nudged apart or left out (the legend names the lines), see end_labels.
+    `basis` is an optional subtitle line on what is counted (gemeenten or inhabitants).
     `export=True` gives the fixed size for the PNG/SVG download."""
     names = list(styles)
     data = series.select("reeks", "periode_label", "waarde", "waarde_label",
@@ -444,11 +453,35 @@ def trend_chart(series: pl.DataFrame, order: list[str], styles: dict[str, Style]
                          n_tekst=pl.format("{} / {}", "n_bekend", "n_totaal").fill_null("–"))
     last = (series.drop_nulls("waarde").sort("volgorde").group_by("reeks", maintain_order=True)
             .last().select("reeks", "periode_label", "waarde"))
-    return finish(_trend_template(lang, len(order) > 12, export), {
-        "@title": title, "@subtitle": subtitle, "@source": source, "@unit": unit,
-        "@order": order, "@names": names, "@colours": [styles[n].colour for n in names],
+    template = _trend_template(lang, len(order) > 12, export)
+    domain = end_labels.nice_domain(series["waarde"].to_list()) or (0.0, 1.0)
+    placement = end_labels.place(last["waarde"].to_list(), domain, float(template["height"]),
+                                 END_LABEL_SIZE)
+    ends = (last.with_columns(label_y=pl.Series(placement.y, dtype=pl.Float64))
+            if placement.show else last.clear().with_columns(label_y=pl.lit(None, pl.Float64)))
+    return finish(template, {
+        "@title": title, "@subtitle": subtitle, "@basis": basis, "@source": source,
+        "@unit": unit, "@order": order, "@names": names,
+        "@colours": [styles[n].colour for n in names],
         "@dashes": [styles[n].dash for n in names], "@shapes": [styles[n].shape for n in names],
-    }, {"trend": data, "trend_eind": last})
+        "@ydomain": list(domain),
+    }, {"trend": data, "trend_eind": ends})
+
+
+def with_basis_line(template: Spec) -> Spec:
+    """The template with an '@basis' subtitle line before the source line (left out when the
+    value is empty)."""
+    subtitle = template["title"]["subtitle"]
+    template["title"]["subtitle"] = [*subtitle[:-1], "@basis", subtitle[-1]]
+    return template
+
+
+def drop_empty_lines(spec: Spec) -> Spec:
+    """Subtitle lines filled with an empty text are left out rather than drawn as a gap."""
+    title = spec.get("title")
+    if isinstance(title, dict) and isinstance(title.get("subtitle"), list):
+        title["subtitle"] = [line for line in title["subtitle"] if line]
+    return spec
 
 
 @functools.lru_cache(maxsize=32)
@@ -459,7 +492,9 @@ def _trend_template(lang: str, long_axis: bool, export: bool) -> Spec:
     scale_shape = alt.Scale(domain=["@names"], range=["@shapes"])
     x = alt.X("periode_label:O", sort=["@order"], title=None,
               axis=alt.Axis(labelAngle=-45 if long_axis else 0, labelOverlap=True))
-    y = alt.Y("waarde:Q", title="@unit", scale=alt.Scale(zero=False))
+    # A fixed domain (end_labels.nice_domain): the end labels are placed on this very scale.
+    y = alt.Y("waarde:Q", title="@unit",
+              scale=alt.Scale(zero=False, nice=False, domain=["@ydomain"]))
     tooltip = [alt.Tooltip("reeks:N", title=legend_title),
                alt.Tooltip("periode_label:N", title=tr("periode", lang)),
                alt.Tooltip("waarde_label:N", title=tr("waarde", lang, TEXTS)),
@@ -476,10 +511,17 @@ def _trend_template(lang: str, long_axis: bool, export: bool) -> Spec:
         shape=alt.Shape("reeks:N", scale=scale_shape, title=legend_title),
         tooltip=tooltip)
     labels = alt.Chart(alt.NamedData("trend_eind")).mark_text(
-        align="left", dx=7, fontSize=11).encode(
-        x=x, y=y, text="reeks:N", color=alt.Color("reeks:N", scale=scale_colour, legend=None))
-    chart = alt.layer(lines, points, labels).properties(**chart_size(export, 500, 360))
-    return template_of(titled(chart, "@title", "@source", "@subtitle"))
+        align="left", baseline="middle", dx=7, fontSize=END_LABEL_SIZE).encode(
+        x=x, y=alt.Y("label_y:Q"), text="reeks:N",
+        color=alt.Color("reeks:N", scale=scale_colour, legend=None))
+    height = TREND_EXPORT_HEIGHT if export else TREND_PAGE_HEIGHT
+    chart = alt.layer(lines, points, labels).properties(**chart_size(export, height, height))
+    spec = with_basis_line(template_of(titled(chart, "@title", "@source", "@subtitle")))
+    # The height is the plot's, not the plot's plus title and legend (see above): fit-x on the
+    # page, where the width is the column's; the download grows around its fixed plot instead
+    # (pad), so a long name at a line's end is never cut off at the image's edge.
+    spec["autosize"] = {"type": "pad" if export else "fit-x", "contains": "padding"}
+    return spec
 
 
 def multiples_chart(panels: pl.DataFrame, panel_order: list[str], order: list[str], title: str,
