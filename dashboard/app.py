@@ -29,14 +29,15 @@ st.set_page_config(page_title="wmo-atlas", page_icon="🗺️", layout="wide")
 lang = current_lang()
 PAGES = [
     # (file, url path, title key, icon); the first page is the default one, served at `/`.
-    ("kaart", "kaart", "page_kaart", ":material/map:"),
-    ("vergelijken", "vergelijken", "page_vergelijken", ":material/compare_arrows:"),
-    ("werkwijze", "werkwijze", "page_werkwijze", ":material/rule:"),
-    ("bezwaar", "bezwaar", "page_bezwaar", ":material/gavel:"),
-    ("gemeente", "gemeente", "page_gemeente", ":material/location_city:"),
-    ("data", "data", "page_data", ":material/download:"),
-    ("sql", "sql", "page_sql", ":material/terminal:"),
-    ("over", "over", "page_over", ":material/info:"),
+    # No icons: a Material icon is its name as text, which copy-paste picks up.
+    ("kaart", "kaart", "page_kaart", None),
+    ("vergelijken", "vergelijken", "page_vergelijken", None),
+    ("werkwijze", "werkwijze", "page_werkwijze", None),
+    ("bezwaar", "bezwaar", "page_bezwaar", None),
+    ("gemeente", "gemeente", "page_gemeente", None),
+    ("data", "data", "page_data", None),
+    ("sql", "sql", "page_sql", None),
+    ("over", "over", "page_over", None),
 ]
 page = st.navigation([
     st.Page(f"app_pages/{name}.py", title=tr(title, lang), icon=icon, url_path=url,

@@ -45,7 +45,7 @@ naam_md = md_escape(naam, limit=200)
 dissolved = st.session_state.get("_gemeente_dissolved")
 if dissolved and dissolved[1] in (code, None):
     link = view.resolve_link(ctx.db, dissolved[0])
-    st.info(view.dissolved_message(ctx.db, link, ctx.lang), icon=":material/alt_route:")
+    st.info(view.dissolved_message(ctx.db, link, ctx.lang))
     row = st.container(horizontal=True)
     for succ in link.successors[1:]:
         if row.button(ctx.t("open", T, naam=md_escape(f"{succ.naam} ({succ.code})", 200)),

@@ -5,7 +5,14 @@ import streamlit as st
 
 from dashboard import catalog, exports
 from dashboard.safe import md_escape
-from dashboard.ui import footer, page_context, show_chart, url_multiselect, url_selectbox
+from dashboard.ui import (
+    footer,
+    page_context,
+    show_chart,
+    show_panels,
+    url_multiselect,
+    url_selectbox,
+)
 from dashboard.views import peers
 from dashboard.views import vergelijken as view
 
@@ -104,11 +111,12 @@ if groep != "peers":  # otherwise the rule is already stated above the first cha
 if cv.capped:
     st.caption(ctx.t("multiples_capped", T, max=view.MAX_PANELS))
 if not cv.panels.is_empty():
-    show_chart(ctx, view.multiples_chart(
+    show_panels(ctx, view.multiples_chart(
         cv.panels, cv.panel_order, cv.order,
         ctx.t("multiples_chart_title", T, maat=what), ctx.source,
         ctx.t("multiples_sub", T, n=peers.DEFAULT_N), unit, ctx.lang),
-        name=f"vergelijkbaar_{slug}", table=view.table(cv.panels, ctx.lang).with_columns(
+        name=f"vergelijkbaar_{slug}", columns=3,
+        table=view.table(cv.panels, ctx.lang).with_columns(
             cv.panels["paneel"].alias(ctx.t("panel", T))),
         key="vergelijken_multiples")
 with st.expander(ctx.t("peers_heading", T)):
@@ -125,5 +133,5 @@ st.download_button(
     data=lambda: exports.to_csv(export, exports.context_from_db(
         ctx.db, title, filters, columns=export.columns)),
     file_name=f"vergelijken_{slug}.csv", mime="text/csv", on_click="ignore",
-    key="vergelijken_csv", icon=":material/download:")
+    key="vergelijken_csv")
 footer(ctx)

@@ -27,7 +27,14 @@ import altair as alt
 import polars as pl
 
 from dashboard import catalog, measures
-from dashboard.charts import CATEGORICAL, WERKWIJZE_COLOURS, configure, fmt_number, titled
+from dashboard.charts import (
+    CATEGORICAL,
+    WERKWIJZE_COLOURS,
+    configure,
+    fmt_number,
+    titled,
+    wrap_title,
+)
 from dashboard.db import Database
 from dashboard.i18n import section, tr
 from dashboard.measures import Measure
@@ -425,7 +432,7 @@ def fill(template: Any, values: Mapping[str, Any]) -> Any:
 def finish(template: Spec, values: Mapping[str, Any], datasets: Mapping[str, pl.DataFrame],
            **top: Any) -> Spec:
     """The filled template with its rows (and top-level overrides such as height)."""
-    spec = fill(template, values)
+    spec = wrap_title(fill(template, values))
     spec.update(top)
     spec["datasets"] = {name: frame.to_dicts() for name, frame in datasets.items()}
     return spec
