@@ -175,7 +175,10 @@ def subtitles_of(spec: dict[str, Any]) -> list[str]:
 
 
 def configure(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
-    return chart.configure(font=FONT).configure_view(stroke=None)
+    # Legends list their entries downwards: Vega does not wrap a horizontal legend, so on a
+    # phone a row of entries below the chart would be cut at the edge.
+    return chart.configure(font=FONT).configure_view(stroke=None).configure_legend(
+        direction="vertical")
 
 
 def fmt_number(value: float | int | None, lang: str = "nl", decimals: int = 1) -> str:
@@ -254,23 +257,44 @@ def facet_panels(spec: dict[str, Any]) -> list[dict[str, Any]]:
         {k: v for k, v in inner.items() if k not in ("width", "height")}]
     panels = []
     for i, value in enumerate(values):
-        shown = [{**layer, "transform": [{"filter": {"field": field, "equal": value}},
-                                         *layer.get("transform", [])]} for layer in layers]
-        config = dict(spec.get("config", {}))
-        if i < len(values) - 1:
-            config["legend"] = {**config.get("legend", {}), "disable": True}
+        last = i == len(values) - 1
+        shown = [{**(layer if last else _without_legends(layer)),
+                  "transform": [{"filter": {"field": field, "equal": value}},
+                                *layer.get("transform", [])]} for layer in layers]
         panels.append({
-            "$schema": spec.get("$schema"), "config": config, "data": spec["data"],
+            "$schema": spec.get("$schema"), "config": spec.get("config", {}), "data": spec["data"],
             "datasets": spec["datasets"], "description": str(value),
             "title": {"text": {"expr": title_expr(str(value))}, "anchor": "start",
                       "fontSize": 12},
+            # fit-x: the height is the plot's, as in the facet, not title and axes included.
             "width": "container", "height": inner.get("height", 150),
-            "layer": [*(_ghost(layer) for layer in layers), *shown]})
+            "autosize": {"type": "fit-x", "contains": "padding"},
+            "layer": [*(_ghost(layer, last) for layer in layers), *shown]})
     return panels
 
 
-def _ghost(layer: dict[str, Any]) -> dict[str, Any]:
+def _without_legends(layer: dict[str, Any]) -> dict[str, Any]:
+    encoding = {k: {**v, "legend": None} if isinstance(v, dict) and "field" in v else v
+                for k, v in layer.get("encoding", {}).items()}
+    return {**layer, "encoding": encoding}
+
+
+def _ghost(layer: dict[str, Any], legend: bool) -> dict[str, Any]:
     # Invisible, without tooltips: only there so that every panel's scales see all rows.
+    # (A layer without the legend would take it away from the other layers too.)
     mark = layer["mark"] if isinstance(layer["mark"], dict) else {"type": layer["mark"]}
-    encoding = {k: v for k, v in layer.get("encoding", {}).items() if k != "tooltip"}
+    encoding = {k: v for k, v in (layer if legend else _without_legends(layer))
+                .get("encoding", {}).items() if k != "tooltip"}
     return {**layer, "mark": {**mark, "opacity": 0, "tooltip": False}, "encoding": encoding}
+
+
+def line_label_expr(labels: Sequence[str], width: float, size: float = 11) -> str:
+    """A Vega labelExpr that puts each of `labels` wider than `width` px on several lines
+    (for legend and axis labels, which Vega cuts rather than wraps)."""
+    expr = "datum.label"
+    for label in labels:
+        lines = wrap_lines(label, width, size)
+        if len(lines) > 1:
+            name = json.dumps(label, ensure_ascii=False)
+            expr = f"datum.label == {name} ? {_literal(lines)} : {expr}"
+    return expr

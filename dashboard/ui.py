@@ -72,6 +72,9 @@ _ICONS = {
     f'[data-testid="stSidebar"] [data-testid="stBaseButton-headerNoPadding"] {_ICON}':
         "keyboard_double_arrow_left",
 }
+# A metric's label is cut to one line by default; on a phone that hides what it measures.
+METRIC_CSS = ('[data-testid="stMetricLabel"] [data-testid="stMarkdownContainer"] p '
+              "{white-space: normal; overflow: visible; text-overflow: clip}")
 ICON_CSS = "".join(
     f"{selector} {{visibility: hidden; position: relative}}"
     f"{selector}::before {{content: '{name}'; visibility: visible; position: absolute; inset: 0}}"
@@ -80,7 +83,7 @@ ICON_CSS = "".join(
 
 def page_context() -> PageContext:
     """Language, database and the synthetic banner; stops the page if there is no database."""
-    st.html(f"<style>{ICON_CSS}</style>")
+    st.html(f"<style>{ICON_CSS}{METRIC_CSS}</style>")
     lang = current_lang()
     lang = language_switch(lang)
     path = db_path()

@@ -32,6 +32,7 @@ from dashboard.charts import (
     WERKWIJZE_COLOURS,
     configure,
     fmt_number,
+    line_label_expr,
     titled,
     wrap_title,
 )
@@ -58,6 +59,8 @@ MAX_PANELS = 12
 PER = 1000.0  # every measure of MAAT_KEYS is 'per 1 000' (tests/test_measures.py)
 # Downloads need a fixed width ('container' has no container outside the page).
 EXPORT_SIZE: dict[str, int] = {"width": 760, "height": 360}
+# px of a legend label line: long series names go on two lines, which a phone fits.
+LEGEND_LABEL_WIDTH = 220
 NEDERLAND_COLOUR = "#000000"
 DASHES: list[list[float]] = [[1, 0], [6, 3], [2, 2], [8, 3, 2, 3], [4, 4], [1, 3]]
 SHAPES: list[str] = ["circle", "square", "triangle-up", "diamond", "cross", "triangle-down",
@@ -442,12 +445,14 @@ def template_of(chart: alt.TopLevelMixin) -> Spec:
     return configure(chart).to_dict()
 
 
-def chart_size(export: bool, page_height: int, export_height: int) -> dict[str, int | str]:
-    """In the page Streamlit fits title, axes and legend inside the height; a downloaded image
-    has a fixed width (there is no container) and the height of the plot itself."""
+def chart_size(export: bool, page_height: int, export_height: int) -> dict[str, Any]:
+    """Both heights are the plot's own: in the page the width stretches (fit-x) and title,
+    axes and legend come on top, so a phone's longer title and legend do not squeeze the plot;
+    a downloaded image has a fixed width (there is no container)."""
     if export:
         return {"width": EXPORT_SIZE["width"], "height": export_height}
-    return {"width": "container", "height": page_height}
+    return {"width": "container", "height": page_height,
+            "autosize": alt.AutoSizeParams(type="fit-x", contains="padding")}
 
 
 def trend_chart(series: pl.DataFrame, order: list[str], styles: dict[str, Style], title: str,
@@ -467,6 +472,7 @@ def trend_chart(series: pl.DataFrame, order: list[str], styles: dict[str, Style]
         "@title": title, "@subtitle": subtitle, "@source": source, "@unit": unit,
         "@order": order, "@names": names, "@colours": [styles[n].colour for n in names],
         "@dashes": [styles[n].dash for n in names], "@shapes": [styles[n].shape for n in names],
+        "@legend_labels": line_label_expr(names, LEGEND_LABEL_WIDTH, 10),
     }, {"trend": data, "trend_eind": last})
 
 
@@ -486,18 +492,20 @@ def _trend_template(lang: str, long_axis: bool, export: bool) -> Spec:
     base = alt.Chart(alt.NamedData("trend")).encode(x=x, y=y)
     lines = base.mark_line(strokeWidth=2).encode(
         color=alt.Color("reeks:N", scale=scale_colour, title=legend_title,
-                        legend=alt.Legend(orient="bottom", columns=2, symbolStrokeWidth=2,
-                                          labelLimit=320)),
+                        legend=alt.Legend(orient="bottom", symbolStrokeWidth=2,
+                                          labelLimit=LEGEND_LABEL_WIDTH,
+                                          labelExpr="@legend_labels")),
         strokeDash=alt.StrokeDash("reeks:N", scale=scale_dash, title=legend_title),
         detail="reeks:N")
     points = base.mark_point(filled=True, size=45).encode(
         color=alt.Color("reeks:N", scale=scale_colour, title=legend_title),
         shape=alt.Shape("reeks:N", scale=scale_shape, title=legend_title),
         tooltip=tooltip)
+    # Inside the plot, above the last point: a label right of it made Vega shrink the plot.
     labels = alt.Chart(alt.NamedData("trend_eind")).mark_text(
-        align="left", dx=7, fontSize=11).encode(
+        align="right", dy=-10, fontSize=11).encode(
         x=x, y=y, text="reeks:N", color=alt.Color("reeks:N", scale=scale_colour, legend=None))
-    chart = alt.layer(lines, points, labels).properties(**chart_size(export, 500, 360))
+    chart = alt.layer(lines, points, labels).properties(**chart_size(export, 380, 360))
     return template_of(titled(chart, "@title", "@source", "@subtitle"))
 
 

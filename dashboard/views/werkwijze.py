@@ -35,7 +35,7 @@ import numpy as np
 import polars as pl
 
 from dashboard import catalog
-from dashboard.charts import WERKWIJZE_COLOURS, fmt_number, titled
+from dashboard.charts import WERKWIJZE_COLOURS, fmt_number, line_label_expr, titled
 from dashboard.db import Database
 from dashboard.i18n import section, tr
 from dashboard.measures import Measure
@@ -57,6 +57,7 @@ DEFAULT_BRONNEN = "alle"
 # The column of out.gemeente_periode each selection reads; SQL text only ever comes from here.
 WERKWIJZE_KOLOM: dict[str, str] = {"alle": "werkwijze_hbh", "sterk": "werkwijze_hbh_sterke_bron"}
 HO = "huishoudelijke_ondersteuning"
+MODEL_LABEL_WIDTH = 120  # px of a line of the model names beside the estimate chart
 
 
 # --- estimator ---------------------------------------------------------------------------------
@@ -291,7 +292,9 @@ def estimate_chart(cmp: Comparison, title: str, source: str, subtitle: str, unit
 @lru_cache(maxsize=8)
 def _estimate_template(lang: str, export: bool) -> Spec:
     order = [tr("raw", lang, TEXTS), tr("adjusted", lang, TEXTS)]
-    y = alt.Y("model:N", sort=order, title=None, axis=alt.Axis(labelLimit=320))
+    # The model names on lines of a phone's third, so that the plot keeps its width.
+    y = alt.Y("model:N", sort=order, title=None, axis=alt.Axis(
+        labelLimit=MODEL_LABEL_WIDTH, labelExpr=line_label_expr(order, MODEL_LABEL_WIDTH, 10)))
     data = alt.NamedData("schatting")
     ranges = alt.Chart(data).mark_rule(strokeWidth=3, color="#0072B2").encode(
         y=y, x=alt.X("lo:Q", title="@xtitle"), x2="hi:Q")
@@ -304,7 +307,7 @@ def _estimate_template(lang: str, export: bool) -> Spec:
         y=y, x="verschil:Q", text="label:N")
     zero = alt.Chart(alt.NamedData("nul")).mark_rule(
         strokeDash=[4, 3], color="#444444").encode(x="x:Q")
-    chart = alt.layer(zero, ranges, points, labels).properties(**chart_size(export, 300, 160))
+    chart = alt.layer(zero, ranges, points, labels).properties(**chart_size(export, 160, 160))
     return template_of(titled(chart, "@title", "@source", "@subtitle"))
 
 
@@ -345,7 +348,7 @@ def _years_template(lang: str, export: bool) -> Spec:
                  alt.Tooltip("n_uren:Q", title=tr("n_uren", lang, TEXTS))])
     zero = alt.Chart(alt.NamedData("nul")).mark_rule(
         strokeDash=[4, 3], color="#444444").encode(y="y:Q")
-    chart = alt.layer(zero, ranges, points).properties(**chart_size(export, 380, 260))
+    chart = alt.layer(zero, ranges, points).properties(**chart_size(export, 280, 260))
     return template_of(titled(chart, "@title", "@source", "@subtitle"))
 
 
@@ -557,7 +560,7 @@ def _coverage_template(lang: str, export: bool) -> Spec:
         fontSize=10, color="#000000").encode(y=y, x="midden:Q", text="gemeenten:Q")
     right = alt.Chart(alt.NamedData("bronregels")).mark_text(
         align="left", dx=6, fontSize=10, color="#444444").encode(y=y, x="x:Q", text="tekst:N")
-    chart = alt.layer(bars, inside, right).properties(**chart_size(export, 500, 260))
+    chart = alt.layer(bars, inside, right).properties(**chart_size(export, 280, 260))
     return template_of(titled(chart, "@title", "@source", "@subtitle"))
 
 
