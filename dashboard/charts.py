@@ -264,6 +264,8 @@ def facet_panels(spec: dict[str, Any]) -> list[dict[str, Any]]:
         panels.append({
             "$schema": spec.get("$schema"), "config": spec.get("config", {}), "data": spec["data"],
             "datasets": spec["datasets"], "description": str(value),
+            # The group's plain title, and which panel this is (see title_of).
+            "usermeta": {**spec.get("usermeta", {}), "panel": value},
             "title": {"text": {"expr": title_expr(str(value))}, "anchor": "start",
                       "fontSize": 12},
             # fit-x: the height is the plot's, as in the facet, not title and axes included.

@@ -158,6 +158,7 @@ VALUES = "waarden"  # name of the per-rerun values dataset in the map spec
 GEO = "geo"
 KLASSEN = "klassen"  # per-rerun classes, colours and title of a chart
 MAX_CLASSES = 6  # five value classes and the unknown class
+MAP_HEIGHT = 560  # px of the map itself; the Netherlands fill it at about 490 px wide
 
 # Everything that changes with the user's choices travels as data, never in the spec text:
 # with an unchanged spec Streamlit swaps the datasets into the live Vega view, where a changed
@@ -236,7 +237,11 @@ def _map_template(unit: str, lang: str, show_werkwijze: bool, source: str,
                                            fields=MAP_FIELDS),
     ).transform_filter("isValid(datum.naam)").transform_lookup(
         lookup="klasse", from_=_klassen_lookup(),
-    ).project("mercator").properties(width="container", height=620)
+    ).project("mercator").properties(
+        # fit-x: the height is the map's own, the legends below come on top of it; with
+        # Streamlit's 'fit' they would take the map's height, and so its width on a phone.
+        width="container", height=MAP_HEIGHT,
+        autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))
     return _data_titled(chart, source)
 
 

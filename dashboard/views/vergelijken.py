@@ -59,8 +59,10 @@ MAX_PANELS = 12
 PER = 1000.0  # every measure of MAAT_KEYS is 'per 1 000' (tests/test_measures.py)
 # Downloads need a fixed width ('container' has no container outside the page).
 EXPORT_SIZE: dict[str, int] = {"width": 760, "height": 360}
-# px of a legend label line: long series names go on two lines, which a phone fits.
-LEGEND_LABEL_WIDTH = 220
+# px of a legend label line: long series names go on two lines, which a phone fits. Broken
+# for 14 px (Streamlit's theme draws labels larger than Vega's 10 px); cut only far beyond.
+LEGEND_LABEL_WIDTH = 200
+LEGEND_LABEL_LIMIT = 300
 NEDERLAND_COLOUR = "#000000"
 DASHES: list[list[float]] = [[1, 0], [6, 3], [2, 2], [8, 3, 2, 3], [4, 4], [1, 3]]
 SHAPES: list[str] = ["circle", "square", "triangle-up", "diamond", "cross", "triangle-down",
@@ -472,7 +474,7 @@ def trend_chart(series: pl.DataFrame, order: list[str], styles: dict[str, Style]
         "@title": title, "@subtitle": subtitle, "@source": source, "@unit": unit,
         "@order": order, "@names": names, "@colours": [styles[n].colour for n in names],
         "@dashes": [styles[n].dash for n in names], "@shapes": [styles[n].shape for n in names],
-        "@legend_labels": line_label_expr(names, LEGEND_LABEL_WIDTH, 10),
+        "@legend_labels": line_label_expr(names, LEGEND_LABEL_WIDTH, 14),
     }, {"trend": data, "trend_eind": last})
 
 
@@ -493,7 +495,7 @@ def _trend_template(lang: str, long_axis: bool, export: bool) -> Spec:
     lines = base.mark_line(strokeWidth=2).encode(
         color=alt.Color("reeks:N", scale=scale_colour, title=legend_title,
                         legend=alt.Legend(orient="bottom", symbolStrokeWidth=2,
-                                          labelLimit=LEGEND_LABEL_WIDTH,
+                                          labelLimit=LEGEND_LABEL_LIMIT,
                                           labelExpr="@legend_labels")),
         strokeDash=alt.StrokeDash("reeks:N", scale=scale_dash, title=legend_title),
         detail="reeks:N")

@@ -294,7 +294,8 @@ def _estimate_template(lang: str, export: bool) -> Spec:
     order = [tr("raw", lang, TEXTS), tr("adjusted", lang, TEXTS)]
     # The model names on lines of a phone's third, so that the plot keeps its width.
     y = alt.Y("model:N", sort=order, title=None, axis=alt.Axis(
-        labelLimit=MODEL_LABEL_WIDTH, labelExpr=line_label_expr(order, MODEL_LABEL_WIDTH, 10)))
+        labelLimit=2 * MODEL_LABEL_WIDTH,
+        labelExpr=line_label_expr(order, MODEL_LABEL_WIDTH, 14)))
     data = alt.NamedData("schatting")
     ranges = alt.Chart(data).mark_rule(strokeWidth=3, color="#0072B2").encode(
         y=y, x=alt.X("lo:Q", title="@xtitle"), x2="hi:Q")
