@@ -101,6 +101,21 @@ def voorziening_label(db: Database, code: str) -> str:
     return labels.get(code, code)
 
 
+# --- the werkwijze vocabulary: one label per value, on every page and chart ----------------
+
+WERKWIJZEN: tuple[str, ...] = ("resultaatgericht", "uren", "onbekend")
+
+
+def werkwijze_label(werkwijze: str | None, lang: str) -> str:
+    """'resultaatgericht', 'in uren', 'werkwijze onbekend' (NULL is unknown, never 'uren')."""
+    value = werkwijze or "onbekend"
+    return tr("werkwijze_onbekend" if value == "onbekend" else value, lang)
+
+
+def werkwijze_labels(lang: str) -> dict[str, str]:
+    return {w: werkwijze_label(w, lang) for w in WERKWIJZEN}
+
+
 def gemeenten(db: Database) -> pl.DataFrame:
     """The gemeenten of the reference classification with province and latest size figures."""
     def compute() -> pl.DataFrame:
@@ -177,3 +192,23 @@ def nederland_pooled_label(lang: str) -> str:
 def met_cijfers(n: int, total: int, lang: Lang) -> str:
     """'gemeenten met cijfers: 340 van 342', with Dutch or English thousands separators."""
     return tr("met_cijfers", lang, n=format_int(n, lang), total=format_int(total, lang))
+
+
+# --- The gemeente a page shows when a link names none -------------------------------------------
+
+def fallback_gemeente(db: Database) -> str:
+    """The most inhabitants in its latest year (Amsterdam in CBS figures): recognisable, with a
+    meaningful peer group, and the same on every page. Ties and a build without inhabitants
+    fall back to the lowest code, so the choice never depends on row order."""
+    frame = gemeenten(db)
+    sized = frame.drop_nulls("inwoners").sort(["inwoners", "gemeente_code"],
+                                              descending=[True, False])
+    return str((sized if not sized.is_empty() else frame.sort("gemeente_code"))
+               ["gemeente_code"][0])
+
+
+def gemeente_names_ever(db: Database) -> dict[str, str]:
+    """code → name for every gemeente code used since 2015 (core.gemeente), for links by name."""
+    return db.memo("gemeente_names_ever", lambda: dict(db.query(
+        "SELECT gemeente_code, gemeente_naam FROM core.gemeente ORDER BY gemeente_code"
+    ).iter_rows()))

@@ -93,6 +93,9 @@ MEASURES: dict[str, Measure] = {m.key: m for m in (
     Measure("beeindigd_gemeente", "beeindigd_door_gemeente", "clienten",
             column="beeindigd_door_gemeente_per_1000_clienten", voorziening=TOTAAL,
             year_only=True, note="beeindigd_caveat"),
+    Measure("uitspraken_per_10000", "uitspraken_wmo", "clienten", per=10000.0,
+            column="uitspraken_per_10000_clienten", voorziening=TOTAAL, year_only=True,
+            note="uitspraken_caveat"),
     Measure("verandering", "clienten", "inwoners", column="clienten_per_1000", diverging=True,
             change=True),
 )}

@@ -278,43 +278,137 @@ def export_file(db: Database, sql: str, fmt: str, context: object, lang: Lang = 
     return pool.export(db.path, sql, fmt, context, lang=lang)
 
 
-EXAMPLES: list[tuple[str, str]] = [
-    ("Cliënten per provincie en jaar (geharmoniseerd)",
-     "SELECT provincie_naam, jaar, voorziening, sum(clienten) AS clienten\n"
-     "FROM out.gemeente_periode\n"
-     "GROUP BY ALL\nORDER BY provincie_naam, jaar, voorziening"),
-    ("Top 10 gemeenten: cliënten per 1 000 inwoners, meest recente periode",
-     "WITH laatste AS (SELECT max(periode_code) AS p FROM out.gemeente_periode)\n"
-     "SELECT gemeente_code, gemeente_naam, voorziening, clienten_per_1000, status\n"
-     "FROM out.gemeente_periode, laatste\n"
-     "WHERE periode_code = laatste.p AND clienten_per_1000 IS NOT NULL\n"
-     "ORDER BY clienten_per_1000 DESC\nLIMIT 10"),
-    ("Werkwijze huishoudelijke hulp en cliënten per 1 000",
-     "SELECT werkwijze_hbh, jaar, count(DISTINCT gemeente_code) AS gemeenten,\n"
-     "       round(sum(clienten) * 1000 / sum(inwoners), 1) AS clienten_per_1000\n"
-     "FROM out.gemeente_periode\n"
-     "WHERE werkwijze_hbh IS NOT NULL AND inwoners > 0\n"
-     "GROUP BY ALL\nORDER BY jaar, werkwijze_hbh"),
-    ("Herindelingen (gemeentelijke fusies)",
-     "SELECT * FROM core.herindeling ORDER BY 1"),
-    ("Bronnen van deze database",
-     "SELECT bron_id, titel, opgehaald_op, licentie, is_synthetisch\n"
-     "FROM meta.bron ORDER BY bron_id"),
-    ("Gegevenswoordenboek: kolommen van out.gemeente_periode",
-     "SELECT kolom, type, omschrijving, eenheid\n"
-     "FROM meta.veld\nWHERE schema_naam = 'out' AND tabel = 'gemeente_periode'"),
-    ("Tabellen en aantallen rijen",
-     "SELECT schema_name, table_name, estimated_size AS rijen, column_count AS kolommen\n"
-     "FROM duckdb_tables()\nWHERE database_name = current_database()\nORDER BY ALL"),
+@dataclass(frozen=True)
+class Example:
+    """An example query for the console's list: a title and a one-line note per language.
+
+    The note goes into the editor as a leading SQL comment, so whoever copies the query also
+    copies the pitfall it avoids (half-years, the Totaal row, pooled rates, NULLs).
+    `body` is the SQL without the note; `body_en` only where the English query differs
+    (the dictionary example selects the English descriptions).
+    """
+
+    key: str
+    title: dict[Lang, str]
+    note: dict[Lang, str]
+    body: str
+    body_en: str | None = None
+
+    def sql(self, lang: Lang = "nl") -> str:
+        body = self.body_en if lang == "en" and self.body_en is not None else self.body
+        return f"-- {self.note[lang]}\n{body}"
+
+
+_DICTIONARY_SQL = (
+    "SELECT v.kolom, v.type, v.eenheid, v.{column}\n"
+    "FROM meta.veld AS v\n"
+    "JOIN duckdb_columns() AS c\n"
+    "  ON c.schema_name = v.schema_naam AND c.table_name = v.tabel AND c.column_name = v.kolom\n"
+    "WHERE v.schema_naam = 'out' AND v.tabel = 'gemeente_periode'\n"
+    "  AND c.database_name = current_database()\n"
+    "ORDER BY c.column_index"
+)
+
+EXAMPLES: list[Example] = [
+    Example(
+        "provincie_jaar",
+        {"nl": "Cliënten per provincie en jaar (geharmoniseerd)",
+         "en": "Clients per province and year (harmonised)"},
+        {"nl": "Hele jaren (halfjaar IS NULL) en alleen het Totaal (T001024): halfjaren en "
+               "voorzieningen tellen niet op. Een som is een ondergrens als gemeenten_bekend "
+               "< gemeenten_totaal.",
+         "en": "Whole years (halfjaar IS NULL) and only the Totaal (T001024): half-years and "
+               "voorzieningen do not add up. A sum is a lower bound when gemeenten_bekend "
+               "< gemeenten_totaal."},
+        "SELECT provincie_naam, jaar, sum(clienten) AS clienten,\n"
+        "       count(clienten) AS gemeenten_bekend, count(*) AS gemeenten_totaal\n"
+        "FROM out.gemeente_periode\n"
+        "WHERE halfjaar IS NULL AND voorziening_code = 'T001024'\n"
+        "GROUP BY provincie_naam, jaar\nORDER BY provincie_naam, jaar",
+    ),
+    Example(
+        "top10",
+        {"nl": "Top 10 gemeenten: cliënten per 1 000 inwoners, meest recente jaar",
+         "en": "Top 10 gemeenten: clients per 1 000 inhabitants, latest year"},
+        {"nl": "Het laatste hele jaar met cijfers, alleen het Totaal (T001024); gemeenten "
+               "zonder cijfer (NULL) vallen weg, ze zijn niet 0.",
+         "en": "The latest whole year with figures, only the Totaal (T001024); gemeenten "
+               "without a figure (NULL) drop out, they are not 0."},
+        "WITH laatste AS (\n"
+        "  SELECT max(jaar) AS jaar FROM out.gemeente_periode\n"
+        "  WHERE halfjaar IS NULL AND voorziening_code = 'T001024' AND clienten IS NOT NULL)\n"
+        "SELECT gemeente_code, gemeente_naam, jaar, clienten, inwoners,\n"
+        "       clienten_per_1000, status\n"
+        "FROM out.gemeente_periode JOIN laatste USING (jaar)\n"
+        "WHERE halfjaar IS NULL AND voorziening_code = 'T001024'\n"
+        "  AND clienten_per_1000 IS NOT NULL\n"
+        "ORDER BY clienten_per_1000 DESC, gemeente_code\nLIMIT 10",
+    ),
+    Example(
+        "werkwijze",
+        {"nl": "Werkwijze huishoudelijke hulp en cliënten per 1 000",
+         "en": "Werkwijze of household help and clients per 1 000"},
+        {"nl": "Hulp bij het huishouden (A019507), hele jaren; het cijfer per 1 000 is opnieuw "
+               "berekend uit sommen over gemeenten met bekende cliënten en inwoners, niet "
+               "gemiddeld. Werkwijze NULL is onbekend, niet 'uren'.",
+         "en": "Household help (A019507), whole years; the rate per 1 000 is recomputed from "
+               "sums over gemeenten with known clients and inhabitants, not averaged. "
+               "Werkwijze NULL is unknown, not 'uren'."},
+        "SELECT jaar, werkwijze_hbh, count(*) AS gemeenten,\n"
+        "       sum(clienten) AS clienten, sum(inwoners) AS inwoners,\n"
+        "       round(1000 * sum(clienten) / sum(inwoners), 1) AS clienten_per_1000\n"
+        "FROM out.gemeente_periode\n"
+        "WHERE halfjaar IS NULL AND voorziening_code = 'A019507'\n"
+        "  AND werkwijze_hbh IS NOT NULL AND clienten IS NOT NULL AND inwoners > 0\n"
+        "GROUP BY jaar, werkwijze_hbh\nORDER BY jaar, werkwijze_hbh",
+    ),
+    Example(
+        "herindelingen",
+        {"nl": "Herindelingen (gemeentelijke fusies)",
+         "en": "Herindelingen (municipal reorganisations)"},
+        {"nl": "Eén rij per paar van oude en nieuwe code; aandeel < 1 bij een splitsing.",
+         "en": "One row per pair of old and new code; aandeel < 1 for a split."},
+        "SELECT * FROM core.herindeling\nORDER BY datum_ingang, oude_code, nieuwe_code",
+    ),
+    Example(
+        "bronnen",
+        {"nl": "Bronnen van deze database", "en": "Sources of this database"},
+        {"nl": "is_synthetisch = true: verzonnen demodata, niet voor onderzoek.",
+         "en": "is_synthetisch = true: invented demo data, not for research."},
+        "SELECT bron_id, titel, opgehaald_op, licentie, is_synthetisch\n"
+        "FROM meta.bron ORDER BY bron_id",
+    ),
+    Example(
+        "woordenboek",
+        {"nl": "Gegevenswoordenboek: kolommen van out.gemeente_periode",
+         "en": "Data dictionary: columns of out.gemeente_periode"},
+        {"nl": "In tabelvolgorde; omschrijving is Nederlands, omschrijving_en Engels.",
+         "en": "In table order; omschrijving_en is English, omschrijving Dutch."},
+        _DICTIONARY_SQL.format(column="omschrijving"),
+        _DICTIONARY_SQL.format(column="omschrijving_en"),
+    ),
+    Example(
+        "tabellen",
+        {"nl": "Tabellen en aantallen rijen", "en": "Tables and numbers of rows"},
+        {"nl": "rijen_geschat is de schatting van DuckDB; exact: SELECT count(*) FROM <tabel>.",
+         "en": "rijen_geschat is DuckDB's estimate; exact: SELECT count(*) FROM <table>."},
+        "SELECT schema_name, table_name, estimated_size AS rijen_geschat,\n"
+        "       column_count AS kolommen\n"
+        "FROM duckdb_tables()\nWHERE database_name = current_database()\n"
+        "ORDER BY schema_name, table_name",
+    ),
 ]
 
 
-def schema_browser(db: Database) -> pl.DataFrame:
-    """Every column in the database with its type and description (meta.veld, else COMMENT)."""
+def schema_browser(db: Database, lang: Lang = "nl") -> pl.DataFrame:
+    """Every column in the database with its type and description in `lang` (meta.veld,
+    else the DuckDB comment, which is Dutch)."""
+    # A fixed choice of two column names, never text from a visitor.
+    described = "v.omschrijving_en" if lang == "en" else "v.omschrijving"
     return db.query(
-        """
+        f"""
         SELECT c.schema_name AS schema, c.table_name AS "table", c.column_name AS "column",
-               c.data_type AS type, coalesce(v.omschrijving, c.comment) AS description
+               c.data_type AS type, coalesce({described}, c.comment) AS description
         FROM duckdb_columns() AS c
         LEFT JOIN meta.veld AS v
           ON v.schema_naam = c.schema_name AND v.tabel = c.table_name AND v.kolom = c.column_name

@@ -7,19 +7,28 @@ modules in `dashboard/views/`.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import altair as alt
 import polars as pl
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from dashboard import catalog, charts, db
 from dashboard.i18n import Lang, parse_lang, tr
 from dashboard.safe import md_escape
-from dashboard.state import resolve, resolve_many
+from dashboard.state import (
+    LANG_PARAM,
+    as_lists,
+    history_action,
+    match_gemeente,
+    resolve,
+    resolve_many,
+    url_query,
+)
 
 
 @dataclass(frozen=True)
@@ -41,49 +50,31 @@ def db_path() -> Path:
 
 
 def current_lang() -> Lang:
-    """`taal` from the URL, else what this session chose before (sidebar links drop params)."""
-    raw = st.query_params.get("taal")
-    lang = parse_lang(raw) if raw is not None else st.session_state.get("_taal", "nl")
-    st.session_state["_taal"] = lang
-    return lang
+    """The session's language: `taal` from the URL on its first run, afterwards what the reader
+    chose. A later URL without `taal` (sidebar links drop it) or an older entry (Back) keeps it:
+    the language is a preference, not part of a view."""
+    if "_taal" not in st.session_state:
+        st.session_state["_taal"] = parse_lang(st.query_params.get(LANG_PARAM))
+    return st.session_state["_taal"]
+
+
+def _on_language() -> None:
+    # Callbacks run before the script, so app.py's page titles are already in the new language.
+    st.session_state["_taal"] = parse_lang(st.session_state.get("taal_switch"))
 
 
 def language_switch(lang: Lang) -> Lang:
-    choice = st.sidebar.radio(tr("language", lang), ["nl", "en"], index=0 if lang == "nl" else 1,
+    # Every run: on another page Streamlit may have dropped the radio's state, and the radio
+    # would fall back to its first option while the session reads English.
+    st.session_state["taal_switch"] = lang
+    choice = st.sidebar.radio(tr("language", lang), ["nl", "en"],
                               format_func=lambda x: {"nl": "Nederlands", "en": "English"}[x],
-                              horizontal=True, key="taal_switch")
-    if choice != lang:
-        st.session_state["_taal"] = choice
-    if choice == "en":
-        st.query_params["taal"] = "en"
-    elif "taal" in st.query_params:
-        del st.query_params["taal"]
-    return choice
-
-
-# Streamlit draws its own icons (the expander arrow, the sidebar buttons) as Material Symbols
-# ligatures: the icon is its name as text ("keyboard_arrow_right"), which copy-paste and
-# innerText pick up. The name is hidden and the same glyph drawn from CSS, which is no text.
-_ICON = '[data-testid="stIconMaterial"]'
-_ICONS = {
-    f'[data-testid="stExpander"] details > summary {_ICON}': "keyboard_arrow_right",
-    f'[data-testid="stExpander"] details[open] > summary {_ICON}': "keyboard_arrow_down",
-    f'[data-testid="stExpandSidebarButton"] {_ICON}': "keyboard_double_arrow_right",
-    f'[data-testid="stSidebar"] [data-testid="stBaseButton-headerNoPadding"] {_ICON}':
-        "keyboard_double_arrow_left",
-}
-# A metric's label is cut to one line by default; on a phone that hides what it measures.
-METRIC_CSS = ('[data-testid="stMetricLabel"] [data-testid="stMarkdownContainer"] p '
-              "{white-space: normal; overflow: visible; text-overflow: clip}")
-ICON_CSS = "".join(
-    f"{selector} {{visibility: hidden; position: relative}}"
-    f"{selector}::before {{content: '{name}'; visibility: visible; position: absolute; inset: 0}}"
-    for selector, name in _ICONS.items())
+                              horizontal=True, key="taal_switch", on_change=_on_language)
+    return parse_lang(choice)
 
 
 def page_context() -> PageContext:
     """Language, database and the synthetic banner; stops the page if there is no database."""
-    st.html(f"<style>{ICON_CSS}{METRIC_CSS}</style>")
     lang = current_lang()
     lang = language_switch(lang)
     path = db_path()
@@ -105,21 +96,191 @@ def footer(ctx: PageContext) -> None:
                      ref=ctx.info.referentie_indeling, versie=ctx.info.versie))
 
 
+# --- URL and browser history ------------------------------------------------------------------
+#
+# A run reads the URL it started with (`UrlRun.incoming`) and writes the page's own values once,
+# at its end (`commit_url`, called by app.py): one write means at most one history entry per
+# change, and parameters no control of this page claimed (another page's) leave the URL.
+
+@dataclass
+class UrlRun:
+    """The URL as one run of a page reads it, and what the page wants it to say afterwards."""
+
+    page: str
+    incoming: dict[str, list[str]]
+    arrival: bool
+    history_navigation: bool
+    reported: dict[str, list[str]] = field(default_factory=dict)  # as Streamlit's frontend sent it
+    out: dict[str, str] = field(default_factory=dict)
+
+    def get(self, param: str) -> str | None:
+        values = self.incoming.get(param)
+        return values[-1] if values else None
+
+    def get_all(self, param: str) -> list[str]:
+        return list(self.incoming.get(param, []))
+
+    def set(self, param: str, value: str | None) -> None:
+        """What this run's controls read for `param`: an old link or a rule rewrote it."""
+        if value is None:
+            self.incoming.pop(param, None)
+        else:
+            self.incoming[param] = [value]
+
+    def keep(self, param: str, text: str | None) -> None:
+        """`param` in the URL after this run; None leaves it out."""
+        if text is None:
+            self.out.pop(param, None)
+        else:
+            self.out[param] = text
+
+
+_RUN = "_url_run"
+
+
+def is_history_navigation() -> bool:
+    """True while a run restores a Back/Forward entry (the frontend tells Streamlit so)."""
+    ctx = get_script_run_ctx()
+    return bool(ctx is not None and ctx.is_history_navigation)
+
+
+def _url_now() -> dict[str, list[str]]:
+    return {k: st.query_params.get_all(k) for k in st.query_params}
+
+
+def _set_url_silently(params: Mapping[str, list[str]]) -> None:
+    """The run's idea of the URL without a message to the browser: Streamlit would answer each
+    message with a history entry. Streamlit has no public call for this."""
+    ctx = get_script_run_ctx()
+    if ctx is None:
+        return
+    with ctx.session_state.query_params() as qp:
+        qp.clear_with_no_forward_msg(preserve_embed=True)
+        for key, values in params.items():
+            qp.set_with_no_forward_msg(key, values[0] if len(values) == 1 else list(values))
+    ctx.query_string = url_query(params)  # what st.switch_page, st.rerun and AppTest read
+
+
+def begin_url_run(page: str) -> UrlRun:
+    """Called by app.py before the page runs: what the URL says for this page."""
+    history = is_history_navigation()
+    arrival = st.session_state.get("_url_page") != page
+    nav = st.session_state.pop("_url_nav", None)
+    reported = _url_now()
+    incoming = reported
+    if nav is not None and nav[0] == page and not history:
+        # `open_page` left the address bar alone; the values for the page it opens are here.
+        incoming = as_lists(nav[1])
+        _set_url_silently(incoming)
+    elif not arrival and not history and reported == st.session_state.get("_url_echo"):
+        # Streamlit's frontend repeats the URL it last heard of, which may predate a correction
+        # made in the browser (_url_replacer); the address bar shows what the last run wrote.
+        incoming = as_lists(st.session_state.get("_url_last", {}))
+    run = UrlRun(page, incoming, arrival=arrival, history_navigation=history, reported=reported)
+    st.session_state[_RUN] = run
+    return run
+
+
+def url_run() -> UrlRun:
+    run = st.session_state.get(_RUN)
+    return run if isinstance(run, UrlRun) else begin_url_run(st.session_state.get("_url_page", ""))
+
+
+_REPLACE_JS = """
+export default function ({ data }) {
+  const want = data && data.search;
+  if (typeof want !== "string" || window.location.search === want) return;
+  const url = new URL(window.location.href);
+  url.search = want;
+  window.history.replaceState(window.history.state, "", url);
+}
+"""
+_url_replacer = st.components.v2.component("wmo_url_replace", js=_REPLACE_JS)
+
+
+def commit_url() -> None:
+    """Called by app.py after the page ran: the URL says exactly this page's values (plus `taal`
+    for English), as a new history entry only when a control changed."""
+    run = url_run()
+    desired = dict(run.out)
+    if current_lang() == "en":
+        desired[LANG_PARAM] = "en"
+    # On a rerun of the same page the address bar shows what the last run wrote (see
+    # begin_url_run for why Streamlit's own copy may be older).
+    shown = st.session_state.get("_url_last")
+    now = _url_now() if run.arrival or run.history_navigation or shown is None else shown
+    action = history_action(now, desired, arrival=run.arrival,
+                            history_navigation=run.history_navigation)
+    if action == "push":
+        st.query_params.from_dict(desired)  # one message: one entry
+    elif action == "replace":
+        _set_url_silently(as_lists(desired))
+        query = url_query(desired)
+        st.session_state["_url_replaces"] = st.session_state.get("_url_replaces", 0) + 1
+        # Runs in the page (not an iframe): corrects the entry the browser is on.
+        _url_replacer(data={"search": f"?{query}" if query else "",
+                            "n": st.session_state["_url_replaces"]},
+                      key="wmo_url_replace", height=0)
+    st.session_state["_url_page"] = run.page
+    st.session_state["_url_last"] = desired
+    # What Streamlit's frontend believes the URL is: it hears of a push, not of a replace.
+    st.session_state["_url_echo"] = as_lists(desired) if action == "push" else run.reported
+
+
+def open_page(name: str, params: Mapping[str, str]) -> NoReturn:
+    """Open page `name` (or this page with other values) as one new history entry; Back returns
+    here with these filters."""
+    st.session_state["_url_nav"] = (name, dict(params))
+    # st.switch_page writes its parameters to the address bar at once, which is a history entry
+    # of this page with the other page's values unless they are what the bar already shows.
+    st.switch_page(page_path(name), query_params=st.session_state.get("_url_last", {}))
+    raise AssertionError("unreachable: st.switch_page raises")
+
+
+def url_value(param: str) -> str | None:
+    """A parameter as this run's URL has it (after any rewrite by the page)."""
+    return url_run().get(param)
+
+
+def url_rewrite(param: str, value: str | None) -> None:
+    """Rewrite what this run's controls read for `param` (an old code, another page's name)."""
+    url_run().set(param, value)
+
+
+def url_keep(param: str, text: str | None) -> None:
+    """A parameter without a control of its own (a search text, a query) for the URL."""
+    url_run().keep(param, text)
+
+
+def gemeente_from_link(ctx: PageContext, param: str = "gemeente") -> None:
+    """`?gemeente=` as a code (any case) or a name ('Amsterdam', "'s-Gravenhage"), before the
+    page's controls read it. A name that several gemeenten carried is said, never guessed."""
+    raw = url_value(param)
+    found = match_gemeente(raw, catalog.gemeente_names_ever(ctx.db))
+    if found.code is not None:
+        url_rewrite(param, found.code)
+    elif found.candidates:
+        names = catalog.gemeente_names_ever(ctx.db)
+        st.info(ctx.t("gemeente_ambiguous", value=md_escape(raw or "", limit=100),
+                      codes=md_escape(", ".join(f"{names[c]} ({c})" for c in found.candidates),
+                                      limit=300)))
+        url_rewrite(param, None)
+
+
 def _sync_url(key: str, raw: str | None, resolved: Any) -> None:
-    """Seed a widget from the URL on first render, or when the URL changed under it (a link to
-    the same page with another value); otherwise the widget's own state wins."""
+    """Seed a widget from the URL on first render, on Back/Forward (the entry's values, or the
+    defaults where it has none), or when the URL changed under it (a link to the same page with
+    another value); otherwise the widget's own state wins."""
     seen_key = f"_url_{key}"
-    if key not in st.session_state or (raw is not None and raw != st.session_state.get(seen_key)
-                                       and resolved != st.session_state[key]):
+    if (key not in st.session_state or url_run().history_navigation
+            or (raw is not None and raw != st.session_state.get(seen_key)
+                and resolved != st.session_state[key])):
         st.session_state[key] = resolved
 
 
 def _write_url(param: str, key: str, text: str | None) -> None:
     # The URL is what the next run compares with, so remember exactly what was written.
-    if text is None:
-        st.query_params.pop(param, None)
-    elif st.query_params.get(param) != text:
-        st.query_params[param] = text
+    url_keep(param, text)
     st.session_state[f"_url_{key}"] = text
 
 
@@ -128,7 +289,7 @@ def url_selectbox(ctx: PageContext, label: str, param: str, options: Sequence[st
                   container: Any = None, **kwargs: Any) -> str:
     """A selectbox whose value lives in the URL as `param`; an unknown value gets a message."""
     key = key or f"w_{param}"
-    raw = st.query_params.get(param)
+    raw = url_value(param)
     found = resolve(raw, options, default)
     if found.rejected is not None:
         st.info(ctx.t("unknown_param", name=md_escape(param), value=md_escape(found.rejected),
@@ -147,7 +308,7 @@ def url_multiselect(ctx: PageContext, label: str, param: str, options: Sequence[
                     key: str | None = None, container: Any = None, **kwargs: Any) -> list[str]:
     """A multiselect stored in the URL as one comma-separated `param` (readable and short)."""
     key = key or f"w_{param}"
-    raw_list = st.query_params.get_all(param)
+    raw_list = url_run().get_all(param)
     raw = ",".join(raw_list) if raw_list else None
     found = resolve_many(raw_list, options, default)
     for rejected in found.rejected:
@@ -165,7 +326,7 @@ def url_toggle(param: str, label: str, default: bool, key: str | None = None,
                container: Any = None) -> bool:
     """A checkbox stored as `param=1|0`."""
     key = key or f"w_{param}"
-    raw = st.query_params.get(param)
+    raw = url_value(param)
     resolved = default if raw not in ("0", "1") else raw == "1"
     _sync_url(key, raw, resolved)
     target = container if container is not None else st

@@ -19,7 +19,7 @@ import duckdb
 import polars as pl
 
 from etl.errors import InputError, InputErrors, display_path
-from etl.gemeenten import harmonisation_map
+from etl.gemeenten import harmonisation_map, valid_in_year
 from etl.inputs import Inputs, Progress
 from etl.locations import portable_path
 from etl.metadata import load_metadata
@@ -29,7 +29,7 @@ from etl.sources.cbs import source as cbs
 from etl.sources.cbs.tables import ROLES
 from etl.sources.rechtspraak import source as rechtspraak
 from etl.sources.registers import CORE_BEZWAAR_COLUMNS
-from etl.transform import harmonise
+from etl.transform import harmonise, uitspraak
 
 
 def stderr_progress(start: float) -> Progress:
@@ -124,7 +124,14 @@ def assemble(inputs: Inputs, tables: dict[str, pl.DataFrame],
         bezwaar=bezwaar.with_columns(pl.col("bezwaren_ontvangen").cast(pl.Int64)),
         is_synthetisch=inputs.is_synthetisch, uitgaven=tables.get("core.wmo_uitgaven"),
         stroom=tables.get("core.wmo_stroom"), beeindiging=tables.get("core.wmo_beeindiging"))
-    frames["out.gemeente_periode"] = out
+    # Court rulings: counted like the objections, on the same reference classification.
+    frames |= uitspraak.out_tables(
+        out=out, uitspraak=frames["core.uitspraak"], periode=frames["meta.uitspraak_periode"],
+        comp_of=partial(harmonise.components, inputs.gemeente, mapping), mapping=mapping,
+        ref=valid_in_year(inputs.gemeente, inputs.reference_year).select(
+            "gemeente_code", "gemeente_naam", "provincie_naam"),
+        is_synthetisch=inputs.is_synthetisch)
+    out = frames["out.gemeente_periode"]
     frames["out.provincie_periode"] = harmonise.provincie_periode(
         out, inputs.gemeente, inputs.reference_year, inputs.is_synthetisch)
     progress(f"out: {out.height} harmonised rows (reference classification "

@@ -25,24 +25,32 @@ KNOWN_TYPES = frozenset({
     "TIMESTAMP", "TIMESTAMP WITH TIME ZONE", "INTERVAL", "UUID",
 })
 SOURCE_FIELDS = ("title", "producer", "licence", "url")
-SYMBOL_FIELDS = ("symbol", "meaning", "handling")
+SYMBOL_FIELDS = ("symbol", "meaning", "handling", "meaning_nl", "handling_nl")
 
 
 @dataclass(frozen=True)
 class ColumnMeta:
     name: str
     type: str
-    description: str
+    description: str  # English
     unit: str | None
+    description_nl: str = ""  # Dutch: the main text of the comments and meta.veld
+
+    def text(self, lang: str) -> str:
+        return self.description if lang == "en" else self.description_nl
 
 
 @dataclass(frozen=True)
 class TableMeta:
     schema: str
     name: str
-    description: str
+    description: str  # English
     primary_key: list[str]
     columns: list[ColumnMeta]
+    description_nl: str = ""  # Dutch: the main text of the comments and meta.tabel
+
+    def text(self, lang: str) -> str:
+        return self.description if lang == "en" else self.description_nl
 
     @property
     def qualified_name(self) -> str:
@@ -61,8 +69,10 @@ class SourceMeta:
 @dataclass(frozen=True)
 class SymbolMeta:
     symbol: str
-    meaning: str
+    meaning: str  # English
     handling: str
+    meaning_nl: str = ""
+    handling_nl: str = ""
 
 
 @dataclass(frozen=True)
@@ -144,9 +154,10 @@ def _table(file: str, key: str, spec: Any) -> TableMeta:
             type=_text(file, col_where, col, "type"),
             description=_text(file, col_where, col, "description"),
             unit=unit.strip() if unit is not None else None,
+            description_nl=_text(file, col_where, col, "description_nl"),
         ))
     return TableMeta(schema, table, _text(file, where, spec, "description"), primary_key,
-                     columns)
+                     columns, description_nl=_text(file, where, spec, "description_nl"))
 
 
 def validate_metadata(meta: Metadata) -> list[str]:
@@ -157,6 +168,8 @@ def validate_metadata(meta: Metadata) -> list[str]:
             problems.append(f"{key}: schema must be one of {', '.join(SCHEMAS)}")
         if not table.description:
             problems.append(f"{key}: table has no description")
+        if not table.description_nl:
+            problems.append(f"{key}: table has no Dutch description (description_nl)")
         if not table.columns:
             problems.append(f"{key}: table has no columns")
         if not table.primary_key and table.schema != "meta":
@@ -167,6 +180,9 @@ def validate_metadata(meta: Metadata) -> list[str]:
         for col in table.columns:
             if not col.description:
                 problems.append(f"{key}.{col.name}: column has no description")
+            if not col.description_nl:
+                problems.append(
+                    f"{key}.{col.name}: column has no Dutch description (description_nl)")
             if col.type not in KNOWN_TYPES:
                 problems.append(f"{key}.{col.name}: unknown DuckDB type {col.type!r}")
             if col.unit == "":
@@ -180,6 +196,10 @@ def validate_metadata(meta: Metadata) -> list[str]:
                 problems.append(f"sources.{source.source_id}: empty {field}")
     if not meta.symbols:
         problems.append("symbols: the CBS symbol legend is missing")
+    for symbol in meta.symbols:
+        for field in SYMBOL_FIELDS:
+            if not getattr(symbol, field):
+                problems.append(f"symbols {symbol.symbol!r}: empty {field}")
     return problems
 
 
@@ -211,17 +231,23 @@ def _key_text(table: TableMeta) -> str | None:
     return ", ".join(table.primary_key) or None
 
 
-def column_comment(column: ColumnMeta) -> str:
+UNIT_LABEL = {"nl": "Eenheid", "en": "Unit"}
+
+
+def column_comment(column: ColumnMeta, lang: str = "nl") -> str:
+    """The column's description in `lang` (Dutch for the DuckDB comment) with its unit."""
     # The unit goes into the comment because tools that show comments show nothing else.
-    return f"{column.description} Unit: {column.unit}." if column.unit else column.description
+    text = column.text(lang)
+    return f"{text} {UNIT_LABEL[lang]}: {column.unit}." if column.unit else text
 
 
 def comment_statements(meta: Metadata) -> list[str]:
-    """`COMMENT ON TABLE` and `COMMENT ON COLUMN` for every table and column."""
+    """`COMMENT ON TABLE` and `COMMENT ON COLUMN` for every table and column, in Dutch (the
+    English is in meta.tabel / meta.veld, column omschrijving_en)."""
     statements: list[str] = []
     for table in meta.tables.values():
         statements.append(
-            f"COMMENT ON TABLE {_qualified(table)} IS {_literal(table.description)}")
+            f"COMMENT ON TABLE {_qualified(table)} IS {_literal(table.description_nl)}")
         for col in table.columns:
             statements.append(
                 f"COMMENT ON COLUMN {_qualified(table)}.{_ident(col.name)} "
@@ -229,18 +255,20 @@ def comment_statements(meta: Metadata) -> list[str]:
     return statements
 
 
-def veld_rows(meta: Metadata) -> list[tuple[str, str, str, str, str, str | None]]:
-    """Rows for meta.veld: (schema_naam, tabel, kolom, type, omschrijving, eenheid)."""
+def veld_rows(meta: Metadata) -> list[tuple[str, str, str, str, str, str | None, str]]:
+    """Rows for meta.veld: (schema_naam, tabel, kolom, type, omschrijving, eenheid,
+    omschrijving_en); omschrijving is Dutch."""
     return [
-        (t.schema, t.name, c.name, c.type, c.description, c.unit)
+        (t.schema, t.name, c.name, c.type, c.description_nl, c.unit, c.description)
         for t in meta.tables.values()
         for c in t.columns
     ]
 
 
-def tabel_rows(meta: Metadata) -> list[tuple[str, str, str, str | None]]:
-    """Rows for meta.tabel: (schema_naam, tabel, omschrijving, sleutel)."""
-    return [(t.schema, t.name, t.description, _key_text(t)) for t in meta.tables.values()]
+def tabel_rows(meta: Metadata) -> list[tuple[str, str, str, str | None, str]]:
+    """Rows for meta.tabel: (schema_naam, tabel, omschrijving, sleutel, omschrijving_en)."""
+    return [(t.schema, t.name, t.description_nl, _key_text(t), t.description)
+            for t in meta.tables.values()]
 
 
 def _cell(text: str | None) -> str:
@@ -249,27 +277,36 @@ def _cell(text: str | None) -> str:
 
 
 def render_data_dictionary(meta: Metadata) -> str:
-    """The data dictionary as Markdown: tables, keys, columns, sources and the symbol legend."""
+    """The data dictionary as Markdown, every text in Dutch and English: tables, keys, columns,
+    sources and the symbol legend."""
     out = [
-        "# wmo-atlas data dictionary",
+        "# wmo-atlas data dictionary (gegevenswoordenboek)",
         "",
         "<!-- Generated from etl/metadata.yaml by `python -m etl.metadata`; do not edit. -->",
         "",
         "Every table and column of `data/processed/wmo.duckdb`. The same texts are in the",
         "database itself: `meta.tabel`, `meta.veld` and the DuckDB comments",
         "(`SELECT * FROM duckdb_columns()`). Keys are documented, not declared as constraints.",
+        "Each description is given in Dutch (nl: `omschrijving` and the DuckDB comments) and in",
+        "English (en: `omschrijving_en`).",
+        "",
+        "Alle tabellen en kolommen van `data/processed/wmo.duckdb`, met omschrijvingen in het",
+        "Nederlands (`omschrijving`, ook de DuckDB-comments) en het Engels (`omschrijving_en`).",
         "",
         "## Tables",
         "",
     ]
     out += [f"- [`{key}`](#{key.replace('.', '')})" for key in meta.tables]
     for key, table in meta.tables.items():
-        out += ["", f"## {key}", "", table.description, ""]
+        out += ["", f"## {key}", "", f"**nl:** {table.description_nl}", "",
+                f"**en:** {table.description}", ""]
         key_text = _key_text(table)
         out += [f"**Key:** `{key_text}`" if key_text else "**Key:** none (single row)", ""]
-        out += ["| column | type | unit | description |", "| --- | --- | --- | --- |"]
+        out += ["| column | type | unit | omschrijving (nl) | description (en) |",
+                "| --- | --- | --- | --- | --- |"]
         out += [
-            f"| `{c.name}` | {c.type} | {_cell(c.unit) or '—'} | {_cell(c.description)} |"
+            f"| `{c.name}` | {c.type} | {_cell(c.unit) or '—'} | {_cell(c.description_nl)} "
+            f"| {_cell(c.description)} |"
             for c in table.columns
         ]
     out += ["", "## Sources", "", "| id | title | producer | licence | url |",
@@ -279,9 +316,12 @@ def render_data_dictionary(meta: Metadata) -> str:
         f"| {_cell(s.url)} |"
         for s in meta.sources.values()
     ]
-    out += ["", "## CBS symbols", "", "| symbol | meaning | in wmo-atlas |", "| --- | --- | --- |"]
+    out += ["", "## CBS symbols", "",
+            "| symbol | betekenis (nl) | in wmo-atlas (nl) | meaning (en) | in wmo-atlas (en) |",
+            "| --- | --- | --- | --- | --- |"]
     out += [
-        f"| `{_cell(s.symbol)}` | {_cell(s.meaning)} | {_cell(s.handling)} |"
+        f"| `{_cell(s.symbol)}` | {_cell(s.meaning_nl)} | {_cell(s.handling_nl)} "
+        f"| {_cell(s.meaning)} | {_cell(s.handling)} |"
         for s in meta.symbols
     ]
     return "\n".join(out) + "\n"

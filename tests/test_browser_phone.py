@@ -19,7 +19,8 @@ from tests.browser_fixtures import Server
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGES = ["kaart", "vergelijken", "werkwijze", "bezwaar", "gemeente", "data", "sql", "over"]
+PAGES = ["kaart", "vergelijken", "werkwijze", "bezwaar", "rechtspraak", "gemeente", "data", "sql",
+         "over"]
 WITH_CHARTS = {"kaart", "vergelijken", "werkwijze", "bezwaar", "gemeente"}
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1400, "height": 900}

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import yaml
 
+from etl.errors import InputError
 from etl.metadata import (
     SCHEMAS,
     ColumnMeta,
@@ -27,6 +29,7 @@ from etl.metadata import (
 from etl.sources.cbs.tables import TABLES
 
 ROOT = Path(__file__).resolve().parents[1]
+METADATA = ROOT / "etl" / "metadata.yaml"
 DICTIONARY = ROOT / "docs" / "data-dictionary.md"
 
 # The public contract as agreed: researchers' queries depend on these names and this order.
@@ -78,14 +81,24 @@ CONTRACT = {
                             "uitgaven_hbh_per_inwoner uitgaven_hbh_per_client hbh_instroom "
                             "hbh_uitstroom hbh_instroom_per_1000 hbh_uitstroom_per_1000 "
                             "beeindigd_door_gemeente beeindigd_door_gemeente_per_1000_clienten "
+                            "uitspraken_wmo uitspraken_client_gelijk uitspraken_hbh "
+                            "uitspraken_resultaatgericht uitspraken_per_10000_clienten "
                             "status is_geharmoniseerd is_synthetisch",
     "out.provincie_periode": "provincie_code provincie_naam periode_code jaar halfjaar "
                              "voorziening_code voorziening clienten inwoners clienten_per_1000 "
                              "gemeenten_totaal gemeenten_bekend status is_synthetisch",
+    "out.uitspraak": "ecli uitspraakdatum jaar publicatiedatum instantie instantie_type "
+                     "zaaknummer procedure rechtsgebied gemeente_code gemeente_naam "
+                     "provincie_naam gemeente_code_uitspraak gemeente_naam_tekst werkwijze_hbh "
+                     "is_hbh is_resultaatgericht uitkomst client_in_het_gelijk inhoudsindicatie "
+                     "url is_jaar_opgehaald is_synthetisch",
+    "out.uitspraak_jaar": "jaar is_opgehaald uitspraken_wmo uitspraken_toegerekend "
+                          "uitspraken_niet_toegerekend is_synthetisch",
     "meta.bron": "bron_id titel producent url opgehaald_op licentie formaat sha256 "
                  "is_synthetisch map",
-    "meta.veld": "schema_naam tabel kolom type omschrijving eenheid",
-    "meta.tabel": "schema_naam tabel omschrijving sleutel",
+    "meta.uitspraak_periode": "van tot",
+    "meta.veld": "schema_naam tabel kolom type omschrijving eenheid omschrijving_en",
+    "meta.tabel": "schema_naam tabel omschrijving sleutel omschrijving_en",
     "meta.build": "built_at versie duckdb_versie referentie_indeling is_synthetisch raw_map "
                   "duur_s",
 }
@@ -123,13 +136,15 @@ def test_validation_reports_missing_description_unknown_type_and_duplicates() ->
     broken = Metadata(
         tables={"core.x": TableMeta("core", "x", "", ["a", "missing"], [
             ColumnMeta("a", "VARCHAR", "", None),
-            ColumnMeta("a", "TEXTISH", "Described.", ""),
+            ColumnMeta("a", "TEXTISH", "Described.", "", description_nl="Beschreven."),
         ])},
         sources={},
         symbols=[],
     )
     problems = "\n".join(validate_metadata(broken))
     for expected in ("table has no description", "core.x.a: column has no description",
+                     "core.x: table has no Dutch description",
+                     "core.x.a: column has no Dutch description",
                      "unknown DuckDB type 'TEXTISH'", "duplicate column a",
                      "primary_key column missing", "unit is empty", "symbol legend"):
         assert expected in problems
@@ -163,7 +178,7 @@ def test_schema_round_trip_in_duckdb_keeps_order_types_and_comments(
     assert set(tables) == {(t.schema, t.name) for t in meta.tables.values()}
     for (schema, name), comment in tables.items():
         assert comment and comment.strip(), f"{schema}.{name} has no table comment"
-        assert comment == meta.tables[f"{schema}.{name}"].description
+        assert comment == meta.tables[f"{schema}.{name}"].description_nl
 
     by_table: dict[str, list[tuple[str, str, str | None]]] = {}
     for schema, name, column, data_type, comment in columns:
@@ -175,6 +190,7 @@ def test_schema_round_trip_in_duckdb_keeps_order_types_and_comments(
         for (column, _, comment), col in zip(got, table.columns, strict=True):
             assert comment and comment.strip(), f"{key}.{column} has no comment"
             assert comment == column_comment(col)
+            assert comment.startswith(col.description_nl), f"{key}.{column}: not Dutch"
     # A quote in a description must survive the round trip, not end the SQL literal.
     assert any("'" in c for _, _, _, _, c in columns)
 
@@ -186,8 +202,8 @@ def test_meta_rows_load_into_their_own_tables(meta: Metadata, tmp_path: Path) ->
         con.execute("CREATE SCHEMA meta")
         for key in ("meta.veld", "meta.tabel"):
             con.execute(create_table_sql(meta.tables[key]))
-        con.executemany("INSERT INTO meta.veld VALUES (?, ?, ?, ?, ?, ?)", veld_rows(meta))
-        con.executemany("INSERT INTO meta.tabel VALUES (?, ?, ?, ?)", tabel_rows(meta))
+        con.executemany("INSERT INTO meta.veld VALUES (?, ?, ?, ?, ?, ?, ?)", veld_rows(meta))
+        con.executemany("INSERT INTO meta.tabel VALUES (?, ?, ?, ?, ?)", tabel_rows(meta))
         n_columns = sum(len(t.columns) for t in meta.tables.values())
         assert con.execute("SELECT count(*) FROM meta.veld").fetchall() == [(n_columns,)]
         assert con.execute(
@@ -200,8 +216,85 @@ def test_meta_rows_load_into_their_own_tables(meta: Metadata, tmp_path: Path) ->
         assert con.execute(
             "SELECT count(*) FROM meta.veld GROUP BY schema_naam, tabel, kolom HAVING count(*) > 1"
         ).fetchall() == []
+        # Dutch is the main text, English beside it.
+        col = meta.tables["out.gemeente_periode"].columns[0]
+        assert con.execute(
+            "SELECT omschrijving, omschrijving_en FROM meta.veld WHERE schema_naam = 'out' "
+            "AND tabel = 'gemeente_periode' AND kolom = ?", [col.name]
+        ).fetchall() == [(col.description_nl, col.description)]
     finally:
         con.close()
+
+
+# Words that occur in (nearly) every English description and in no Dutch one, and back.
+ENGLISH_WORDS = re.compile(r"\b(the|when|with|from|never|which|are|only|unknown)\b")
+DUTCH_WORDS = re.compile(
+    r"\b(de|het|een|van|voor|niet|nooit|als|en|zoals|uit|op|bijv|met|naar|zie|jaar|wordt|zijn)\b")
+
+
+def _entries(meta: Metadata) -> list[tuple[str, str, str]]:
+    """(where, Dutch, English) for every table, column and symbol text."""
+    out = []
+    for key, table in meta.tables.items():
+        out.append((key, table.description_nl, table.description))
+        out += [(f"{key}.{c.name}", c.description_nl, c.description) for c in table.columns]
+    for s in meta.symbols:
+        out += [(f"symbol {s.symbol}", s.meaning_nl, s.meaning),
+                (f"symbol {s.symbol} handling", s.handling_nl, s.handling)]
+    return out
+
+
+def test_every_entry_has_a_dutch_description_beside_the_english(meta: Metadata) -> None:
+    entries = _entries(meta)
+    assert len(entries) > 250
+    for where, nl, en in entries:
+        assert nl.strip() and en.strip(), where
+        assert nl != en, f"{where}: the Dutch text is the English one"
+    # Short texts can be language-neutral ('Kolomnaam.'); the long ones must read as Dutch.
+    long = [(w, nl) for w, nl, en in entries if len(en.split()) >= 12]
+    assert len(long) > 100
+    for where, nl in long:
+        assert DUTCH_WORDS.search(nl.lower()), f"{where}: description_nl does not read as Dutch"
+        assert not ENGLISH_WORDS.search(nl.lower()), f"{where}: English words in description_nl"
+
+
+def test_missing_dutch_description_is_a_clear_input_error(tmp_path: Path) -> None:
+    raw = yaml.safe_load(METADATA.read_text(encoding="utf-8"))
+    del raw["tables"]["core.gemeente"]["columns"][1]["description_nl"]
+    broken = tmp_path / "metadata.yaml"
+    broken.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        load_metadata(broken)
+    assert info.value.record == "tables.core.gemeente.columns[1]"
+    assert info.value.field == "description_nl"
+
+
+def test_built_database_comments_are_dutch_and_meta_carries_both(demo_db: Path,
+                                                                  meta: Metadata) -> None:
+    con = duckdb.connect(str(demo_db), read_only=True)
+    try:
+        table_comments = dict(((s, t), c) for s, t, c in con.execute(
+            "SELECT schema_name, table_name, comment FROM duckdb_tables() "
+            "WHERE database_name = current_database()").fetchall())
+        column_comments = dict(((s, t, k), c) for s, t, k, c in con.execute(
+            "SELECT schema_name, table_name, column_name, comment FROM duckdb_columns() "
+            "WHERE database_name = current_database()").fetchall())
+        veld = {(s, t, k): (nl, en) for s, t, k, nl, en in con.execute(
+            "SELECT schema_naam, tabel, kolom, omschrijving, omschrijving_en FROM meta.veld"
+        ).fetchall()}
+        tabel = {(s, t): (nl, en) for s, t, nl, en in con.execute(
+            "SELECT schema_naam, tabel, omschrijving, omschrijving_en FROM meta.tabel").fetchall()}
+    finally:
+        con.close()
+    for table in meta.tables.values():
+        assert table_comments[(table.schema, table.name)] == table.description_nl
+        assert tabel[(table.schema, table.name)] == (table.description_nl, table.description)
+        for col in table.columns:
+            where = (table.schema, table.name, col.name)
+            assert column_comments[where] == column_comment(col)
+            assert veld[where] == (col.description_nl, col.description)
+    comment = column_comments[("out", "gemeente_periode", "clienten_per_1000")]
+    assert comment.endswith("Eenheid: per 1 000 inwoners.") and "Unit" not in comment
 
 
 def test_dictionary_lists_every_table_column_source_and_symbol(meta: Metadata) -> None:

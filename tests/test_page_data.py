@@ -163,9 +163,36 @@ def test_dictionary_search_filters_and_lives_in_the_url(open_data: OpenPage,
     found = pl.from_pandas(columns_table.value)
     expected = count(database, "SELECT count(*) FROM meta.veld WHERE "
                                "lower(concat_ws(' ', schema_naam, tabel, kolom, eenheid, "
-                               "omschrijving)) LIKE '%bezwaren%'")
+                               "omschrijving_en)) LIKE '%bezwaren%'")
     assert found.height == expected > 0
     assert at.title[0].value == "Download data"
+
+
+def test_descriptions_are_in_the_readers_language(open_data: OpenPage,
+                                                  database: Database) -> None:
+    sql = ("SELECT omschrijving, omschrijving_en FROM meta.tabel "
+           "WHERE schema_naam = 'out' AND tabel = 'gemeente_periode'")
+    nl, en = database.query(sql).row(0)
+    veld = dict(((k, (d_nl, d_en)) for k, d_nl, d_en in database.query(
+        "SELECT kolom, omschrijving, omschrijving_en FROM meta.veld "
+        "WHERE schema_naam = 'out' AND tabel = 'gemeente_periode'").iter_rows()))
+    for lang, about, text, column_header, symbol_header in (
+            ("nl", "Over deze tabel: ", nl, "omschrijving", "betekenis"),
+            ("en", "About this table: ", en, "description", "meaning")):
+        at = open_data(taal=lang)
+        assert any(c.value.startswith(about + text) for c in at.caption), lang
+        assert "(Engels)" not in " ".join(c.value for c in at.caption)
+        columns = pl.from_pandas(next(d for d in at.dataframe
+                                      if column_header in d.value.columns
+                                      and "type" in d.value.columns).value)
+        kolom, tabel = ("kolom", "tabel") if lang == "nl" else ("column", "table")
+        mine = columns.filter((pl.col(tabel) == "gemeente_periode")
+                              & (pl.col(kolom) == "clienten_per_1000"))[column_header].to_list()
+        assert mine == [veld["clienten_per_1000"][0 if lang == "nl" else 1]], lang
+        symbols = next(d for d in at.dataframe if symbol_header in d.value.columns).value
+        assert symbols[symbol_header].iloc[0] == data.symbols_frame(lang)[symbol_header][0]
+    assert data.symbols_frame("nl")["betekenis"][0].startswith("Onbekend")
+    assert data.symbols_frame("en")["meaning"][0].startswith("Unknown")
 
 
 # --- the query builder ----------------------------------------------------------------------

@@ -181,15 +181,65 @@ def test_split_code_offers_every_successor(make_app: AppFactory, database: Datab
     assert "Haaren" not in info_text(at)  # the explanation goes once the user moves on
 
 
-def test_unknown_code_gives_a_message_and_the_first_gemeente(make_app: AppFactory,
-                                                             database: Database) -> None:
+def largest_gemeente(database: Database) -> str:
+    """The most inhabitants in its latest year, straight from the table (the fallback rule)."""
+    return database.query(
+        "SELECT gemeente_code FROM out.gemeente_periode WHERE halfjaar IS NULL "
+        "AND voorziening_code = 'T001024' AND inwoners IS NOT NULL "
+        "GROUP BY gemeente_code ORDER BY arg_max(inwoners, jaar) DESC, gemeente_code "
+        "LIMIT 1").item()
+
+
+def test_unknown_code_gives_a_message_and_the_largest_gemeente(make_app: AppFactory,
+                                                               database: Database) -> None:
     at = make_app(page="gemeente", gemeente="GM9999")
     assert not at.exception
-    first = database.query(
-        "SELECT gemeente_code FROM out.gemeente_periode GROUP BY gemeente_code "
-        "ORDER BY any_value(gemeente_naam) LIMIT 1").item()
-    assert at.selectbox(key="gemeente_gemeente").value == first
+    assert at.selectbox(key="gemeente_gemeente").value == largest_gemeente(database)
     assert "GM9999" in info_text(at)
+
+
+def test_the_fallback_gemeente_is_the_same_as_on_vergelijken(make_app: AppFactory,
+                                                             database: Database) -> None:
+    profile = make_app(page="gemeente")
+    compare = make_app(page="vergelijken")
+    assert not profile.exception and not compare.exception
+    code = largest_gemeente(database)
+    assert profile.selectbox(key="gemeente_gemeente").value == code
+    assert compare.selectbox(key="vergelijken_gemeente").value == code
+    assert profile.query_params["gemeente"] == compare.query_params["gemeente"] == code
+
+
+@pytest.mark.parametrize("raw", ["Utrecht", "utrecht", "UTRECHT ", "gm0344"])
+def test_gemeente_by_name_or_code_in_any_case(make_app: AppFactory, raw: str) -> None:
+    at = make_app(page="gemeente", gemeente=raw)
+    assert not at.exception
+    assert at.selectbox(key="gemeente_gemeente").value == "GM0344"
+    assert at.header[0].value == "Utrecht (GM0344)"
+    assert at.query_params["gemeente"] == "GM0344"  # the link now says the code
+    assert "bestaat niet" not in info_text(at)
+
+
+def test_name_with_apostrophe_and_no_invented_alias(make_app: AppFactory,
+                                                    database: Database) -> None:
+    code = database.query("SELECT gemeente_code FROM core.gemeente "
+                          "WHERE gemeente_naam = ?", ["'s-Gravenhage"]).item()
+    at = make_app(page="gemeente", gemeente="'s-gravenhage")
+    assert at.selectbox(key="gemeente_gemeente").value == code
+    # 'Den Haag' is what people say, but the database has no alias table: an honest miss.
+    aliases = database.query("SELECT count(*) FROM core.gemeente "
+                             "WHERE lower(gemeente_naam) = 'den haag'").item()
+    assert aliases == 0
+    at = make_app(page="gemeente", gemeente="Den Haag")
+    assert at.selectbox(key="gemeente_gemeente").value == largest_gemeente(database)
+    assert "Den Haag" in info_text(at) and "bestaat niet" in info_text(at)
+
+
+def test_dissolved_gemeente_by_name_shows_its_successor(make_app: AppFactory,
+                                                        database: Database) -> None:
+    at = make_app(page="gemeente", gemeente="weesp")  # joined Amsterdam in 2022
+    assert not at.exception
+    assert at.selectbox(key="gemeente_gemeente").value == final_successor(database, "GM0457")
+    assert "Weesp" in info_text(at) and "bestaat sinds" in info_text(at)
 
 
 def test_sources_of_werkwijze_bezwaar_and_herindeling(make_app: AppFactory,
@@ -371,7 +421,7 @@ def test_unknown_werkwijze_stays_onbekend(database: Database) -> None:
         "WHERE gemeente_code = ? AND voorziening_code = 'T001024' AND halfjaar IS NULL",
         [code]).row(0)
     values = years["Werkwijze hbh"].to_list()
-    assert values.count("onbekend") == nulls[0]
+    assert values.count(catalog.werkwijze_label(None, "nl")) == nulls[0] > 0
     assert values.count("in uren") == nulls[1]
 
 

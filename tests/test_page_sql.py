@@ -82,7 +82,8 @@ def test_running_a_query_shows_its_result_and_puts_it_in_the_url(open_sql: OpenP
 
 def test_example_query_fills_the_editor_and_runs(open_sql: OpenPage, database: Database) -> None:
     at = open_sql()
-    title, sql = sql_console.EXAMPLES[4]  # the sources of this database
+    example = sql_console.EXAMPLES[4]  # the sources of this database
+    title, sql = example.title["nl"], example.sql("nl")
     at.selectbox(key="sql_voorbeeld").select(title).run()
     assert at.text_area(key="sql_query").value == sql
     assert at.selectbox(key="sql_voorbeeld").value == ""  # can be chosen again
@@ -172,9 +173,32 @@ def test_schema_browser_lists_columns_and_inserts_a_select(open_sql: OpenPage,
     columns = at.columns[1].dataframe[0]
     expected = database.query("SELECT column_name FROM duckdb_columns() WHERE schema_name = "
                               "'core' AND table_name = 'herindeling' ORDER BY column_index")
-    assert list(columns.value["column"]) == expected["column_name"].to_list()
+    assert list(columns.value.columns) == ["kolom", "type", "omschrijving"]
+    assert list(columns.value["kolom"]) == expected["column_name"].to_list()
+    dutch = database.query("SELECT kolom, omschrijving FROM meta.veld WHERE schema_naam = 'core' "
+                           "AND tabel = 'herindeling'")
+    assert dict(zip(columns.value["kolom"], columns.value["omschrijving"], strict=True)) == \
+        dict(dutch.iter_rows())
     at.button(key="sql_insert").click().run()
     assert at.text_area(key="sql_query").value == view.select_template("core.herindeling")
+
+
+def test_schema_browser_and_examples_in_english(open_sql: OpenPage, database: Database) -> None:
+    at = open_sql(taal="en", tabel="core.herindeling")
+    columns = at.columns[1].dataframe[0].value
+    assert list(columns.columns) == ["column", "type", "description"]
+    english = database.query("SELECT kolom, omschrijving_en FROM meta.veld "
+                             "WHERE schema_naam = 'core' AND tabel = 'herindeling'")
+    assert dict(zip(columns["column"], columns["description"], strict=True)) == \
+        dict(english.iter_rows())
+    table_en = database.query("SELECT omschrijving_en FROM meta.tabel "
+                              "WHERE schema_naam = 'core' AND tabel = 'herindeling'").item()
+    assert any(c.value.startswith(table_en) for c in at.columns[1].caption)
+    example = sql_console.EXAMPLES[0]
+    assert example.title["en"] in at.selectbox(key="sql_voorbeeld").options
+    at.selectbox(key="sql_voorbeeld").select(example.title["en"]).run()
+    query = at.text_area(key="sql_query").value
+    assert query == example.sql("en") and query.startswith("-- " + example.note["en"])
 
 
 # --- view functions -------------------------------------------------------------------------

@@ -43,7 +43,7 @@ def test_default_renders_focus_peers_and_country(make_app: AppFactory, demo_db: 
     assert at.title[0].value == "Vergelijken"
     trend, multiples = specs(at)[:2]
     db = Database(demo_db)
-    focus = vergelijken.default_gemeente(db)
+    focus = catalog.fallback_gemeente(db)
     naam = catalog.gemeente_name(db, focus)
     assert series_names(trend) == {naam, f"Vergelijkbare gemeenten van {naam}", NL_CBS}
     assert "SYNTHETISCHE DEMODATA" in charts.subtitles_of(trend)[-1]
@@ -73,6 +73,27 @@ def test_changing_group_changes_chart_and_url(make_app: AppFactory, demo_db: Pat
     own = vergelijken.provincie_of(Database(demo_db), "GM0344")
     assert at.selectbox(key="vergelijken_provincie").value == own
     assert f"Provincie {own}" in after and NL_CBS in after
+
+
+@pytest.mark.parametrize("raw", ["Amsterdam", "amsterdam", "gm0363", "GM0363"])
+def test_gemeente_by_name_or_code(make_app: AppFactory, demo_db: Path, raw: str) -> None:
+    at = make_app(page="vergelijken", gemeente=raw, groep="provincie")
+    assert not at.exception
+    assert at.selectbox(key="vergelijken_gemeente").value == "GM0363"
+    assert at.query_params["gemeente"] == "GM0363"
+    assert not any("bestaat niet" in i.value for i in at.info)
+    # The name decided the focus, so also the province the group starts from.
+    own = vergelijken.provincie_of(Database(demo_db), "GM0363")
+    assert at.selectbox(key="vergelijken_provincie").value == own
+
+
+def test_unknown_name_says_so_and_shows_the_fallback(make_app: AppFactory,
+                                                     demo_db: Path) -> None:
+    at = make_app(page="vergelijken", gemeente="Atlantis")
+    assert not at.exception
+    assert any("Atlantis" in i.value and "bestaat niet" in i.value for i in at.info)
+    fallback = catalog.fallback_gemeente(Database(demo_db))
+    assert at.selectbox(key="vergelijken_gemeente").value == fallback
 
 
 def test_every_province_by_link(make_app: AppFactory, demo_db: Path) -> None:

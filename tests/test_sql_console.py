@@ -147,9 +147,11 @@ def test_notice_without_total_says_so() -> None:
                                          "niet binnen de tijdslimiet worden geteld.")
 
 
-@pytest.mark.parametrize(("title", "sql"), EXAMPLES, ids=[t for t, _ in EXAMPLES])
-def test_every_example_runs(database: Database, run_readonly, title: str, sql: str) -> None:
-    result = run_readonly(database, sql)
+@pytest.mark.parametrize("lang", ["nl", "en"])
+@pytest.mark.parametrize("example", EXAMPLES, ids=[e.key for e in EXAMPLES])
+def test_every_example_runs(database: Database, run_readonly, example: sql_console.Example,
+                            lang: sql_console.Lang) -> None:
+    result = run_readonly(database, example.sql(lang), lang)
     assert result.error is None, result.error
     assert result.frame.height > 0
 

@@ -5,7 +5,16 @@ import streamlit as st
 
 from dashboard import catalog, exports
 from dashboard.sql_console import format_int
-from dashboard.ui import footer, page_context, url_multiselect, url_selectbox
+from dashboard.ui import (
+    footer,
+    is_history_navigation,
+    page_context,
+    url_keep,
+    url_multiselect,
+    url_rewrite,
+    url_selectbox,
+    url_value,
+)
 from dashboard.views import data as view
 
 ctx = page_context()
@@ -13,27 +22,28 @@ T = view.TEXTS
 st.title(ctx.t("title", T))
 st.caption(ctx.t("intro", T))
 
-tables = view.tables(ctx.db)
+tables = view.tables(ctx.db, ctx.lang)
 tabel = url_selectbox(ctx, ctx.t("tabel", T), "tabel", list(tables), view.DEFAULT_TABLE,
                       format_func=lambda k: view.table_label(tables[k]), key="data_tabel")
 info = tables[tabel]
-st.caption(ctx.t("table_about", T, text=info.description)
+st.caption(ctx.t("about_this_table", text=info.description)
            + (" " + ctx.t("key", T, cols=", ".join(info.key)) if info.key else ""))
 
 # Another table: the column choice is re-read from the URL and kept only if it fits the new
 # table (a link may bring both); filters the table cannot apply leave the URL.
 if st.session_state.get("_data_prev_tabel") not in (None, tabel):
     st.session_state.pop("data_kolommen", None)
-    if not view.columns_fit(info, st.query_params.get("kolommen", "")):
-        st.query_params.pop("kolommen", None)
+    if not view.columns_fit(info, url_value("kolommen") or ""):
+        url_rewrite("kolommen", None)
 st.session_state["_data_prev_tabel"] = tabel
 for param in view.stale_params(info):
-    st.query_params.pop(param, None)
+    url_rewrite(param, None)
 # `gemeente=GM0363` (as other pages link) means the one-item list `gemeenten=GM0363`.
-if "gemeente" in st.query_params:
-    single = st.query_params.pop("gemeente")
-    if "gemeenten" not in st.query_params:
-        st.query_params["gemeenten"] = single
+single = url_value("gemeente")
+if single is not None:
+    url_rewrite("gemeente", None)
+    if url_value("gemeenten") is None:
+        url_rewrite("gemeenten", single)
 
 applicable = view.applicable_filters(info)
 filters: dict = {}
@@ -129,7 +139,7 @@ with st.expander(ctx.t("whats_inside", T)):
     st.markdown(f"**{ctx.t('caveats', T)}**")
     st.markdown("\n".join(f"- {c}" for c in view.caveats(ctx.info)))
     st.markdown(f"**{ctx.t('symbols', T)}**")
-    st.dataframe(view.symbols_frame(), hide_index=True)
+    st.dataframe(view.symbols_frame(ctx.lang), hide_index=True)
     st.markdown(f"**{ctx.t('citation', T)}**")
     st.code(view.citation(ctx.db, ctx.info), language=None, wrap_lines=True)
 
@@ -142,18 +152,17 @@ st.download_button(ctx.t("database_button", T, size=view.human_size(ctx.db.path.
                    mime="application/octet-stream", on_click="ignore", key="data_download_duckdb")
 
 st.subheader(ctx.t("dictionary", T))
-st.caption(ctx.t("dictionary_intro", T))
-# The search text lives in the URL like every filter; seeded from it on first render only.
-if "data_zoek" not in st.session_state:
-    st.session_state["data_zoek"] = st.query_params.get("zoek", "")
+st.caption(ctx.t("dictionary_intro_described"))
+# The search text lives in the URL like every filter; seeded from it on first render and on
+# Back/Forward only.
+if "data_zoek" not in st.session_state or is_history_navigation():
+    st.session_state["data_zoek"] = url_value("zoek") or ""
 zoek = st.text_input(ctx.t("zoek", T), key="data_zoek", placeholder=ctx.t("zoek_placeholder", T))
-if zoek.strip():
-    st.query_params["zoek"] = zoek.strip()
-else:
-    st.query_params.pop("zoek", None)
-found_tables = view.search_tables(ctx.db, zoek)
-found = view.search_dictionary(ctx.db, zoek)
-st.caption(ctx.t("dictionary_count", T, n=found.height, total=view.dictionary(ctx.db).height))
+url_keep("zoek", zoek.strip() or None)
+found_tables = view.search_tables(ctx.db, zoek, ctx.lang)
+found = view.search_dictionary(ctx.db, zoek, ctx.lang)
+st.caption(ctx.t("dictionary_count", T, n=found.height,
+                 total=view.dictionary(ctx.db, ctx.lang).height))
 st.markdown(f"**{ctx.t('tables_heading', T)}**")
 st.dataframe(view.localise_headers(found_tables, ctx.lang), hide_index=True,
              key="data_dict_tables")

@@ -4,8 +4,20 @@ import streamlit as st
 
 from dashboard import catalog
 from dashboard.safe import md_escape, safe_links
-from dashboard.ui import footer, page_context, page_path, show_chart, url_selectbox, url_toggle
+from dashboard.ui import (
+    footer,
+    gemeente_from_link,
+    open_page,
+    page_context,
+    page_path,
+    show_chart,
+    url_rewrite,
+    url_selectbox,
+    url_toggle,
+    url_value,
+)
 from dashboard.views import gemeente as view
+from dashboard.views import rechtspraak as rechtspraak_view
 
 ctx = page_context()
 T = view.TEXTS
@@ -15,24 +27,23 @@ st.caption(ctx.t("intro", T))
 
 
 def open_gemeente(code: str) -> None:
-    st.switch_page(page_path("gemeente"), query_params={"gemeente": code, "taal": ctx.lang})
+    open_page("gemeente", {"gemeente": code})
 
 
-# A map click or an old link may name a merged or split gemeente: show the successor instead.
-link = view.resolve_link(ctx.db, st.query_params.get("gemeente"))
+# A link may name the gemeente; a map click or an old link may name a merged or split one: show
+# the successor instead.
+gemeente_from_link(ctx)
+link = view.resolve_link(ctx.db, url_value("gemeente"))
 if link.dissolved_code:
-    if link.code:
-        st.query_params["gemeente"] = link.code
-    else:
-        del st.query_params["gemeente"]
+    url_rewrite("gemeente", link.code)
     # Remembered so the explanation and the other successors stay until the user moves on.
     st.session_state["_gemeente_dissolved"] = (link.dissolved_code, link.code)
 
 options = catalog.gemeente_options(ctx.db)
 c1, c2, c3 = st.columns([4, 3, 2], vertical_alignment="bottom")
-code = url_selectbox(ctx, ctx.t("choose", T), "gemeente", list(options), view.default_code(ctx.db),
-                     format_func=lambda c: options.get(c, c), container=c1,
-                     key="gemeente_gemeente")
+code = url_selectbox(ctx, ctx.t("choose", T), "gemeente", list(options),
+                     catalog.fallback_gemeente(ctx.db), format_func=lambda c: options.get(c, c),
+                     container=c1, key="gemeente_gemeente")
 maat = url_selectbox(ctx, ctx.t("trend_maat", T), "maat", list(view.MAATEN), view.DEFAULT_MAAT,
                      format_func=lambda k: view.MAATEN[k].label(ctx.lang), container=c2,
                      key="gemeente_maat")
@@ -109,7 +120,12 @@ with left:
                                                                   width="large")
         config["bron_url"] = st.column_config.LinkColumn(labels["bron_url"])
         config["regel"] = st.column_config.NumberColumn(labels["regel"], format="%d")
-        st.dataframe(safe_links(sources, "bron_url"), hide_index=True,
+        # A court ruling as source: linked to rechtspraak.nl, and to its row here when known.
+        sources = rechtspraak_view.with_ruling_links(ctx.db, sources)
+        config["uitspraak_url"] = st.column_config.LinkColumn(ctx.t("col_uitspraak_url", T))
+        config["uitspraak_pagina"] = st.column_config.LinkColumn(
+            ctx.t("col_uitspraak_pagina", T))
+        st.dataframe(safe_links(sources, "bron_url", "uitspraak_url"), hide_index=True,
                      key="gemeente_werkwijze_bronnen",
                      column_config=config)
         st.caption(ctx.t("werkwijze_sources_note", T))
@@ -139,6 +155,24 @@ else:
     if not years.is_empty():
         st.caption(ctx.t("bezwaar_per_jaar", T))
         st.dataframe(years, hide_index=True, key="gemeente_bezwaar_jaar")
+
+# Published court rulings with this gemeente as a party
+st.subheader(ctx.t("uitspraken", T))
+st.caption(ctx.t("uitspraken_caption", T))
+rulings = view.uitspraken_table(ctx.db, code, ctx.lang)
+if rulings.is_empty():
+    st.info(ctx.t("uitspraken_none", T) + " " + ctx.t("caveat", rechtspraak_view.TEXTS))
+else:
+    st.caption(view.uitspraken_count(rulings.height, ctx.lang))
+    r_labels = view.uitspraken_column_labels(ctx.lang)
+    r_config = {c: st.column_config.TextColumn(label) for c, label in r_labels.items()}
+    r_config["samenvatting"] = st.column_config.TextColumn(r_labels["samenvatting"],
+                                                           width="large")
+    r_config["url"] = st.column_config.LinkColumn(r_labels["url"])
+    st.dataframe(safe_links(rulings, "url"), hide_index=True, key="gemeente_uitspraken",
+                 column_config=r_config)
+st.page_link(page_path("rechtspraak"), label=ctx.t("uitspraken_open", T),
+             query_params={"gemeente": code, **({"taal": "en"} if ctx.lang == "en" else {})})
 
 # Herindeling history
 st.subheader(ctx.t("herindeling", T))

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from dashboard import catalog, geo
-from dashboard.ui import footer, page_context, page_path, show_chart, url_selectbox, url_toggle
+from dashboard.ui import footer, open_page, page_context, show_chart, url_selectbox, url_toggle
 from dashboard.views import kaart as view
 
 ctx = page_context()
@@ -62,5 +62,5 @@ with right, st.container(height=760):
 
 code = view.selected_code(event)
 if code:
-    st.switch_page(page_path("gemeente"), query_params={"gemeente": code, "taal": ctx.lang})
+    open_page("gemeente", {"gemeente": code})
 footer(ctx)

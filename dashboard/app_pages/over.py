@@ -20,7 +20,7 @@ else:
 st.subheader(ctx.t("sources", T))
 st.caption(ctx.t("sources_intro", T))
 src = view.sources(ctx.db, ctx.lang)
-url_col = view.SOURCE_HEADERS["en" if ctx.lang == "en" else "nl"]["url"]
+url_col = view.source_headers(ctx.lang)["url"]
 st.dataframe(safe_links(src, url_col), hide_index=True, key="over_sources",
              column_config={url_col: st.column_config.LinkColumn(url_col)})
 

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from dashboard.sql_console import truncation_notice
-from dashboard.ui import footer, page_context, url_selectbox
+from dashboard.ui import footer, page_context, url_keep, url_selectbox, url_value
 from dashboard.views import sql as view
 
 ctx = page_context()
@@ -16,12 +16,12 @@ with st.expander(ctx.t("limits", T)):
     st.caption(ctx.t("limits_intro", T))
     st.dataframe(view.limits_table(limits, ctx.lang), hide_index=True, key="sql_limits")
 
-examples = view.examples()
+examples = view.examples(ctx.lang)
 
 
 def use_example() -> None:
     # A callback runs before the widgets are built, so it may still set the editor's text.
-    sql = view.example_for(st.session_state.get("sql_voorbeeld") or "")
+    sql = view.example_for(st.session_state.get("sql_voorbeeld") or "", ctx.lang)
     if sql is not None:
         st.session_state["sql_query"] = sql
     st.session_state["sql_voorbeeld"] = ""  # so the same example can be chosen again
@@ -35,7 +35,7 @@ def insert_select(table: str) -> None:
 # itself: a link must not start work for whoever opens it, so it waits for one click on
 # Uitvoeren (which then runs in the sandbox like any query). Back on the page without `q`
 # (sidebar links drop it), the editor shows the query of the result this session still holds.
-url_query = st.query_params.get("q")
+url_query = url_value("q")
 stored = st.session_state.get("sql_result")
 first_render = "sql_query" not in st.session_state
 if first_render:
@@ -56,10 +56,9 @@ with left:
     # The link reproduces the result on screen, not the text being edited; a link that has
     # not been run yet keeps its `q`, so reloading it shows the same query.
     if stored is not None and stored[0].strip():
-        if st.query_params.get("q") != stored[0]:
-            st.query_params["q"] = stored[0]
-    elif not (stored is None and url_query and query == url_query):
-        st.query_params.pop("q", None)
+        url_keep("q", stored[0])
+    elif stored is None and url_query and query == url_query:
+        url_keep("q", url_query)
 
     if stored is None:
         if url_query and query == url_query:
@@ -93,13 +92,14 @@ with left:
 
 with right:
     st.subheader(ctx.t("schema", T))
-    st.caption(ctx.t("schema_intro", T))
+    st.caption(ctx.t("schema_intro_described"))
     tables = view.schema_tables(ctx.db)
     table = url_selectbox(ctx, ctx.t("schema_table", T), "tabel", tables,
                           "out.gemeente_periode", key="sql_tabel")
-    description, key = view.table_description(ctx.db, table)
+    description, key = view.table_description(ctx.db, table, ctx.lang)
     st.caption(description + (" " + ctx.t("key", T, cols=key) if key else ""))
-    st.dataframe(view.table_columns(ctx.db, table), hide_index=True, key="sql_schema_columns")
+    st.dataframe(view.table_columns(ctx.db, table, ctx.lang), hide_index=True,
+                 key="sql_schema_columns")
     st.button(ctx.t("insert_select", T), key="sql_insert", on_click=insert_select,
               args=(table,))
 footer(ctx)

@@ -7,6 +7,7 @@ from dashboard import catalog, exports
 from dashboard.safe import md_escape
 from dashboard.ui import (
     footer,
+    gemeente_from_link,
     page_context,
     show_chart,
     show_panels,
@@ -25,12 +26,13 @@ gem_options = catalog.gemeente_options(ctx.db)
 voorz = catalog.voorzieningen(ctx.db)
 voorz_labels = dict(zip(voorz["voorziening_code"], voorz["voorziening"], strict=True))
 
+gemeente_from_link(ctx)
 c1, c2, c3, c4, c5 = st.columns([3, 3, 3, 3, 2])
 groep = url_selectbox(ctx, ctx.t("groep", T), "groep", list(view.GROEPEN), view.DEFAULT_GROEP,
                       format_func=lambda g: ctx.t(f"groep_{g}", T), container=c1,
                       key="vergelijken_groep")
 gemeente = url_selectbox(ctx, ctx.t("focus", T), "gemeente", list(gem_options),
-                         view.default_gemeente(ctx.db), format_func=lambda c: gem_options[c],
+                         catalog.fallback_gemeente(ctx.db), format_func=lambda c: gem_options[c],
                          container=c2, key="vergelijken_gemeente")
 maat = url_selectbox(ctx, ctx.t("maat"), "maat", list(view.MAAT_KEYS), view.DEFAULT_MAAT,
                      format_func=lambda k: view.MAATEN[k].label(ctx.lang), container=c3,

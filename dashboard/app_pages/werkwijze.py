@@ -7,6 +7,7 @@ import streamlit as st
 from dashboard import catalog
 from dashboard.safe import safe_links
 from dashboard.ui import footer, page_context, show_chart, show_panels, url_selectbox
+from dashboard.views import rechtspraak as rechtspraak_view
 from dashboard.views import uitgaven, vergelijken
 from dashboard.views import werkwijze as view
 
@@ -167,7 +168,11 @@ config["bron_omschrijving"] = st.column_config.TextColumn(labels["bron_omschrijv
                                                           width="large")
 config["bron_url"] = st.column_config.LinkColumn(labels["bron_url"])
 config["regel"] = st.column_config.NumberColumn(labels["regel"], format="%d")
-st.dataframe(safe_links(view.sources_table(sources, ctx.lang), "bron_url"), hide_index=True,
+# A court ruling as source: linked to rechtspraak.nl, and to its row there when known.
+config["uitspraak_url"] = st.column_config.LinkColumn(ctx.t("col_uitspraak_url", T))
+config["uitspraak_pagina"] = st.column_config.LinkColumn(ctx.t("col_uitspraak_pagina", T))
+shown = rechtspraak_view.with_ruling_links(ctx.db, view.sources_table(sources, ctx.lang))
+st.dataframe(safe_links(shown, "bron_url", "uitspraak_url"), hide_index=True,
              column_config=config,
              key="werkwijze_sources")
 footer(ctx)

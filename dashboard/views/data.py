@@ -11,6 +11,7 @@ rows and columns the page shows.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,7 @@ from dashboard.catalog import BuildInfo
 from dashboard.db import Database
 from dashboard.i18n import Lang, section, tr
 from dashboard.sql_console import format_int
+from etl.metadata import SymbolMeta, load_metadata
 
 DEFAULT_TABLE = "out.gemeente_periode"
 PREVIEW_ROWS = 1000
@@ -60,13 +62,8 @@ FORMATS: dict[str, tuple[Callable[[pl.DataFrame, exports.ExportContext], bytes],
 
 TEXTS = section("data")
 
-# Column labels of the dictionary tables shown on the page.
-DICT_HEADERS: dict[str, dict[str, str]] = {
-    "nl": {"schema": "schema", "tabel": "tabel", "kolom": "kolom", "type": "type",
-           "eenheid": "eenheid", "omschrijving": "omschrijving", "sleutel": "sleutel"},
-    "en": {"schema": "schema", "tabel": "table", "kolom": "column", "type": "type",
-           "eenheid": "unit", "omschrijving": "description", "sleutel": "key"},
-}
+# Columns of the dictionary tables shown on the page; their headers are texts `dict_<column>`.
+DICT_COLUMNS = ("schema", "tabel", "kolom", "type", "eenheid", "omschrijving", "sleutel")
 
 
 # --- tables ---------------------------------------------------------------------------------
@@ -107,12 +104,20 @@ def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def tables(db: Database) -> dict[str, TableInfo]:
+def _described(lang: Lang, alias: str) -> str:
+    """The meta.tabel / meta.veld column holding the description in `lang` (a fixed choice
+    of two names, never text from a visitor)."""
+    return f"{alias}.omschrijving_en" if lang == "en" else f"{alias}.omschrijving"
+
+
+def tables(db: Database, lang: Lang = "nl") -> dict[str, TableInfo]:
     """The downloadable tables: out first (gemeente_periode on top), then core, as listed in
-    meta.tabel and present in the file; columns in table order with their meta.veld docs."""
+    meta.tabel and present in the file; columns in table order with their meta.veld docs, the
+    descriptions in `lang`."""
     def compute() -> dict[str, TableInfo]:
         listed = db.query(
-            "SELECT t.schema_naam, t.tabel, t.omschrijving, t.sleutel FROM meta.tabel AS t "
+            f"SELECT t.schema_naam, t.tabel, {_described(lang, 't')}, t.sleutel "
+            "FROM meta.tabel AS t "
             "JOIN duckdb_tables() AS d ON d.schema_name = t.schema_naam "
             " AND d.table_name = t.tabel AND d.database_name = current_database() "
             "WHERE t.schema_naam IN ('out', 'core') "
@@ -120,7 +125,7 @@ def tables(db: Database) -> dict[str, TableInfo]:
             "t.tabel")
         cols = db.query(
             "SELECT c.schema_name, c.table_name, c.column_name, c.data_type, "
-            "coalesce(v.omschrijving, c.comment, '') AS omschrijving, v.eenheid "
+            f"coalesce({_described(lang, 'v')}, c.comment, '') AS omschrijving, v.eenheid "
             "FROM duckdb_columns() AS c LEFT JOIN meta.veld AS v ON v.schema_naam = c.schema_name "
             " AND v.tabel = c.table_name AND v.kolom = c.column_name "
             "WHERE c.database_name = current_database() AND c.schema_name IN ('out', 'core') "
@@ -134,7 +139,7 @@ def tables(db: Database) -> dict[str, TableInfo]:
             info = TableInfo(schema, name, description or "", keys, columns)
             out[info.qualified] = info
         return out
-    return db.memo("data_tables", compute)
+    return db.memo(f"data_tables_{lang}", compute)
 
 
 def table_label(info: TableInfo) -> str:
@@ -392,10 +397,17 @@ def caveats(info: BuildInfo) -> list[str]:
     return exports.caveats_for(info.is_synthetisch, info.referentie_indeling)
 
 
-def symbols_frame() -> pl.DataFrame:
-    legend = exports.symbol_legend()
-    return pl.DataFrame(legend, schema={"symbol": pl.String, "meaning": pl.String,
-                                        "handling": pl.String})
+def symbols_frame(lang: Lang = "nl") -> pl.DataFrame:
+    """The CBS symbol legend with meaning, handling and headers in `lang`."""
+    rows = [(s.symbol, s.meaning, s.handling) if lang == "en"
+            else (s.symbol, s.meaning_nl, s.handling_nl) for s in _symbols()]
+    return pl.DataFrame(rows, orient="row", schema={
+        tr(f"symbol_col_{name}", lang): pl.String for name in ("symbol", "meaning", "handling")})
+
+
+@functools.lru_cache(maxsize=1)
+def _symbols() -> tuple[SymbolMeta, ...]:
+    return tuple(load_metadata().symbols)  # parsing metadata.yaml once per process
 
 
 def citation(db: Database, info: BuildInfo) -> str:
@@ -439,12 +451,13 @@ def human_size(n_bytes: int) -> str:
 
 # --- data dictionary ------------------------------------------------------------------------
 
-def dictionary(db: Database) -> pl.DataFrame:
-    """meta.veld in table order: schema, tabel, kolom, type, eenheid, omschrijving."""
-    return db.memo("data_dictionary", lambda: db.query(
+def dictionary(db: Database, lang: Lang = "nl") -> pl.DataFrame:
+    """meta.veld in table order: schema, tabel, kolom, type, eenheid, omschrijving (in
+    `lang`)."""
+    return db.memo(f"data_dictionary_{lang}", lambda: db.query(
         # '—' rather than an empty unit: NULL here means 'not a quantity', not unknown.
         "SELECT v.schema_naam AS schema, v.tabel, v.kolom, v.type, "
-        "coalesce(v.eenheid, '—') AS eenheid, v.omschrijving "
+        f"coalesce(v.eenheid, '—') AS eenheid, {_described(lang, 'v')} AS omschrijving "
         "FROM meta.veld AS v LEFT JOIN duckdb_columns() AS c ON c.schema_name = v.schema_naam "
         " AND c.table_name = v.tabel AND c.column_name = v.kolom "
         " AND c.database_name = current_database() "
@@ -452,9 +465,10 @@ def dictionary(db: Database) -> pl.DataFrame:
         "v.tabel, c.column_index NULLS LAST, v.kolom"))
 
 
-def table_overview(db: Database) -> pl.DataFrame:
-    return db.memo("data_table_overview", lambda: db.query(
-        "SELECT schema_naam AS schema, tabel, sleutel, omschrijving FROM meta.tabel "
+def table_overview(db: Database, lang: Lang = "nl") -> pl.DataFrame:
+    return db.memo(f"data_table_overview_{lang}", lambda: db.query(
+        f"SELECT t.schema_naam AS schema, t.tabel, t.sleutel, {_described(lang, 't')} "
+        "AS omschrijving FROM meta.tabel AS t "
         "ORDER BY CASE schema_naam WHEN 'out' THEN 0 WHEN 'core' THEN 1 ELSE 2 END, tabel"))
 
 
@@ -470,16 +484,17 @@ def search(frame: pl.DataFrame, text: str, fields: Sequence[str]) -> pl.DataFram
     return frame.filter(cond)
 
 
-def search_dictionary(db: Database, text: str) -> pl.DataFrame:
-    return search(dictionary(db), text, ["schema", "tabel", "kolom", "eenheid", "omschrijving"])
+def search_dictionary(db: Database, text: str, lang: Lang = "nl") -> pl.DataFrame:
+    return search(dictionary(db, lang), text,
+                  ["schema", "tabel", "kolom", "eenheid", "omschrijving"])
 
 
-def search_tables(db: Database, text: str) -> pl.DataFrame:
-    return search(table_overview(db), text, ["schema", "tabel", "omschrijving"])
+def search_tables(db: Database, text: str, lang: Lang = "nl") -> pl.DataFrame:
+    return search(table_overview(db, lang), text, ["schema", "tabel", "omschrijving"])
 
 
 def localise_headers(frame: pl.DataFrame, lang: str) -> pl.DataFrame:
-    names: Mapping[str, str] = DICT_HEADERS["en" if lang == "en" else "nl"]
+    names: Mapping[str, str] = {c: tr(f"dict_{c}", lang, TEXTS) for c in DICT_COLUMNS}
     return frame.rename({c: names[c] for c in frame.columns if c in names})
 
 

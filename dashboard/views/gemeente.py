@@ -26,6 +26,7 @@ from dashboard.measures import Measure
 from dashboard.safe import md_escape
 from dashboard.state import normalise_code
 from dashboard.views import peers as peer_model
+from dashboard.views import rechtspraak
 from etl import bron_type
 
 NAME_CHARS = 200  # a gemeente name echoed into a message is cut only when absurdly long
@@ -38,7 +39,7 @@ TEXTS = section("gemeente")
 MAATEN: dict[str, Measure] = measures.pick(
     "per_1000", "hbh_per_1000", "per_1000_75plus", "bezwaren_per_1000", "uitgaven_per_inwoner",
     "hbh_uitgaven_per_client", "hbh_instroom_per_1000", "hbh_uitstroom_per_1000",
-    "beeindigd_gemeente")
+    "beeindigd_gemeente", "uitspraken_per_10000")
 
 
 def voorziening_of(m: Measure) -> str:
@@ -52,11 +53,6 @@ WERKWIJZE = ("resultaatgericht", "uren")
 def reference_codes(db: Database) -> list[str]:
     """The gemeenten of the reference classification, by name (the selector's order)."""
     return catalog.gemeenten(db)["gemeente_code"].to_list()
-
-
-def default_code(db: Database) -> str:
-    """First gemeente alphabetically: predictable for a link that names nothing usable."""
-    return reference_codes(db)[0]
 
 
 def all_gemeenten(db: Database) -> pl.DataFrame:
@@ -470,8 +466,7 @@ def peer_table(db: Database, code: str, peers: Sequence[str], lang: str) -> pl.D
 
 def _werkwijze_label(expr: pl.Expr, lang: str) -> pl.Expr:
     return expr.fill_null("onbekend").replace_strict(
-        {"resultaatgericht": tr("resultaatgericht", lang), "uren": tr("uren", lang),
-         "onbekend": tr("onbekend", lang)}, default=expr, return_dtype=pl.String)
+        catalog.werkwijze_labels(lang), default=expr, return_dtype=pl.String)
 
 
 # --- trend ------------------------------------------------------------------------------------
@@ -611,7 +606,8 @@ def werkwijze_table(db: Database, code: str, lang: str) -> pl.DataFrame:
 
 
 def _werkwijze_source_row(r: dict[str, Any], code: str, lang: str) -> dict[str, Any]:
-    werkwijze = tr(r["werkwijze"], lang) if r["werkwijze"] in WERKWIJZE else tr("onbekend", lang)
+    werkwijze = catalog.werkwijze_label(r["werkwijze"] if r["werkwijze"] in WERKWIJZE else None,
+                                        lang)
     span = (f"{tr('vanaf', lang, TEXTS)} {_fmt_date(r['geldig_vanaf'], lang)}"
             if r["geldig_vanaf"] else tr("start_unknown", lang, TEXTS))
     if r["geldig_tot"]:
@@ -695,6 +691,22 @@ def bezwaar_years(db: Database, code: str, lang: str) -> pl.DataFrame:
         pl.col("bezwaren_ontvangen").alias(tr("col_bezwaren", lang, TEXTS)),
         pl.col("clienten").alias(tr("col_clienten", lang, TEXTS)),
         pl.col("bezwaren_per_1000_clienten").round(2).alias(tr("col_bezw1000", lang, TEXTS)))
+
+
+def uitspraken_table(db: Database, code: str, lang: str) -> pl.DataFrame:
+    """The gemeente's published Wmo 2015 rulings (out.uitspraak, on the reference gemeente),
+    newest first, in the Rechtspraak page's display columns; `url` NULL for a synthetic one."""
+    return rechtspraak.gemeente_rulings(db, code, lang)
+
+
+def uitspraken_column_labels(lang: str) -> dict[str, str]:
+    return rechtspraak.column_labels(lang)
+
+
+def uitspraken_count(n: int, lang: str) -> str:
+    """'3 gepubliceerde uitspraken van deze gemeente. Alleen gepubliceerde …' (with caveat)."""
+    return (tr("uitspraken_count", lang, TEXTS, count=rechtspraak.counted(n, lang))
+            + " " + tr("caveat", lang, rechtspraak.TEXTS))
 
 
 def herindeling_table(db: Database, code: str, lang: str) -> pl.DataFrame:

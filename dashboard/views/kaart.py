@@ -38,7 +38,7 @@ TEXTS = section("kaart")
 # The Kaart's measures, in the order it offers them; defined in dashboard/measures.py.
 MAATEN: dict[str, Measure] = measures.pick(
     "per_1000", "hbh_per_1000", "per_1000_75plus", "bezwaren_per_1000", "uitgaven_per_inwoner",
-    "hbh_uitgaven_per_client", "beeindigd_gemeente", "verandering")
+    "hbh_uitgaven_per_client", "beeindigd_gemeente", "uitspraken_per_10000", "verandering")
 DEFAULT_MAAT = "per_1000"
 
 
@@ -108,7 +108,7 @@ def _map_view(db: Database, maat_key: str, periode: str, voorziening: str,
     if provincie:
         values = values.filter(pl.col("provincie") == provincie)
     known = values["waarde"].drop_nulls().to_list()
-    breaks = symmetric_breaks(known) if maat.diverging else quantile_breaks(known)
+    breaks = symmetric_breaks(known) if maat.diverging else sparse_breaks(known)
     labels = class_labels(breaks, lang, maat.decimals)
     unknown = tr("unknown_class", lang, TEXTS)
     palette = DIVERGING_5 if maat.diverging else SEQUENTIAL_5
@@ -117,11 +117,22 @@ def _map_view(db: Database, maat_key: str, periode: str, voorziening: str,
         klasse=class_expr(pl.col("waarde"), breaks, labels, unknown),
         label=label_expr(pl.col("waarde"), pl.col("status"), lang, maat.decimals),
         werkwijze_label=pl.col("werkwijze").replace_strict(
-            {w: tr(w if w != "onbekend" else "werkwijze_onbekend", lang)
-             for w in ("resultaatgericht", "uren", "onbekend")}, default=pl.col("werkwijze")),
+            catalog.werkwijze_labels(lang), default=pl.col("werkwijze")),
     )
     return MapView(maat, periode, voorziening, provincie, values, (*labels, unknown),
                    (*colours, UNKNOWN_COLOUR), tuple(notes))
+
+
+def sparse_breaks(known: list[float]) -> list[float]:
+    """Quantile breaks; when most values are the lowest one (court rulings: most gemeenten have
+    none in a year) the quantiles collapse, so the lowest value gets a class of its own and
+    the rest are split at their own quantiles."""
+    breaks = quantile_breaks(known)
+    low = min(known, default=None)
+    if breaks or low is None or max(known) == low:
+        return breaks
+    above = [v for v in known if v > low]
+    return sorted({min(above), *quantile_breaks(above, 4)})
 
 
 def _palette(palette: list[str], n: int) -> list[str]:

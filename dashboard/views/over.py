@@ -13,39 +13,19 @@ import polars as pl
 from dashboard import catalog, exports
 from dashboard.db import Database
 from dashboard.i18n import section, tr
+from dashboard.views import data
 
 TEXTS = section("over")
 
-# Source table headers per language.
-SOURCE_HEADERS: dict[str, dict[str, str]] = {
-    "nl": {"bron_id": "bron", "titel": "titel", "producent": "producent", "url": "url",
-           "opgehaald_op": "opgehaald op", "licentie": "licentie",
-           "is_synthetisch": "synthetisch"},
-    "en": {"bron_id": "source", "titel": "title", "producent": "producer", "url": "url",
-           "opgehaald_op": "retrieved at", "licentie": "licence",
-           "is_synthetisch": "synthetic"},
-}
-SYMBOL_HEADERS: dict[str, dict[str, str]] = {
-    "nl": {"symbol": "teken", "meaning": "betekenis", "handling": "in wmo-atlas"},
-    "en": {"symbol": "symbol", "meaning": "meaning", "handling": "in wmo-atlas"},
-}
-# Dutch wording of the legend in etl/metadata.yaml (English there); a symbol added to the
-# metadata later still shows, in English, until it gets a line here.
-SYMBOLS_NL: dict[str, tuple[str, str]] = {
-    ".": ("Onbekend, te onbetrouwbaar of geheim (Wmo-tabellen: aantallen 0-7, en elke cel van "
-          "een gemeente die niet aanleverde of geen publicatie toestond).",
-          "Opgeslagen als NULL, nooit als 0."),
-    "x": ("Geheim (oudere tabellen).", "Opgeslagen als NULL, nooit als 0."),
-    "-": ("Nihil (oudere tabellen).",
-          "Alleen als 0 opgeslagen waar CBS dit teken publiceert; de huidige Wmo-tabellen "
-          "gebruiken het niet."),
-    "0": ("Minder dan de helft van de getoonde eenheid (een aantal per 1 000 kan 0 zijn bij "
-          "10 cliënten).", "Opgeslagen als 0, zoals gepubliceerd."),
-    "*": ("Voorlopig cijfer, aangegeven bij de periode.",
-          "status = 'voorlopig' op elke rij van die periode; de waarden veranderen nog."),
-    "**": ("Nader voorlopig cijfer, aangegeven bij de periode.",
-           "status = 'nader_voorlopig' op elke rij van die periode."),
-}
+SOURCE_COLUMNS = ("bron_id", "titel", "producent", "url", "opgehaald_op", "licentie",
+                  "is_synthetisch")
+
+
+def source_headers(lang: str) -> dict[str, str]:
+    """meta.bron column → header in `lang` (texts `src_<column>` of section `over`)."""
+    return {c: tr(f"src_{c}", lang, TEXTS) for c in SOURCE_COLUMNS}
+
+
 METHOD_SECTIONS = ("harmonisation", "werkwijze", "bezwaar", "status", "null", "causal")
 
 
@@ -54,7 +34,7 @@ def sources(db: Database, lang: str) -> pl.DataFrame:
     frame = catalog.meta_sources(db).with_columns(
         pl.col("opgehaald_op").fill_null(tr("onbekend_datum", lang, TEXTS)),
         pl.col("url").replace("", None))
-    return frame.rename(SOURCE_HEADERS["en" if lang == "en" else "nl"])
+    return frame.rename(source_headers(lang))
 
 
 def synthetic_sources(db: Database) -> list[str]:
@@ -63,16 +43,8 @@ def synthetic_sources(db: Database) -> list[str]:
 
 
 def symbols(lang: str) -> pl.DataFrame:
-    rows = []
-    for s in exports.symbol_legend():
-        meaning, handling = s["meaning"], s["handling"]
-        if lang != "en" and s["symbol"] in SYMBOLS_NL:
-            meaning, handling = SYMBOLS_NL[s["symbol"]]
-        rows.append({"symbol": s["symbol"], "meaning": meaning, "handling": handling})
-    headers = SYMBOL_HEADERS["en" if lang == "en" else "nl"]
-    frame = pl.DataFrame(rows, schema={"symbol": pl.String, "meaning": pl.String,
-                                       "handling": pl.String})
-    return frame.rename(headers)
+    """The CBS symbol legend of etl/metadata.yaml in `lang` (the Data page's table)."""
+    return data.symbols_frame("en" if lang == "en" else "nl")
 
 
 def register_coverage(db: Database) -> tuple[int, int]:

@@ -17,7 +17,7 @@ import polars as pl
 
 from dashboard import exports, sql_console, sql_sandbox
 from dashboard.db import Database
-from dashboard.i18n import section
+from dashboard.i18n import section, tr
 from dashboard.safe import md_escape
 from dashboard.sql_console import ConsoleResult
 from dashboard.sql_limits import SETTINGS, Limits, human_bytes
@@ -98,13 +98,14 @@ def run(db: Database, sql: str, lang: Lang = "nl") -> ConsoleResult:
     return sql_console.run_readonly(db, sql, lang=lang)
 
 
-def examples() -> dict[str, str]:
-    """Title → SQL of the example queries, in the console's order."""
-    return dict(sql_console.EXAMPLES)
+def examples(lang: Lang = "nl") -> dict[str, str]:
+    """Title → SQL (with its note as a leading comment) of the example queries in `lang`,
+    in the console's order."""
+    return {e.title[lang]: e.sql(lang) for e in sql_console.EXAMPLES}
 
 
-def example_for(title: str) -> str | None:
-    return examples().get(title)
+def example_for(title: str, lang: Lang = "nl") -> str | None:
+    return examples(lang).get(title)
 
 
 def select_template(table: str) -> str:
@@ -135,9 +136,10 @@ def summary(result: ConsoleResult, lang: Lang) -> str:
                                              ms=round(result.elapsed_ms))
 
 
-def schema(db: Database) -> pl.DataFrame:
-    """schema, table, column, type, description for every column (memoised per build)."""
-    return db.memo("sql_schema", lambda: sql_console.schema_browser(db))
+def schema(db: Database, lang: Lang = "nl") -> pl.DataFrame:
+    """schema, table, column, type, description (in `lang`) for every column (memoised per
+    build and language)."""
+    return db.memo(f"sql_schema_{lang}", lambda: sql_console.schema_browser(db, lang))
 
 
 def schema_tables(db: Database) -> list[str]:
@@ -146,18 +148,28 @@ def schema_tables(db: Database) -> list[str]:
         f"{s}.{t}" for s, t in frame.select("schema", "table").iter_rows())))
 
 
-def table_columns(db: Database, table: str) -> pl.DataFrame:
+# The schema browser's column headers: keys of COMMON texts (dashboard/i18n.py).
+SCHEMA_HEADERS = {"column": "schema_col_column", "type": "schema_col_type",
+                  "description": "schema_col_description"}
+
+
+def table_columns(db: Database, table: str, lang: Lang = "nl") -> pl.DataFrame:
+    """column, type, description of one table, headed in `lang` (kolom/type/omschrijving)."""
     schema_name, _, name = table.partition(".")
-    return schema(db).filter((pl.col("schema") == schema_name) & (pl.col("table") == name)
-                             ).select("column", "type", "description")
+    frame = schema(db, lang).filter((pl.col("schema") == schema_name)
+                                    & (pl.col("table") == name)
+                                    ).select("column", "type", "description")
+    return frame.rename({c: tr(key, lang) for c, key in SCHEMA_HEADERS.items()})
 
 
-def table_description(db: Database, table: str) -> tuple[str, str | None]:
-    """(description, key) from meta.tabel; empty when the table is not documented."""
-    docs = db.memo("sql_table_docs", lambda: {
-        f"{s}.{t}": (d or "", k) for s, t, d, k in db.query(
-            "SELECT schema_naam, tabel, omschrijving, sleutel FROM meta.tabel").iter_rows()})
-    return docs.get(table, ("", None))
+def table_description(db: Database, table: str, lang: Lang = "nl") -> tuple[str, str | None]:
+    """(description in `lang`, key) from meta.tabel; empty when the table is not documented."""
+    def compute() -> dict[str, tuple[str, str | None]]:
+        return {f"{s}.{t}": ((en if lang == "en" else nl) or "", k)
+                for s, t, nl, en, k in db.query(
+                    "SELECT schema_naam, tabel, omschrijving, omschrijving_en, sleutel "
+                    "FROM meta.tabel").iter_rows()}
+    return db.memo(f"sql_table_docs_{lang}", compute).get(table, ("", None))
 
 
 def export_context(db: Database, sql: str, frame: pl.DataFrame) -> exports.ExportContext:

@@ -27,6 +27,7 @@ import altair as alt
 import polars as pl
 
 from dashboard import catalog, measures
+from dashboard.catalog import werkwijze_label
 from dashboard.charts import (
     CATEGORICAL,
     WERKWIJZE_COLOURS,
@@ -106,15 +107,6 @@ class CompareView:
     peer_codes: list[str] = field(default_factory=list)
     nederland: str = ""  # the country series' name: CBS's figure or the pooled one
     nederland_note: str = ""  # what that series is, in one sentence
-
-
-def default_gemeente(db: Database) -> str:
-    """The largest gemeente: a recognisable starting point with a meaningful peer group."""
-    frame = catalog.gemeenten(db).drop_nulls("inwoners").sort(
-        ["inwoners", "gemeente_code"], descending=[True, False])
-    if frame.is_empty():
-        return str(catalog.gemeenten(db)["gemeente_code"][0])
-    return str(frame["gemeente_code"][0])
 
 
 def provincie_of(db: Database, code: str) -> str | None:
@@ -348,10 +340,6 @@ def _compare_view(db: Database, choices: Choices, lang: str) -> CompareView:
     return CompareView(choices, maat, voorziening, interval, notes, series,
                        periods["periode_label"].to_list(), styles, panels, panel_order, capped,
                        peer_codes, nederland, nederland_note(series, nederland, lang))
-
-
-def werkwijze_label(werkwijze: str, lang: str) -> str:
-    return tr("werkwijze_onbekend" if werkwijze == "onbekend" else werkwijze, lang)
 
 
 def series_styles(names: list[str], nederland: str, groep: str, lang: str) -> dict[str, Style]:

@@ -4,8 +4,7 @@ Every ruling is invented and says so in its own text (`SYNTHETIC_MARKER`, in the
 inhoudsindicatie and in the ruling), its ECLI carries `DEMO`, and `_source.json` has
 `synthetic: true`. The rulings are spread over the gemeenten valid in each year, the courts of
 their province and the outcomes, in roughly the numbers of published Wmo rulings (about a
-hundred a year). `demo_rulings` is pure; `write_demo_rechtspraak` writes them.
-Not yet called from etl/demo.py (issue 11 part 5).
+hundred a year). `demo_rulings` is pure; `write_demo_rechtspraak` writes them (`wmo demo`).
 """
 
 from __future__ import annotations

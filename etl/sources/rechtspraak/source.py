@@ -8,9 +8,12 @@ from etl.errors import InputError, InputErrors, display_path
 from etl.inputs import Inputs, bron_row, verified_sidecar
 from etl.sources import Source, SourceContext
 from etl.sources.rechtspraak.classify import UITSPRAAK_SCHEMA, uitspraak_rows
+from etl.transform.uitspraak import PERIODE_SCHEMA, periode_frame
 
 FOLDER = "rechtspraak"  # never rechtspraak.partial/: that is an unfinished fetch
 TABLE = "core.uitspraak"
+# The searched windows: which years the counts in `out` know (the rest stays NULL).
+PERIODE = "meta.uitspraak_periode"
 
 
 def read(inputs: Inputs, ctx: SourceContext) -> None:
@@ -19,6 +22,7 @@ def read(inputs: Inputs, ctx: SourceContext) -> None:
         inputs.warnings.append(f"{display_path(folder)} missing: no court rulings "
                                "(`wmo fetch rechtspraak`)")
         inputs.frames[TABLE] = pl.DataFrame(schema=UITSPRAAK_SCHEMA)
+        inputs.frames[PERIODE] = pl.DataFrame(schema=PERIODE_SCHEMA)
         return
     sidecar = verified_sidecar(inputs, folder, required=True)
     if sidecar is None:
@@ -35,7 +39,14 @@ def read(inputs: Inputs, ctx: SourceContext) -> None:
     except InputError as exc:
         inputs.errors.append(exc)
         return
+    try:
+        periode = periode_frame(list(sidecar.get("periodes") or []))
+    except (TypeError, ValueError) as exc:
+        inputs.errors.append(InputError(display_path(folder), None, "_source.json",
+                                        f"periodes is not a list of 'van_tot' dates ({exc})"))
+        return
     inputs.frames[TABLE] = frame
+    inputs.frames[PERIODE] = periode
     inputs.bronnen.append(bron_row(folder, sidecar))
     wmo2015 = int(frame["is_wmo2015"].sum()) if frame.height else 0
     ctx.progress(f"rechtspraak: {frame.height} rulings, {wmo2015} about the Wmo 2015")
@@ -45,4 +56,4 @@ SOURCE = Source(
     "rechtspraak",
     reads="<raw>/rechtspraak/: Atom search pages and one content XML per ruling, _source.json",
     fetch="`wmo fetch rechtspraak --from … --to …` (Rechtspraak Open Data, WMO_RECHTSPRAAK_URL)",
-    returns=(TABLE,), read=read)
+    returns=(TABLE, PERIODE), read=read)
