@@ -125,7 +125,12 @@ def _literal(lines: list[str]) -> str:
     return json.dumps(lines, ensure_ascii=False)
 
 
+TITLE_STYLE: dict[str, Any] = {"anchor": "start", "fontSize": TITLE_SIZE,
+                               "subtitleFontSize": SUBTITLE_SIZE, "subtitleColor": "#444444"}
+
+
 def subtitle_lines(lines: Sequence[str]) -> list[str]:
+    """Each subtitle line broken into lines that fit a phone (subtitles are fixed text)."""
     return [part for line in lines if line
             for part in wrap_lines(line, WIDTH_STEPS[0], SUBTITLE_SIZE)]
 
@@ -145,10 +150,6 @@ def titled(chart: alt.TopLevelMixin, title: str, source: str,
         title=alt.TitleParams(text=alt.ExprRef(title_expr(title)),
                               subtitle=subtitle_lines(lines), **TITLE_STYLE),
         description=title, usermeta={"title": title, "subtitle": lines})
-
-
-TITLE_STYLE: dict[str, Any] = {"anchor": "start", "fontSize": TITLE_SIZE,
-                               "subtitleFontSize": SUBTITLE_SIZE, "subtitleColor": "#444444"}
 
 
 def wrap_title(spec: dict[str, Any]) -> dict[str, Any]:
