@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -63,14 +64,16 @@ def parquet_rows(data: bytes) -> int:
 
 
 def xlsx_rows(data: bytes) -> int:
-    """Data rows of the first sheet: the highest row number minus the header."""
+    """Data rows of the first sheet: the highest row number minus the rows up to the header
+    (row 1 for pandas; ours has a notice row above it, and its autofilter names the header)."""
     with zipfile.ZipFile(io.BytesIO(data)) as z:
         sheet = z.read("xl/worksheets/sheet1.xml")
     last = sheet.rfind(b'<row r="')
     if last < 0:
         return 0
     start = last + len(b'<row r="')
-    return int(sheet[start:sheet.index(b'"', start)]) - 1
+    header = re.search(rb'<autoFilter ref="[A-Z]+(\d+)', sheet)
+    return int(sheet[start:sheet.index(b'"', start)]) - (int(header.group(1)) if header else 1)
 
 
 def expect_rows(count: Callable[[bytes], int], rows: int) -> Callable[[bytes], None]:

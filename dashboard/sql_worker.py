@@ -336,8 +336,8 @@ def write_export(job: Job, table: pa.Table, capped: bool, path: Path) -> None:
     context = job.context
     if capped:
         # The file says it is cut, in the filters line (CSV header, Parquet metadata).
-        note = message("download_capped_unknown", "nl",
-                       shown=format_int(job.limits.max_download_rows, "nl"))
+        note = message("download_capped_unknown", job.lang,
+                       shown=format_int(job.limits.max_download_rows, job.lang))
         context = dataclasses.replace(context, filters={**context.filters, "limiet": note},
                                       caveats=[*context.caveats, note])
     frame = pl.from_arrow(table)

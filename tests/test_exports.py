@@ -17,17 +17,22 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from dashboard import exports, fmt
 from dashboard.exports import (
     SYNTHETIC_BANNER,
     ExportContext,
     context_from_db,
+    export_filename,
     filename,
+    mixes_periods,
+    readme_text,
     to_csv,
     to_parquet,
     to_xlsx,
     to_zip,
 )
 from etl.cli import main
+from etl.metadata import load_metadata
 
 pytestmark = pytest.mark.slow
 
@@ -66,11 +71,12 @@ def real_db(db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return copy
 
 
-def _view(db: Path, filters: dict[str, str] = FILTERS) -> tuple[pl.DataFrame, ExportContext]:
+def _view(db: Path, filters: dict[str, str] = FILTERS,
+          lang: str = "nl") -> tuple[pl.DataFrame, ExportContext]:
     con = duckdb.connect(str(db), read_only=True)
     try:
         frame = con.sql(VIEW_SQL, params=[filters["voorziening"], filters["periode"]]).pl()
-        ctx = context_from_db(con, "Hulp bij het huishouden", filters, frame.columns)
+        ctx = context_from_db(con, "Hulp bij het huishouden", filters, frame.columns, lang=lang)
     finally:
         con.close()
     return frame, ctx
@@ -274,22 +280,39 @@ def _sheet_rows(xml: str) -> list[ElementTree.Element]:
     return ElementTree.fromstring(xml).findall("m:sheetData/m:row", NS)
 
 
-def test_xlsx_has_three_sheets_and_a_clean_data_table(view) -> None:
+def _shared(parts: dict[str, str]) -> list[str]:
+    return re.findall(r"<t[^>]*>([^<]*)</t>", parts["xl/sharedStrings.xml"])
+
+
+def _cell_texts(row: ElementTree.Element, shared: list[str]) -> list[str]:
+    return [shared[int(c.find("m:v", NS).text)] if c.get("t") == "s"
+            else c.find("m:is/m:t", NS).text for c in row.findall("m:c", NS)]
+
+
+def test_xlsx_has_three_sheets_a_notice_row_and_a_clean_data_table(view) -> None:
     frame, ctx = view
     parts = _xlsx_parts(to_xlsx(frame, ctx))
     names = re.findall(r'<sheet name="([^"]+)"', parts["xl/workbook.xml"])
     assert names == ["data", "bronnen", "toelichting"]
     rows = _sheet_rows(parts["xl/worksheets/sheet1.xml"])
-    assert len(rows) == frame.height + 1
+    assert len(rows) == frame.height + 2
     width = frame.width + 1
-    assert f'<dimension ref="A1:{chr(64 + width)}{frame.height + 1}"/>' \
+    assert f'<dimension ref="A1:{chr(64 + width)}{frame.height + 2}"/>' \
         in parts["xl/worksheets/sheet1.xml"]
-    # Header is row 1: shared strings, in column order, nothing above it.
-    shared = re.findall(r"<t[^>]*>([^<]*)</t>", parts["xl/sharedStrings.xml"])
-    header = [shared[int(c.find("m:v", NS).text)] for c in rows[0].findall("m:c", NS)]
-    assert rows[0].get("r") == "1"
+    # Row 1: one notice cell, the synthetic warning; row 2: the header, in column order.
+    shared = _shared(parts)
+    notice = _cell_texts(rows[0], shared)
+    assert rows[0].get("r") == "1" and len(notice) == 1
+    assert notice[0].startswith("LET OP: " + SYNTHETIC_BANNER)
+    assert "rij 2" in notice[0] and "halfjaren" not in notice[0]  # one period kind: 2024JJ00
+    header = _cell_texts(rows[1], shared)
+    assert rows[1].get("r") == "2"
     assert header == [*frame.columns, "is_synthetisch"]
-    first = rows[1].findall("m:c", NS)
+    # Both rows stay in view, and the autofilter sits on the header.
+    assert 'ySplit="2"' in parts["xl/worksheets/sheet1.xml"]
+    assert f'<autoFilter ref="A2:{chr(64 + width)}{frame.height + 2}"/>' \
+        in parts["xl/worksheets/sheet1.xml"]
+    first = rows[2].findall("m:c", NS)
     assert first[0].find("m:is/m:t", NS).text == frame["gemeente_code"][0]
     assert float(first[4].find("m:v", NS).text) == pytest.approx(frame["clienten"][0])
     assert first[-1].get("t") == "b" and first[-1].find("m:v", NS).text == "1"
@@ -300,7 +323,7 @@ def test_xlsx_leaves_null_cells_empty(view) -> None:
     nulls = frame.with_row_index().filter(pl.col("werkwijze_hbh").is_null())
     assert nulls.height > 0
     rows = _sheet_rows(_xlsx_parts(to_xlsx(frame, ctx))["xl/worksheets/sheet1.xml"])
-    row = rows[nulls["index"][0] + 1]
+    row = rows[nulls["index"][0] + 2]
     refs = [c.get("r") for c in row.findall("m:c", NS)]
     assert f"G{row.get('r')}" not in refs and f"A{row.get('r')}" in refs
 
@@ -333,9 +356,9 @@ def test_xlsx_escapes_text_and_refuses_too_many_rows(view) -> None:
     _, ctx = view
     frame = pl.DataFrame({"naam": ["a & b <c>", "\x01x"], "n": [1.5, float("nan")]})
     rows = _sheet_rows(_xlsx_parts(to_xlsx(frame, ctx))["xl/worksheets/sheet1.xml"])
-    assert rows[1].find("m:c/m:is/m:t", NS).text == "a & b <c>"
-    assert rows[2].find("m:c/m:is/m:t", NS).text == "x"
-    assert [c.get("r") for c in rows[2].findall("m:c", NS)] == ["A3", "C3"]  # NaN → empty
+    assert rows[2].find("m:c/m:is/m:t", NS).text == "a & b <c>"
+    assert rows[3].find("m:c/m:is/m:t", NS).text == "x"
+    assert [c.get("r") for c in rows[3].findall("m:c", NS)] == ["A4", "C4"]  # NaN → empty
     with pytest.raises(ValueError, match="Excel"):
         to_xlsx(pl.DataFrame({"a": pl.zeros(1_048_576, eager=True)}), ctx)
 
@@ -358,7 +381,7 @@ def test_zip_holds_csv_parquet_metadata_and_readme(view) -> None:
     assert readme.startswith("# Hulp bij het huishouden")
     assert SYNTHETIC_BANNER in readme.split("## Wat zit erin")[0]
     for needle in ("## Filters", "- periode: 2024JJ00", "| `clienten` | aantal |",
-                   "cbs-86050NED", "2026-01-01T00:00:00+00:00", "CC BY 4.0", "## Tekens van CBS",
+                   "cbs-86050NED", "| 1 januari 2026 |", "CC BY 4.0", "## Tekens van CBS",
                    "| `**` |", "## Kanttekeningen", "## Zo citeert u", ctx.citation):
         assert needle in readme, needle
 
@@ -382,13 +405,13 @@ def test_zip_is_reproducible(view) -> None:
 
 def test_filename_is_readable_ascii(view, real_view) -> None:
     _, ctx = real_view
-    assert filename(ctx, "csv") == "wmo-atlas_hulp-bij-het-huishouden_2024JJ00.csv"
-    assert filename(ctx, ".xlsx").endswith("_2024JJ00.xlsx")
+    assert filename(ctx, "csv") == "wmo-atlas_hulp-bij-het-huishouden_2024JJ00_A019507.csv"
+    assert filename(ctx, ".xlsx").endswith("_2024JJ00_A019507.xlsx")
     _, synthetic = view
     assert filename(synthetic, "zip") == \
-        "wmo-atlas_hulp-bij-het-huishouden_2024JJ00_SYNTHETISCH.zip"
+        "wmo-atlas_hulp-bij-het-huishouden_2024JJ00_A019507_SYNTHETISCH.zip"
     odd = ExportContext(**{**real_view[1].__dict__, "title": "Cliënten / Fryslân: één?",
-                           "filters": {"periode": ["2023JJ00", "2024HJ01"]}})
+                           "filters": {"periode": ["2024HJ01", "2023JJ00"]}})
     name = filename(odd, "csv")
     assert name == "wmo-atlas_clienten-fryslan-een_2023JJ00-2024HJ01.csv"
     assert name.isascii()
@@ -414,3 +437,247 @@ def test_csv_neutralises_cells_a_spreadsheet_would_run_as_formulas(view) -> None
     # Numbers are numbers, not text: a negative value is left alone.
     assert back["getal"].to_list() == [-1.5] * len(hostile)
     assert any("niet als formule" in line for line in _comments(data))
+
+
+# --- language -------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def english_view(db: Path) -> tuple[pl.DataFrame, ExportContext]:
+    return _view(db, lang="en")
+
+
+def _veld(db: Path, column: str) -> dict[str, str]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return dict(con.execute(f"SELECT kolom, {column} FROM meta.veld WHERE schema_naam = "
+                                "'out' AND tabel = 'gemeente_periode'").fetchall())
+    finally:
+        con.close()
+
+
+def _all_texts(frame: pl.DataFrame, ctx: ExportContext) -> dict[str, str]:
+    """Every reader-facing text of every format: CSV header, XLSX strings, README, JSON."""
+    with zipfile.ZipFile(io.BytesIO(to_zip(frame, ctx))) as zf:
+        readme, meta = zf.read("README.md").decode(), zf.read("metadata.json").decode()
+    return {"csv": "\n".join(_comments(to_csv(frame, ctx))),
+            "xlsx": _xlsx_parts(to_xlsx(frame, ctx))["xl/sharedStrings.xml"],
+            "readme": readme, "json": meta}
+
+
+def test_english_export_has_english_caveats_licence_symbols_and_descriptions(
+        english_view, db: Path) -> None:
+    frame, ctx = english_view
+    assert ctx.lang == "en"
+    assert ctx.caveats[0].startswith("SYNTHETIC DEMO DATA")
+    assert any(c.startswith("Observational data") for c in ctx.caveats)
+    assert ctx.licence.startswith("Licence: ") and "Attribution required" in ctx.licence
+    assert ctx.citation.startswith("Source: SYNTHETIC DEMO DATA")
+    legend = {s.symbol: s for s in load_metadata().symbols}
+    assert [s["meaning"] for s in ctx.symbols] == [legend[s["symbol"]].meaning
+                                                   for s in ctx.symbols]
+    english = _veld(db, "omschrijving_en")
+    assert ctx.column_doc("clienten").description == english["clienten"]
+    assert english["clienten"] != _veld(db, "omschrijving")["clienten"]
+    for name, text in _all_texts(frame, ctx).items():
+        assert "Observational data" in text, name
+        # Not one Dutch caveat, legend or label in an English file.
+        for dutch in ("Waarnemingsgegevens", "Naamsvermelding", "Geheim (oudere tabellen)",
+                      "Kanttekeningen", "SYNTHETISCHE DEMODATA — geen", "bewerking wmo-atlas",
+                      "True als de cijfers"):
+            assert dutch not in text, (name, dutch)
+    texts = _all_texts(frame, ctx)
+    assert "Confidential (older tables)." in texts["readme"] and "## Caveats" in texts["readme"]
+    assert "| column | unit | description |" in texts["readme"]
+    assert english["clienten"] in texts["readme"]
+    assert "Caveats" in texts["xlsx"] and "Symbol (CBS)" in texts["xlsx"]
+    assert "# NOTE: SYNTHETIC DEMO DATA" in texts["csv"] and "# Reading: " in texts["csv"]
+    assert "True when this export" in texts["readme"]
+
+
+def test_dutch_export_has_dutch_texts_and_no_english_caveat(view, db: Path) -> None:
+    frame, ctx = view
+    assert ctx.lang == "nl"
+    dutch = _veld(db, "omschrijving")
+    assert ctx.column_doc("clienten").description == dutch["clienten"]
+    legend = {s.symbol: s for s in load_metadata().symbols}
+    assert [s["meaning"] for s in ctx.symbols] == [legend[s["symbol"]].meaning_nl
+                                                   for s in ctx.symbols]
+    for name, text in _all_texts(frame, ctx).items():
+        assert "Waarnemingsgegevens" in text, name
+        for english in ("Observational data", "Attribution required", "Confidential (older",
+                        "SYNTHETIC DEMO DATA", "processed by wmo-atlas", "True when this"):
+            assert english not in text, (name, english)
+
+
+def test_metadata_json_keeps_machine_keys_in_both_languages(view, english_view) -> None:
+    keys = []
+    for frame, ctx in (view, english_view):
+        with zipfile.ZipFile(io.BytesIO(to_zip(frame, ctx))) as zf:
+            meta = json.loads(zf.read("metadata.json"))
+        keys.append(sorted(meta))
+        assert meta["lang"] == ctx.lang
+        assert meta["build"]["built_at"] == ctx.built_at  # ISO stays ISO in machine fields
+        assert set(meta["symbols"][0]) == {"symbol", "meaning", "handling"}
+    assert keys[0] == keys[1]
+
+
+# --- mixed periods --------------------------------------------------------------------------
+
+def test_mixes_periods_decides_from_halfjaar_or_the_period_codes() -> None:
+    assert mixes_periods(pl.DataFrame({"halfjaar": [None, 1, 2]}))
+    assert not mixes_periods(pl.DataFrame({"halfjaar": [None, None]}, schema={"halfjaar": pl.Int8}))
+    assert not mixes_periods(pl.DataFrame({"halfjaar": [1, 2]}))
+    assert mixes_periods(pl.DataFrame({"periode_code": ["2024JJ00", "2024HJ02"]}))
+    assert not mixes_periods(pl.DataFrame({"periode_code": ["2023JJ00", "2024JJ00"]}))
+    assert not mixes_periods(pl.DataFrame({"periode_code": ["2024HJ01", "2024HJ02"]}))
+    assert not mixes_periods(pl.DataFrame({"clienten": [1, 2]}))
+    assert not mixes_periods(pl.DataFrame({"halfjaar": []}, schema={"halfjaar": pl.Int8}))
+    # halfjaar wins over the codes: it is what the table says.
+    assert not mixes_periods(pl.DataFrame({"halfjaar": [1], "periode_code": ["2024JJ00"]}))
+
+
+MIXED_NL = "deze selectie bevat halfjaren én hele jaren: tel ze niet op"
+MIXED_EN = "this selection holds half-years and whole years: do not add them up"
+
+
+def _mixed_frame(db: Path) -> pl.DataFrame:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.sql("SELECT gemeente_code, periode_code, halfjaar, clienten FROM "
+                       "out.gemeente_periode WHERE voorziening_code = 'A019507' AND jaar = 2024 "
+                       "ORDER BY gemeente_code, periode_code").pl()
+    finally:
+        con.close()
+
+
+def _data_sheet_texts(data: bytes) -> tuple[str, list[str]]:
+    parts = _xlsx_parts(data)
+    rows = _sheet_rows(parts["xl/worksheets/sheet1.xml"])
+    shared = _shared(parts)
+    return _cell_texts(rows[0], shared)[0], _cell_texts(rows[1], shared)
+
+
+@pytest.mark.parametrize(("lang", "needle"), [("nl", MIXED_NL), ("en", MIXED_EN)])
+def test_mixed_period_warning_in_csv_xlsx_readme_and_json_exactly_when_mixed(
+        db: Path, view, english_view, lang: str, needle: str) -> None:
+    frame, ctx = view if lang == "nl" else english_view
+    mixed = _mixed_frame(db)
+    assert mixes_periods(mixed) and not mixes_periods(frame)
+    for rows, expected in ((mixed, True), (frame, False)):
+        csv = _comments(to_csv(rows, ctx))
+        assert any(needle in line and line.startswith("# LET OP" if lang == "nl"
+                                                      else "# NOTE") for line in csv) \
+            is expected
+        notice, header = _data_sheet_texts(to_xlsx(rows, ctx))
+        assert (needle in notice) is expected and header[0] == rows.columns[0]
+        readme = readme_text(rows, ctx)
+        assert (needle in readme.split("##")[0]) is expected  # above the first section
+        with zipfile.ZipFile(io.BytesIO(to_zip(rows, ctx))) as zf:
+            meta = json.loads(zf.read("metadata.json"))
+        assert meta["mixed_periods"] is expected
+        assert (meta["waarschuwing_perioden"] is not None) is expected
+
+
+def test_mixed_periods_known_from_the_selection_without_period_columns(view, db: Path) -> None:
+    _, ctx = view
+    mixed = _mixed_frame(db).select("gemeente_code", "clienten")  # nothing to see it by
+    assert not mixes_periods(mixed)
+    told = ExportContext(**{**ctx.__dict__, "mixed_periods": True})
+    assert any(MIXED_NL in line for line in _comments(to_csv(mixed, told)))
+    assert MIXED_NL in _data_sheet_texts(to_xlsx(mixed, told))[0]
+    assert not any(MIXED_NL in line for line in _comments(to_csv(mixed, ctx)))
+
+
+# --- XLSX data sheet: the warning on the sheet itself, and the data still reads -------------
+
+def _read_data_sheet(data: bytes) -> pl.DataFrame:
+    """The data sheet read the way the reader hint says: header in row 2, data below."""
+    parts = _xlsx_parts(data)
+    rows = _sheet_rows(parts["xl/worksheets/sheet1.xml"])
+    shared = _shared(parts)
+    header = _cell_texts(rows[1], shared)
+    columns: dict[str, list] = {name: [] for name in header}
+    for row in rows[2:]:
+        cells = {re.sub(r"\d", "", c.get("r")): c for c in row.findall("m:c", NS)}
+        for i, name in enumerate(header):
+            cell = cells.get(chr(65 + i))
+            if cell is None:
+                columns[name].append(None)
+            elif cell.get("t") == "inlineStr":
+                columns[name].append(cell.find("m:is/m:t", NS).text)
+            elif cell.get("t") == "b":
+                columns[name].append(cell.find("m:v", NS).text == "1")
+            else:
+                columns[name].append(float(cell.find("m:v", NS).text))
+    return pl.DataFrame(columns, strict=False)
+
+
+def test_xlsx_data_sheet_carries_the_synthetic_warning_and_reads_back(view) -> None:
+    frame, ctx = view
+    data = to_xlsx(frame, ctx)
+    notice, _ = _data_sheet_texts(data)
+    assert SYNTHETIC_BANNER in notice and "Niet gebruiken" in notice
+    back = _read_data_sheet(data)
+    assert back.height == frame.height
+    assert back["gemeente_code"].to_list() == frame["gemeente_code"].to_list()
+    assert back["clienten"].to_list() == frame["clienten"].cast(pl.Float64).to_list()
+    assert back["werkwijze_hbh"].null_count() == frame["werkwijze_hbh"].null_count()
+    assert back["is_synthetisch"].all()
+    # The hint that says how to read it sits in the toelichting sheet, in the file's language.
+    assert "header=1" in _xlsx_parts(data)["xl/sharedStrings.xml"]
+
+
+def test_xlsx_of_real_build_has_a_plain_notice_row(real_view) -> None:
+    frame, ctx = real_view
+    notice, header = _data_sheet_texts(to_xlsx(frame, ctx))
+    assert notice.startswith("wmo-atlas: Hulp bij het huishouden") and "LET OP" not in notice
+    assert header[0] == "gemeente_code"
+    assert _read_data_sheet(to_xlsx(frame, ctx)).height == frame.height
+
+
+# --- one date style -------------------------------------------------------------------------
+
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def test_dates_are_written_one_way_for_readers(view, english_view) -> None:
+    for frame, ctx in (view, english_view):
+        when = fmt.date_time(ctx.built_at[:16], ctx.lang)  # the build clock is UTC
+        texts = _all_texts(frame, ctx)
+        for name in ("csv", "readme"):
+            assert f"{when} UTC" in texts[name], name
+            assert not ISO_DATE.search(texts[name]), (name, ISO_DATE.search(texts[name]))
+        assert fmt.date(ctx.built_at, ctx.lang) in ctx.citation
+        assert not ISO_DATE.search(texts["xlsx"])
+        assert ctx.built_at in texts["json"]  # machine field: ISO
+
+
+# --- file names -----------------------------------------------------------------------------
+
+def test_export_filename_carries_the_main_filters() -> None:
+    name = export_filename("out.gemeente_periode", {
+        "tabel": "out.gemeente_periode", "provincie": "Fryslân", "gemeenten": ["GM0080"],
+        "periode": ["2024JJ00", "2023JJ00"], "voorziening": ["A019507"]}, True, "xlsx")
+    assert name == ("wmo-atlas_out-gemeente-periode_fryslan_GM0080_2023JJ00-2024JJ00_A019507"
+                    "_SYNTHETISCH.xlsx")
+    many = export_filename("out.gemeente_periode", {
+        "gemeenten": [f"GM{i:04d}" for i in range(12)], "jaar_van": "2019", "jaar_tot": "2021",
+        "voorziening": ["A019507", "A019508", "A019509", "A019510"]}, False, "csv")
+    assert many == "wmo-atlas_out-gemeente-periode_12-gemeenten_jaren-2019-2021_4-voorzieningen.csv"
+    periods = [f"{y}JJ00" for y in range(2015, 2025)]
+    assert "_10-perioden-2015JJ00-tot-2024JJ00_" in export_filename("t", {"periode": periods},
+                                                                    True, "csv")
+    assert export_filename("t", {"jaar_van": "2020"}, False, "csv") == "wmo-atlas_t_vanaf-2020.csv"
+    assert export_filename("t", {"jaar_tot": "2020"}, False, "csv") == "wmo-atlas_t_tot-2020.csv"
+    # Stable: the same choice in another order is the same name.
+    assert export_filename("t", {"gemeenten": ["GM0002", "GM0001"]}, False, "csv") == \
+        export_filename("t", {"gemeenten": ["GM0001", "GM0002"]}, False, "csv")
+
+
+def test_export_filename_is_bounded_ascii_and_keeps_the_synthetic_mark() -> None:
+    hostile = {"provincie": "../../etc/passwd <script>" * 5, "gemeenten": ["GM0001/..\\x"],
+               "periode": ["2024JJ00 ; rm -rf"], "voorziening": ["é" * 50]}
+    name = export_filename("Een heel lange titel " * 20, hostile, True, "csv")
+    assert name.isascii() and len(name) <= exports.NAME_MAX
+    assert re.fullmatch(r"[A-Za-z0-9_.-]+", name), name
+    assert name.endswith("_SYNTHETISCH.csv") and ".." not in name and "/" not in name

@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import catalog, exports
+from dashboard import catalog, exports, fmt
 from dashboard.db import Database
 from dashboard.views import data
 from tests.dashboard_fixtures import AppFactory, opener
@@ -302,8 +302,9 @@ def test_xlsx_export_has_the_filtered_rows_and_provenance(database: Database,
     parts = _xlsx(export(database, "xlsx"))
     rows = ElementTree.fromstring(parts["xl/worksheets/sheet1.xml"]).findall(
         "m:sheetData/m:row", NS)
-    assert len(rows) == expected.height + 1  # header + data
-    assert len(rows[0].findall("m:c", NS)) == expected.width + 1  # + is_synthetisch
+    assert len(rows) == expected.height + 2  # notice + header + data
+    assert len(rows[0].findall("m:c", NS)) == 1  # the notice: one cell
+    assert len(rows[1].findall("m:c", NS)) == expected.width + 1  # + is_synthetisch
     assert exports.SYNTHETIC_BANNER in parts["xl/sharedStrings.xml"]
     assert "2023JJ00" in parts["xl/sharedStrings.xml"]  # the filter sheet
     assert re.search(r'name="is_synthetisch"><vt:bool>true</vt:bool>',
@@ -339,9 +340,16 @@ def test_zip_bundle_holds_data_metadata_and_readme(database: Database,
 def test_export_names_and_excel_limit(database: Database) -> None:
     info = data.tables(database)[data.DEFAULT_TABLE]
     name = data.export_name(info, FILTERS, True, "csv")
-    assert name == "wmo-atlas_out-gemeente-periode_2023JJ00-2024JJ00_SYNTHETISCH.csv"
-    assert data.xlsx_fits(exports.EXCEL_MAX_ROWS - 1)
-    assert not data.xlsx_fits(exports.EXCEL_MAX_ROWS)
+    assert name == (f"wmo-atlas_out-gemeente-periode_2023JJ00-2024JJ00_{catalog.HBH}"
+                    "_SYNTHETISCH.csv")
+    chosen = data.Filters(provincie="Noord-Holland", gemeenten=("GM0363",), jaar_van=2019,
+                          jaar_tot=2021, voorzieningen=(catalog.HBH,))
+    assert data.export_name(info, chosen, False, "xlsx") == (
+        f"wmo-atlas_out-gemeente-periode_noord-holland_GM0363_jaren-2019-2021_{catalog.HBH}.xlsx")
+    # Notice row + header row + data must fit in Excel's 1 048 576 rows.
+    assert data.xlsx_max_rows() == exports.EXCEL_MAX_ROWS - 2
+    assert data.xlsx_fits(data.xlsx_max_rows())
+    assert not data.xlsx_fits(data.xlsx_max_rows() + 1)
 
 
 def test_whole_database_download(database: Database, demo_db: Path) -> None:
@@ -382,3 +390,164 @@ def test_the_spending_and_flow_tables_are_offered_with_their_rows(
     tables = database.query(f"SELECT DISTINCT bron_tabel FROM {tabel}")["bron_tabel"].to_list()
     ids = set(database.query("SELECT bron_id FROM meta.bron")["bron_id"].to_list())
     assert tables and {f"cbs-{t}" for t in tables} <= ids
+
+
+# --- province-limited gemeenten, reasons for 0 rows, mixed periods, language -----------------
+
+def _option_codes(at: AppTest) -> list[str]:
+    options = at.multiselect(key="data_gemeenten").options
+    return [re.search(r"\((GM\d{4})", o).group(1) for o in options]
+
+
+def test_gemeente_options_are_limited_to_the_chosen_province(open_data: OpenPage,
+                                                             database: Database) -> None:
+    everywhere = _option_codes(open_data())
+    at = open_data(provincie="Utrecht")
+    codes = _option_codes(at)
+    expected = database.query("SELECT gemeente_code FROM core.gemeente WHERE provincie_naam = "
+                              "'Utrecht'")["gemeente_code"].to_list()
+    assert sorted(codes) == sorted(expected) and 0 < len(codes) < len(everywhere)
+    assert "GM0363" in everywhere and "GM0363" not in codes
+
+
+def test_link_with_a_gemeente_outside_the_province_says_so_and_keeps_rows(
+        open_data: OpenPage, database: Database) -> None:
+    at = open_data(provincie="Utrecht", gemeenten="GM0363,GM0344")
+    warning = next(w.value for w in at.warning if "GM0363" in w.value)
+    assert "Amsterdam (GM0363) ligt niet in Utrecht" in warning
+    assert at.multiselect(key="data_gemeenten").value == ["GM0344"]
+    assert at.query_params["gemeenten"] == "GM0344"
+    assert rows_total(at) == count(database, "SELECT count(*) FROM out.gemeente_periode "
+                                             "WHERE gemeente_code = 'GM0344'") > 0
+    # Only gemeenten outside: the province alone remains, never a silent 0.
+    at = open_data(provincie="Utrecht", gemeenten="GM0363", taal="en")
+    assert any("Amsterdam (GM0363) is not in Utrecht" in w.value for w in at.warning)
+    assert "gemeenten" not in at.query_params
+    assert rows_total(at) == count(database, "SELECT count(*) FROM out.gemeente_periode "
+                                             "WHERE provincie_naam = 'Utrecht'") > 0
+
+
+def test_choosing_a_province_after_a_gemeente_drops_it_with_a_message(
+        open_data: OpenPage) -> None:
+    at = open_data(gemeenten="GM0363")
+    assert at.multiselect(key="data_gemeenten").value == ["GM0363"]
+    at.selectbox(key="data_provincie").select("Utrecht").run()
+    assert not at.exception
+    assert any("GM0363" in w.value and "Utrecht" in w.value for w in at.warning)
+    assert at.multiselect(key="data_gemeenten").value == []
+    assert rows_total(at) > 0
+    at.run()  # said once, not on every rerun after
+    assert not any("GM0363" in w.value for w in at.warning)
+
+
+def test_zero_rows_name_the_filter_that_excludes_everything(open_data: OpenPage,
+                                                            database: Database) -> None:
+    # A dissolved code exists in core.gemeente but not in the out table.
+    dissolved = database.query("SELECT gemeente_code FROM core.gemeente WHERE geldig_tot IS "
+                               "NOT NULL ORDER BY 1 LIMIT 1").item()
+    at = open_data(gemeenten=dissolved, periode="2024JJ00")
+    assert rows_total(at) == 0
+    message = " ".join(i.value for i in at.info)
+    assert f"het filter Gemeenten ({dissolved}) sluit op zich al alles uit" in message
+    assert "Periode" not in message  # 2024JJ00 alone has rows
+
+
+def test_zero_rows_from_a_combination_say_what_each_filter_leaves(open_data: OpenPage,
+                                                                  database: Database) -> None:
+    code = database.query(
+        "SELECT gemeente_code FROM out.gemeente_periode GROUP BY 1 HAVING "
+        "bool_and(werkwijze_hbh = 'uren') ORDER BY 1 LIMIT 1").item()
+    at = open_data(gemeenten=code, werkwijze="resultaatgericht")
+    assert rows_total(at) == 0
+    message = " ".join(i.value for i in at.info)
+    assert "samen sluiten ze alles uit" in message
+    alone_gemeente = count(database, "SELECT count(*) FROM out.gemeente_periode "
+                                     "WHERE gemeente_code = ?", [code])
+    alone_werkwijze = count(database, "SELECT count(*) FROM out.gemeente_periode "
+                                      "WHERE werkwijze_hbh = 'resultaatgericht'")
+    assert (f"Zonder het filter Werkwijze (resultaatgericht): "
+            f"{data.format_int(alone_gemeente, 'nl')} rijen.") in message
+    assert (f"Zonder het filter Gemeenten ({code}): "
+            f"{data.format_int(alone_werkwijze, 'nl')} rijen.") in message
+
+
+def test_empty_message_rules() -> None:
+    info = data.TableInfo("out", "t", "", (), (data.Column("gemeente_code", "", "", None),
+                                             data.Column("jaar", "", "", None)))
+    filters = data.Filters(gemeenten=("GM0001",), jaar_van=2020)
+    assert data.active_filters(info, filters) == ["gemeenten", "jaar"]
+    assert data.empty_message(data.EmptyWhy((), (), ()), info, filters, "nl") == \
+        "Deze tabel heeft geen rijen."
+    both = data.empty_message(data.EmptyWhy(("gemeenten", "jaar"), (), ("gemeenten", "jaar")),
+                              info, filters, "en")
+    assert both.startswith("No rows: the Municipalities filter (GM0001) and the Year filter "
+                           "(2020–)")
+    none = data.empty_message(data.EmptyWhy((), (), ("gemeenten", "jaar")), info, filters, "nl")
+    assert "pas het filter Gemeenten (GM0001) en het filter Jaar (2020–) samen" in none
+    one = data.empty_message(data.EmptyWhy((), (("jaar", 1),), ("gemeenten", "jaar")), info,
+                             filters, "nl")
+    assert "Zonder het filter Jaar (2020–): 1 rij." in one
+    # A value from a URL is shown as text, never as markdown.
+    evil = data.Filters(gemeenten=("[x](https://evil.example)",))
+    text = data.empty_message(data.EmptyWhy(("gemeenten",), (), ("gemeenten",)), info, evil, "nl")
+    assert "[x](" not in text and "\\[x\\]" in text
+
+
+def test_mixed_periods_warned_on_the_page_exactly_when_mixed(open_data: OpenPage) -> None:
+    def warned(at: AppTest) -> bool:
+        return any("halfjaren én hele jaren" in w.value for w in at.warning)
+
+    assert warned(open_data())  # every period: both kinds
+    assert warned(open_data(jaar_van="2023", jaar_tot="2023"))  # one year, three periods
+    assert not warned(open_data(periode="2023JJ00,2024JJ00"))
+    assert not warned(open_data(periode="2024HJ01,2024HJ02"))
+    assert warned(open_data(periode="2024JJ00,2024HJ01"))
+    assert not warned(open_data(tabel="core.wmo_uitgaven"))  # whole years only
+
+
+def test_mixed_periods_in_downloads_even_without_period_columns(database: Database) -> None:
+    info = data.tables(database)[data.DEFAULT_TABLE]
+    chosen = data.Filters(jaar_van=2023, jaar_tot=2023, kolommen=("gemeente_code", "clienten"))
+    assert data.mixes_periods(database, info, chosen)
+    raw = data.export_bytes(database, info, chosen, "csv")
+    assert "# LET OP: deze selectie bevat halfjaren én hele jaren" in raw.decode("utf-8-sig")
+    whole = dataclasses_replace(chosen, perioden=("2023JJ00",))
+    assert not data.mixes_periods(database, info, whole)
+    assert "halfjaren én hele jaren" not in data.export_bytes(database, info, whole, "csv"
+                                                              ).decode("utf-8-sig")
+
+
+def dataclasses_replace(filters: data.Filters, **changes: object) -> data.Filters:
+    return data.Filters(**{**filters.__dict__, **changes})
+
+
+def test_english_page_exports_are_english(database: Database) -> None:
+    info = data.tables(database)[data.DEFAULT_TABLE]
+    raw = data.export_bytes(database, info, FILTERS, "zip", "en")
+    with zipfile.ZipFile(io.BytesIO(raw)) as zf:
+        readme = zf.read("README.md").decode()
+        csv = zf.read("data.csv").decode("utf-8-sig")
+    english = database.query("SELECT omschrijving_en FROM meta.veld WHERE schema_naam = 'out' "
+                             "AND tabel = 'gemeente_periode' AND kolom = 'clienten'").item()
+    assert english in readme and "## Caveats" in readme and "Kanttekeningen" not in readme
+    assert "# Caveat: Observational data" in csv and "Waarnemingsgegevens" not in csv
+    assert data.caveats(catalog.build_info(database), "en")[0].startswith("SYNTHETIC DEMO DATA")
+
+
+def test_page_texts_follow_the_language_and_one_date_style(open_data: OpenPage,
+                                                           database: Database) -> None:
+    info = catalog.build_info(database)
+    at = open_data(taal="en")
+    citation = next(c.value for c in at.code if "wmo-atlas" in c.value and "Source" in c.value)
+    assert fmt.date(info.built_at, "en") in citation and info.built_at[:10] not in citation
+    assert any("Observational data" in m.value for m in at.markdown)
+    at = open_data()
+    citation = next(c.value for c in at.code if "bewerking wmo-atlas" in c.value)
+    assert fmt.date(info.built_at, "nl") in citation
+
+
+def test_one_row_is_one_rij(open_data: OpenPage) -> None:
+    at = open_data(gemeenten="GM0344", periode="2024JJ00", voorziening=catalog.HBH)
+    assert rows_total(at) == 1
+    assert any(c.value.startswith("De enige rij wordt getoond.") for c in at.caption)
+    assert any("Precies de 1 rij " in c.value for c in at.caption)

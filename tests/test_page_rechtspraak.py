@@ -406,3 +406,17 @@ def test_ecli_pattern_and_urls() -> None:
     assert view.ruling_url("ECLI:NL:RBOVE:2016:1962") == \
         "https://uitspraken.rechtspraak.nl/InzienDocument?id=ECLI:NL:RBOVE:2016:1962"
     assert view.ruling_url("javascript:alert(1)") is None
+
+
+def test_an_english_download_speaks_english(database: Database) -> None:
+    info = catalog.build_info(database)
+    filters = view.Filters()
+    parquet = pq.read_table(io.BytesIO(view.export_bytes(database, info, filters, "parquet",
+                                                         "en")))
+    meta = json.loads(parquet.schema.metadata[b"wmo_atlas"])
+    assert meta["caveats"][0].startswith(CAVEAT_EN)
+    assert not any(c.startswith(CAVEAT_NL) for c in meta["caveats"])
+    assert meta["citation"].startswith("Source:") and "invented rulings" in meta["citation"]
+    dutch = json.loads(pq.read_table(io.BytesIO(view.export_bytes(
+        database, info, filters, "parquet"))).schema.metadata[b"wmo_atlas"])
+    assert dutch["citation"].startswith("Bron:") and dutch["caveats"][0].startswith(CAVEAT_NL)

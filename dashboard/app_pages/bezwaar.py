@@ -63,7 +63,7 @@ st.dataframe(safe_links(pv.figures.frame, "bron_url"), hide_index=True, key="bez
     "bron_url": st.column_config.LinkColumn("bron_url"),
     "bron_omschrijving": st.column_config.TextColumn("bron_omschrijving", width="large"),
     "peildatum": st.column_config.TextColumn("peildatum")})
-context = view.export_context(ctx.db, domein, ctx.t("title", T))
+context = view.export_context(ctx.db, domein, ctx.t("title", T), ctx.lang)
 st.download_button(ctx.t("download_csv", T),
                    data=lambda: exports.to_csv(pv.figures.export, context),
                    file_name=exports.filename(context, "csv"), mime="text/csv",

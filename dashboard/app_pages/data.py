@@ -3,7 +3,8 @@ file, and the data dictionary."""
 
 import streamlit as st
 
-from dashboard import catalog, exports
+from dashboard import catalog
+from dashboard.safe import md_escape
 from dashboard.sql_console import format_int
 from dashboard.ui import (
     footer,
@@ -52,17 +53,33 @@ with st.container(border=True):
     if not applicable:
         st.caption(ctx.t("no_filters_here", T))
     c1, c2, c3 = st.columns(3)
-    if "gemeenten" in applicable:
-        gm = view.gemeente_choices(ctx.db, ctx.lang)
-        filters["gemeenten"] = tuple(url_multiselect(
-            ctx, ctx.t("gemeenten", T), "gemeenten", list(gm), [], format_func=gm.__getitem__,
-            key="data_gemeenten", container=c1, placeholder=ctx.t("all_gemeenten", T)))
+    # Province first: it decides which gemeenten are offered.
     if "provincie" in applicable:
         provs = ["", *catalog.provincies(ctx.db)]
         filters["provincie"] = url_selectbox(
             ctx, ctx.t("provincie"), "provincie", provs, "",
             format_func=lambda p: p or ctx.t("all_provinces"), key="data_provincie",
             container=c1) or None
+    if "gemeenten" in applicable:
+        known = view.gemeente_choices(ctx.db, ctx.lang)
+        gm = view.gemeente_choices(ctx.db, ctx.lang, filters.get("provincie"))
+        # A link (or an earlier choice) may name gemeenten outside the chosen province: they
+        # would empty the selection, so they are dropped with a message instead.
+        from_url = ",".join(st.query_params.get_all("gemeenten")).split(",")
+        chosen_before = [*from_url, *st.session_state.get("data_gemeenten", [])]
+        if outside := view.outside_province(chosen_before, gm, known):
+            st.warning(view.outside_message(outside, known, filters["provincie"], ctx.lang))
+            kept = [c for c in from_url if c and c not in outside]
+            if kept:
+                st.query_params["gemeenten"] = ",".join(kept)
+            else:
+                st.query_params.pop("gemeenten", None)
+            if "data_gemeenten" in st.session_state:
+                st.session_state["data_gemeenten"] = [
+                    c for c in st.session_state["data_gemeenten"] if c not in outside]
+        filters["gemeenten"] = tuple(url_multiselect(
+            ctx, ctx.t("gemeenten", T), "gemeenten", list(gm), [], format_func=gm.__getitem__,
+            key="data_gemeenten", container=c1, placeholder=ctx.t("all_gemeenten", T)))
     if "periode" in applicable:
         periods = catalog.periods(ctx.db)
         filters["perioden"] = tuple(url_multiselect(
@@ -110,15 +127,18 @@ preview = view.fetch(ctx.db, info, chosen, limit=view.PREVIEW_ROWS)
 m1, m2 = st.columns(2)
 m1.metric(ctx.t("rows_total", T), format_int(total, ctx.lang))
 m2.metric(ctx.t("columns_total", T), len(columns))
+if total > 0 and view.mixes_periods(ctx.db, info, chosen):
+    st.warning(view.mixed_warning(ctx.lang))
 if total == 0:
-    st.info(ctx.t("empty", T))
+    st.info(view.empty_message(view.why_empty(ctx.db, info, chosen), info, chosen, ctx.lang))
 else:
     helps = view.column_help(info)
     st.dataframe(preview, hide_index=True, key="data_preview",
                  column_config={c: st.column_config.Column(help=helps.get(c) or None)
                                 for c in preview.columns})
     shown = format_int(preview.height, ctx.lang)
-    key = "preview_first" if total > preview.height else "preview_all"
+    key = ("preview_first" if total > preview.height
+           else "preview_all" if total > 1 else "preview_all_one")
     st.caption(ctx.t(key, T, shown=shown, total=format_int(total, ctx.lang)) + " "
                + ctx.t("null_note", T) + " " + ctx.t("status_legend"))
 
@@ -128,20 +148,22 @@ row = st.container(horizontal=True)
 for fmt in ("csv", "xlsx", "parquet", "zip"):
     too_big = fmt == "xlsx" and not view.xlsx_fits(total)
     row.download_button(
-        ctx.t(fmt, T), data=view.exporter(ctx.db, info, chosen, fmt),
+        ctx.t(fmt, T), data=view.exporter(ctx.db, info, chosen, fmt, ctx.lang),
         file_name=view.export_name(info, chosen, ctx.info.is_synthetisch, fmt),
         mime=view.mime(fmt), on_click="ignore", key=f"data_download_{fmt}",
         disabled=total == 0 or too_big, help=ctx.t("zip_help", T) if fmt == "zip" else None)
 if not view.xlsx_fits(total):
-    st.warning(ctx.t("xlsx_too_big", T, max=format_int(exports.EXCEL_MAX_ROWS - 1, ctx.lang),
+    st.warning(ctx.t("xlsx_too_big", T, max=format_int(view.xlsx_max_rows(), ctx.lang),
                      total=format_int(total, ctx.lang)))
 with st.expander(ctx.t("whats_inside", T)):
     st.markdown(f"**{ctx.t('caveats', T)}**")
-    st.markdown("\n".join(f"- {c}" for c in view.caveats(ctx.info)))
+    # Escaped: '*' and '**' in the caveats are CBS marks, not emphasis.
+    st.markdown("\n".join(f"- {md_escape(c, limit=1000)}"
+                          for c in view.caveats(ctx.info, ctx.lang)))
     st.markdown(f"**{ctx.t('symbols', T)}**")
     st.dataframe(view.symbols_frame(ctx.lang), hide_index=True)
     st.markdown(f"**{ctx.t('citation', T)}**")
-    st.code(view.citation(ctx.db, ctx.info), language=None, wrap_lines=True)
+    st.code(view.citation(ctx.db, ctx.info, ctx.lang), language=None, wrap_lines=True)
 
 st.subheader(ctx.t("database", T))
 db_name = view.duckdb_filename(ctx.info)

@@ -133,7 +133,8 @@ filters = {"groep": groep, "gemeente": gemeente, "gemeenten": gemeenten,
 st.download_button(
     ctx.t("download_table", T),
     data=lambda: exports.to_csv(export, exports.context_from_db(
-        ctx.db, title, filters, columns=export.columns)),
-    file_name=f"vergelijken_{slug}.csv", mime="text/csv", on_click="ignore",
+        ctx.db, title, filters, columns=export.columns, lang=ctx.lang)),
+    file_name=f"vergelijken_{slug}{'_SYNTHETISCH' * ctx.info.is_synthetisch}.csv",
+    mime="text/csv", on_click="ignore",
     key="vergelijken_csv")
 footer(ctx)

@@ -458,12 +458,16 @@ def figure_table(db: Database, domein: str, lang: str) -> FigureTable:
     return FigureTable(display.select(list(names)).rename(names), export)
 
 
-def export_context(db: Database, domein: str, title: str) -> exports.ExportContext:
-    """Provenance for the CSV of the figure table (sources, caveats, synthetic flag inside)."""
+def export_context(db: Database, domein: str, title: str,
+                   lang: str = "nl") -> exports.ExportContext:
+    """Provenance for the CSV of the figure table (sources, caveats, synthetic flag inside),
+    in the reader's language."""
     columns = figure_table_columns()
-    return db.memo(("bezwaar_export_context", domein, title), lambda: exports.context_from_db(
-        db, f"{title} ({domein})", {"domein": domein}, columns,  # type: ignore[arg-type]
-        table="core.bezwaar"))
+    return db.memo(("bezwaar_export_context", domein, title, lang),
+                   lambda: exports.context_from_db(
+                       db, f"{title} ({domein})", {"domein": domein},
+                       columns,  # type: ignore[arg-type]
+                       table="core.bezwaar", lang=lang))
 
 
 def figure_table_columns() -> list[str]:

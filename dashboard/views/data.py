@@ -23,6 +23,7 @@ from dashboard import exports
 from dashboard.catalog import BuildInfo
 from dashboard.db import Database
 from dashboard.i18n import Lang, section, tr
+from dashboard.safe import md_escape
 from dashboard.sql_console import format_int
 from etl.metadata import SymbolMeta, load_metadata
 
@@ -41,6 +42,15 @@ FILTER_COLUMNS: dict[str, tuple[str, ...]] = {
     "voorziening": ("voorziening_code",),
     "jaar": ("jaar",),
     "werkwijze": ("werkwijze_hbh", "werkwijze"),
+}
+# Filter kind → the Filters fields that hold its choice.
+FILTER_FIELDS: dict[str, tuple[str, ...]] = {
+    "gemeenten": ("gemeenten",),
+    "provincie": ("provincie",),
+    "periode": ("perioden",),
+    "voorziening": ("voorzieningen",),
+    "jaar": ("jaar_van", "jaar_tot"),
+    "werkwijze": ("werkwijze",),
 }
 # Filter kind → the URL parameters it owns (to clear them when a table lacks the column).
 FILTER_PARAMS: dict[str, tuple[str, ...]] = {
@@ -306,18 +316,39 @@ def applied_filters(info: TableInfo, filters: Filters) -> dict[str, str | list[s
 
 # --- options for the controls ---------------------------------------------------------------
 
-def gemeente_choices(db: Database, lang: str) -> dict[str, str]:
+def gemeente_choices(db: Database, lang: str, provincie: str | None = None) -> dict[str, str]:
     """Every code in core.gemeente → 'Naam (GM0000)', dissolved ones marked: the core tables
-    hold historic codes, the out tables only the reference ones."""
+    hold historic codes, the out tables only the reference ones. With `provincie`, only the
+    gemeenten of that province (a dissolved one has the province of its successor)."""
     def compute() -> dict[str, str]:
-        frame = db.query("SELECT gemeente_code, gemeente_naam, year(geldig_tot) AS tot "
-                         "FROM core.gemeente ORDER BY gemeente_naam, gemeente_code")
+        frame = db.query("SELECT gemeente_code, gemeente_naam, year(geldig_tot) AS tot, "
+                         "provincie_naam FROM core.gemeente ORDER BY gemeente_naam, "
+                         "gemeente_code")
+        if provincie:
+            frame = frame.filter(pl.col("provincie_naam") == provincie)
         out: dict[str, str] = {}
-        for code, naam, tot in frame.iter_rows():
+        for code, naam, tot, _ in frame.iter_rows():
             extra = f", {tr('dissolved', lang, TEXTS, year=tot)}" if tot is not None else ""
             out[code] = f"{naam} ({code}{extra})"
         return out
-    return db.memo(("data_gemeenten", lang), compute)
+    return db.memo(("data_gemeenten", lang, provincie or ""), compute)
+
+
+def outside_province(chosen: Sequence[str], offered: Mapping[str, str],
+                     known: Mapping[str, str]) -> list[str]:
+    """The chosen gemeenten that exist (`known`) but are not offered for the chosen province:
+    they would make the selection empty, so the page drops them and says why. Unknown codes
+    are left to the usual 'not in this database' message."""
+    return [c for c in dict.fromkeys(chosen) if c in known and c not in offered]
+
+
+def outside_message(codes: Sequence[str], known: Mapping[str, str], provincie: str,
+                    lang: Lang) -> str:
+    """Markdown-safe: names and province come from the database, codes from a URL."""
+    names = ", ".join(md_escape(known.get(c, c)) for c in codes)
+    key = "gemeente_outside_one" if len(codes) == 1 else "gemeente_outside_many"
+    return tr(key, lang, TEXTS, names=names, provincie=md_escape(provincie),
+              all=tr("all_provinces", lang))
 
 
 def years(db: Database, info: TableInfo) -> list[int]:
@@ -341,6 +372,105 @@ def year_bounds(choices: Sequence[int], van: int, tot: int) -> tuple[int | None,
     return low, high, swapped
 
 
+def active_filters(info: TableInfo, filters: Filters) -> list[str]:
+    """The filter kinds that act on this table with the current choice."""
+    return [kind for kind in FILTER_COLUMNS if filter_column(info, kind) is not None
+            and any(getattr(filters, f) not in (None, ()) for f in FILTER_FIELDS[kind])]
+
+
+def _cleared(filters: Filters, kinds: Sequence[str]) -> Filters:
+    empty = {f: (() if isinstance(getattr(filters, f), tuple) else None)
+             for kind in kinds for f in FILTER_FIELDS[kind]}
+    return dataclasses.replace(filters, **empty)
+
+
+@dataclass(frozen=True)
+class EmptyWhy:
+    """Why a selection has no rows: filters that exclude everything on their own, and the rows
+    each filter's removal would bring back."""
+
+    alone: tuple[str, ...]
+    without: tuple[tuple[str, int], ...]
+    active: tuple[str, ...]
+
+
+def why_empty(db: Database, info: TableInfo, filters: Filters) -> EmptyWhy:
+    """Counts each active filter on its own and the selection without it (a few count(*)
+    queries, only asked when the selection is empty)."""
+    active = active_filters(info, filters)
+    alone = tuple(k for k in active if count_rows(
+        db, info, _cleared(filters, [o for o in active if o != k])) == 0)
+    without: tuple[tuple[str, int], ...] = ()
+    if not alone:
+        without = tuple((k, n) for k in active
+                        if (n := count_rows(db, info, _cleared(filters, [k]))) > 0)
+    return EmptyWhy(alone, without, tuple(active))
+
+
+def filter_values(info: TableInfo, filters: Filters, kind: str) -> str:
+    values = applied_filters(info, filters)
+    if kind == "jaar":
+        low, high = values.get("jaar_van"), values.get("jaar_tot")
+        return f"{low or ''}–{high or ''}"
+    key = {"gemeenten": "gemeenten", "provincie": "provincie", "periode": "periode",
+           "voorziening": "voorziening", "werkwijze": "werkwijze"}[kind]
+    value = values.get(key, "")
+    return ", ".join(value) if isinstance(value, list) else value
+
+
+def _join(items: Sequence[str], lang: Lang) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} {tr('and_word', lang, TEXTS)} {items[-1]}"
+
+
+def empty_message(why: EmptyWhy, info: TableInfo, filters: Filters, lang: Lang) -> str:
+    """Names the filters that exclude everything; markdown-safe (values come from a URL)."""
+    def name(kind: str) -> str:
+        values = md_escape(filter_values(info, filters, kind), limit=120)
+        return tr(f"filter_name_{kind}", lang, TEXTS, values=values)
+
+    if not why.active:
+        return tr("empty_table", lang, TEXTS)
+    if why.alone:
+        key = "empty_alone" if len(why.alone) == 1 else "empty_alone_many"
+        return tr(key, lang, TEXTS, filters=_join([name(k) for k in why.alone], lang))
+    if why.without:
+        parts = " ".join(tr("empty_without", lang, TEXTS, filter=name(k),
+                            rows=counted(n, "one_row", "n_rows", lang))
+                         for k, n in why.without)
+        return tr("empty_combination", lang, TEXTS, without=parts)
+    return tr("empty_all_together", lang, TEXTS,
+              filters=_join([name(k) for k in why.active], lang))
+
+
+def period_kinds_sql(info: TableInfo, filters: Filters) -> tuple[str, list[Any]] | None:
+    """(whole years, half-years) among the selected rows, or None when the table has no
+    periods: asked of the whole selection, so it holds whatever columns are chosen."""
+    where, params = where_clause(info, filters)
+    if info.has("halfjaar"):
+        half = quote_ident("halfjaar") + " IS NOT NULL"
+    elif info.has("periode_code"):
+        half = quote_ident("periode_code") + " LIKE '%HJ%'"
+    else:
+        return None
+    return (f"SELECT count(*) FILTER (WHERE NOT ({half})) AS hele, "
+            f"count(*) FILTER (WHERE {half}) AS halve FROM {_from(info)}{where}", params)
+
+
+def mixes_periods(db: Database, info: TableInfo, filters: Filters) -> bool:
+    """Whether the selection holds half-years and whole years together."""
+    query = period_kinds_sql(info, filters)
+    if query is None:
+        return False
+    whole, half = db.query(*query).row(0)
+    return bool(whole) and bool(half)
+
+
+def mixed_warning(lang: Lang) -> str:
+    return tr("mixed_periods", lang, TEXTS)
+
+
 def column_help(info: TableInfo) -> dict[str, str]:
     """Column → description (with unit) for the preview's header tooltips."""
     return {c.name: c.description + (f" [{c.unit}]" if c.unit else "") for c in info.columns}
@@ -348,23 +478,28 @@ def column_help(info: TableInfo) -> dict[str, str]:
 
 # --- exports --------------------------------------------------------------------------------
 
-def export_context(db: Database, info: TableInfo, filters: Filters) -> exports.ExportContext:
-    """Provenance for a download; the exact query is recorded too, so it can be re-run."""
+def export_context(db: Database, info: TableInfo, filters: Filters,
+                   lang: Lang = "nl") -> exports.ExportContext:
+    """Provenance for a download in the reader's language; the exact query is recorded too, so
+    it can be re-run."""
     columns = selected_columns(info, filters)
     ctx = exports.context_from_db(db, info.qualified, applied_filters(info, filters),
-                                  columns=columns, table=info.qualified)
+                                  columns=columns, table=info.qualified, lang=lang,
+                                  mixed_periods=mixes_periods(db, info, filters))
     sql, params = select_sql(info, filters)
     return dataclasses.replace(ctx, extra={"query": {"sql": sql, "params": params}})
 
 
-def export_bytes(db: Database, info: TableInfo, filters: Filters, fmt: str) -> bytes:
+def export_bytes(db: Database, info: TableInfo, filters: Filters, fmt: str,
+                 lang: Lang = "nl") -> bytes:
     writer, _ = FORMATS[fmt]
-    return writer(fetch(db, info, filters), export_context(db, info, filters))
+    return writer(fetch(db, info, filters), export_context(db, info, filters, lang))
 
 
-def exporter(db: Database, info: TableInfo, filters: Filters, fmt: str) -> Callable[[], bytes]:
+def exporter(db: Database, info: TableInfo, filters: Filters, fmt: str,
+             lang: Lang = "nl") -> Callable[[], bytes]:
     """Deferred: the bytes are made only when someone clicks the download."""
-    return lambda: export_bytes(db, info, filters, fmt)
+    return lambda: export_bytes(db, info, filters, fmt, lang)
 
 
 def counted(n: int, one: str, many: str, lang: Lang) -> str:
@@ -390,11 +525,15 @@ def mime(fmt: str) -> str:
 
 
 def xlsx_fits(total_rows: int) -> bool:
-    return total_rows + 1 <= exports.EXCEL_MAX_ROWS  # +1: the header row
+    return total_rows + exports.XLSX_HEADER_ROW <= exports.EXCEL_MAX_ROWS  # notice + header
 
 
-def caveats(info: BuildInfo) -> list[str]:
-    return exports.caveats_for(info.is_synthetisch, info.referentie_indeling)
+def xlsx_max_rows() -> int:
+    return exports.EXCEL_MAX_ROWS - exports.XLSX_HEADER_ROW
+
+
+def caveats(info: BuildInfo, lang: Lang = "nl") -> list[str]:
+    return exports.caveats_for(info.is_synthetisch, info.referentie_indeling, lang)
 
 
 def symbols_frame(lang: Lang = "nl") -> pl.DataFrame:
@@ -410,10 +549,10 @@ def _symbols() -> tuple[SymbolMeta, ...]:
     return tuple(load_metadata().symbols)  # parsing metadata.yaml once per process
 
 
-def citation(db: Database, info: BuildInfo) -> str:
+def citation(db: Database, info: BuildInfo, lang: Lang = "nl") -> str:
     sources = db.memo("data_sources", lambda: db.query(
         "SELECT bron_id, licentie FROM meta.bron ORDER BY bron_id").to_dicts())
-    return exports.citation_line(sources, info.is_synthetisch, info.versie, info.built_at)
+    return exports.citation_line(sources, info.is_synthetisch, info.versie, info.built_at, lang)
 
 
 # --- the whole database file ----------------------------------------------------------------

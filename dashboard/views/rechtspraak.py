@@ -286,34 +286,36 @@ def source_line(info: BuildInfo, lang: str) -> str:
 
 # --- downloads --------------------------------------------------------------------------------
 
-def citation(info: BuildInfo) -> str:
-    processing = ("classificatie en bewerking wmo-atlas "
-                  f"(versie {info.versie}, {info.built_at[:10]})")
+def citation(info: BuildInfo, lang: str = "nl") -> str:
+    processing = tr("export_processing", lang, TEXTS, versie=info.versie,
+                    datum=fmt.date(info.built_at[:10], lang))
     if info.is_synthetisch:
-        return f"Bron: {exports.SYNTHETIC_BANNER} (verzonnen uitspraken); {processing}"
-    return f"Bron: Rechtspraak Open Data (data.rechtspraak.nl); {processing}"
+        return tr("export_citation_synthetic", lang, TEXTS,
+                  banner=exports.synthetic_banner(lang), processing=processing)
+    return tr("export_citation", lang, TEXTS, processing=processing)
 
 
-def export_context(db: Database, info: BuildInfo, filters: Filters,
-                   columns: list[str]) -> exports.ExportContext:
-    """Provenance for a download: sources, the filters, the ruling caveat first and, short, in
-    the title, which every format carries (files are Dutch, as every export of the project)."""
-    ctx = exports.context_from_db(db, tr("export_title", "nl", TEXTS), filters.applied(),
-                                  columns=columns, table=TABLE)
-    return dataclasses.replace(ctx, caveats=[tr("caveat", "nl", TEXTS), *ctx.caveats],
-                               citation=citation(info))
+def export_context(db: Database, info: BuildInfo, filters: Filters, columns: list[str],
+                   lang: str = "nl") -> exports.ExportContext:
+    """Provenance for a download, in the reader's language: sources, the filters, the ruling
+    caveat first and, short, in the title, which every format carries."""
+    ctx = exports.context_from_db(db, tr("export_title", lang, TEXTS), filters.applied(),
+                                  columns=columns, table=TABLE, lang=lang)
+    return dataclasses.replace(ctx, caveats=[tr("caveat", lang, TEXTS), *ctx.caveats],
+                               citation=citation(info, lang))
 
 
-def export_bytes(db: Database, info: BuildInfo, filters: Filters, kind: str) -> bytes:
+def export_bytes(db: Database, info: BuildInfo, filters: Filters, kind: str,
+                 lang: str = "nl") -> bytes:
     writer, _ = FORMATS[kind]
     rows = filtered(db, filters)
-    return writer(rows, export_context(db, info, filters, rows.columns))
+    return writer(rows, export_context(db, info, filters, rows.columns, lang))
 
 
-def exporter(db: Database, info: BuildInfo, filters: Filters, kind: str
+def exporter(db: Database, info: BuildInfo, filters: Filters, kind: str, lang: str = "nl"
              ) -> Callable[[], bytes]:
     """Deferred: the bytes are made only when someone clicks."""
-    return lambda: export_bytes(db, info, filters, kind)
+    return lambda: export_bytes(db, info, filters, kind, lang)
 
 
 def export_name(filters: Filters, is_synthetisch: bool, kind: str) -> str:

@@ -172,10 +172,11 @@ def table_description(db: Database, table: str, lang: Lang = "nl") -> tuple[str,
     return db.memo(f"sql_table_docs_{lang}", compute).get(table, ("", None))
 
 
-def export_context(db: Database, sql: str, frame: pl.DataFrame) -> exports.ExportContext:
+def export_context(db: Database, sql: str, frame: pl.DataFrame,
+                   lang: Lang = "nl") -> exports.ExportContext:
     """Provenance for a console download: the query itself is the filter."""
     return exports.context_from_db(db, EXPORT_TITLE, {"sql": " ".join(sql.split())},
-                                   columns=frame.columns, table=EXPORT_TABLE)
+                                   columns=frame.columns, table=EXPORT_TABLE, lang=lang)
 
 
 def export_bytes(db: Database, result: ConsoleResult, sql: str, fmt: str,
@@ -184,7 +185,7 @@ def export_bytes(db: Database, result: ConsoleResult, sql: str, fmt: str,
     worker refuses or is killed, ValueError when there is no result to export."""
     if not result.ok:
         raise ValueError("no result to export")
-    context = export_context(db, sql, result.frame)
+    context = export_context(db, sql, result.frame, lang)
     return sql_console.export_file(db, result.sql or sql, fmt, context, lang)
 
 
