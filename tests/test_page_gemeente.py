@@ -10,7 +10,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from dashboard import catalog, measures
+from dashboard import catalog, charts, measures
 from dashboard.charts import fmt_number
 from dashboard.db import Database
 from dashboard.views import gemeente as view
@@ -86,11 +86,11 @@ def test_profile_shows_key_figures_from_the_database(make_app: AppFactory,
     assert metrics[f"{periode[:4]}{mark} · Inwoners"].value == fmt_number(row[1], "nl", 0)
     # The trend chart carries its title and the synthetic source line inside the image.
     s = spec(at)
-    assert "Amsterdam" in s["title"]["text"]
-    assert "SYNTHETISCHE DEMODATA" in s["title"]["subtitle"][-1]
+    assert "Amsterdam" in charts.title_of(s)
+    assert "SYNTHETISCHE DEMODATA" in charts.subtitles_of(s)[-1]
     series = frame_with(at, "Reeks")["Reeks"].unique().tolist()
     assert len(series) == 3 and "Amsterdam" in series and NL_CBS in series
-    assert "landelijke cijfer van CBS" in s["title"]["subtitle"][0]
+    assert "landelijke cijfer van CBS" in charts.subtitles_of(s)[0]
     # Each rate card names the country beside it: CBS's figure, or pooled with n of m.
     helps = {label.split(" · ")[1]: m.help for label, m in metrics.items()}
     assert NL_CBS in helps["Wmo-cliënten per 1 000 inwoners"]
@@ -111,11 +111,11 @@ def test_changing_gemeente_measure_and_halfjaar_changes_the_page(make_app: AppFa
 
     at.selectbox(key="gemeente_maat").select(measures.measure("per_1000_75plus").label("nl")).run()
     assert NL_POOLED in set(frame_with(at, "Reeks")["Reeks"])
-    assert "gemeenten met cijfers:" in spec(at)["title"]["subtitle"][0]
+    assert "gemeenten met cijfers:" in charts.subtitles_of(spec(at))[0]
 
     at.selectbox(key="gemeente_maat").select("Hulp bij het huishouden per 1 000 inwoners").run()
     assert at.query_params["maat"] == "hbh_per_1000"
-    assert spec(at)["title"]["text"].startswith("Hulp bij het huishouden")
+    assert charts.title_of(spec(at)).startswith("Hulp bij het huishouden")
 
     years = set(frame_with(at, "Reeks")["Periode"])
     at.checkbox(key="gemeente_halfjaar").check().run()
@@ -458,7 +458,7 @@ def test_spending_measure_on_the_profile_has_its_caveat(make_app: AppFactory) ->
     assert not at.exception
     assert any("uitvoeringskosten" in i.value for i in at.info)
     assert "Uitgaven hulp bij het huishouden per cliënt: Amsterdam" in json.dumps(
-        spec(at)["title"], ensure_ascii=False)
+        spec(at)["usermeta"], ensure_ascii=False)
 
 
 # --- charts that explain themselves ------------------------------------------------------------

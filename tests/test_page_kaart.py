@@ -9,7 +9,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from dashboard import catalog, geo
+from dashboard import catalog, charts, geo
 from dashboard.db import Database
 from dashboard.views import kaart
 from tests.dashboard_fixtures import AppFactory
@@ -42,7 +42,7 @@ def test_default_page_renders_map_with_every_gemeente_and_banner(make_app: AppFa
     values = lookup_values(at)
     assert len(values) == 342
     assert {"code", "naam", "klasse", "werkwijze"} <= set(values[0])
-    assert "SYNTHETISCHE DEMODATA" in s["title"]["subtitle"][-1]
+    assert "SYNTHETISCHE DEMODATA" in charts.subtitles_of(s)[-1]
     # Suppressed values form their own labelled class, outside the colour ramp.
     classes = dataset(at, kaart.KLASSEN)
     assert classes[-1]["klasse"] == "onbekend of geheim"

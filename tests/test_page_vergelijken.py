@@ -47,12 +47,16 @@ def test_default_renders_focus_peers_and_country(make_app: AppFactory, demo_db: 
     focus = catalog.fallback_gemeente(db)
     naam = catalog.gemeente_name(db, focus)
     assert series_names(trend) == {naam, f"Vergelijkbare gemeenten van {naam}", NL_CBS}
-    assert "SYNTHETISCHE DEMODATA" in trend["title"]["subtitle"][-1]
+    assert "SYNTHETISCHE DEMODATA" in charts.subtitles_of(trend)[-1]
     # Subtitles are plain text inside the image: status marks readable, no markdown left over.
-    first_line = trend["title"]["subtitle"][0]
+    first_line = charts.subtitles_of(trend)[0]
     assert "* voorlopig" in first_line and "`" not in first_line
-    # One panel for the gemeente and one for each of its peers.
+    # One panel for the gemeente and one for each of its peers, each its own chart (a grid
+    # that reflows on a phone) under the group's title.
     assert len(panels(multiples)) == 1 + len(peers.peers(db, focus))
+    shown = [s["usermeta"]["panel"] for s in specs(at)[1:]]
+    assert shown == [f"{naam} ({focus})", *shown[1:]] and len(shown) == len(panels(multiples))
+    assert charts.title_of(multiples).startswith("Gemeente tegenover vergelijkbare gemeenten")
     # The peer rule is stated in words on the page.
     assert any("Vergelijkbare gemeenten" in m.value and "logaritmisch" in m.value
                for m in at.markdown)

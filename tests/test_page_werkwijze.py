@@ -19,12 +19,23 @@ from dashboard.db import Database
 from dashboard.views import uitgaven, werkwijze
 from tests.dashboard_fixtures import AppFactory, chart_specs
 
-charts = chart_specs
+
+def charts(at) -> list[dict]:
+    """The page's charts as a reader counts them: the panels of a small-multiples grid are one
+    chart (each panel carries the group's title and every panel's rows)."""
+    out, groups = [], set()
+    for spec in chart_specs(at):
+        if "panel" in spec.get("usermeta", {}):
+            if chart_render.title_of(spec) in groups:
+                continue
+            groups.add(chart_render.title_of(spec))
+        out.append(spec)
+    return out
 
 
 def chart_titled(at, start: str) -> dict:
-    found = [c for c in charts(at) if c["title"]["text"].startswith(start)]
-    assert len(found) == 1, [c["title"]["text"] for c in charts(at)]
+    found = [c for c in charts(at) if chart_render.title_of(c).startswith(start)]
+    assert len(found) == 1, [chart_render.title_of(c) for c in charts(at)]
     return found[0]
 
 
@@ -38,10 +49,10 @@ def test_page_renders_every_section_with_caveats(make_app: AppFactory) -> None:
     for phrase in ("Waarnemingsgegevens", "Onvolledig register", "Voorlopige cijfers",
                    "Synthetische demodata"):
         assert phrase in text
-    titles = [c["title"]["text"] for c in charts(at)]
+    titles = [chart_render.title_of(c) for c in charts(at)]
     assert len(titles) == 7  # six on clients, one on household-help spending
     assert any(t.startswith("Uitgaven hbh: resultaatgericht min uren") for t in titles)
-    assert all("SYNTHETISCHE DEMODATA" in c["title"]["subtitle"][-1] for c in charts(at))
+    assert all("SYNTHETISCHE DEMODATA" in chart_render.subtitles_of(c)[-1] for c in charts(at))
 
 
 def test_changing_the_year_changes_the_comparison(make_app: AppFactory) -> None:
@@ -51,7 +62,7 @@ def test_changing_the_year_changes_the_comparison(make_app: AppFactory) -> None:
     assert not at.exception
     assert at.query_params["jaar"] == "2020"
     after = chart_titled(at, "Verschil resultaatgericht")
-    assert "2020" in after["title"]["text"]
+    assert "2020" in chart_render.title_of(after)
     assert after["_rows"] != before
 
 
@@ -63,7 +74,7 @@ def test_deep_link_sets_controls(make_app: AppFactory) -> None:
     assert at.selectbox(key="werkwijze_voorziening").value == "A019507"
     assert at.selectbox(key="werkwijze_jaar").value == "2019"
     assert at.title[0].value == "Working method: result-oriented or in hours"
-    assert "2019" in chart_titled(at, "Difference result-oriented")["title"]["text"]
+    assert "2019" in chart_render.title_of(chart_titled(at, "Difference result-oriented"))
     assert any("Synthetic demo data" in m.value for m in at.markdown)
 
 
@@ -126,7 +137,7 @@ def test_no_switches_is_said_not_faked(make_app: AppFactory,
     at = make_app(page="werkwijze", maat="hbh_per_1000")
     assert not at.exception
     assert any("geen enkele gemeente" in i.value for i in at.info)
-    assert not [c for c in charts(at) if c["title"]["text"].startswith("Gemeenten die")]
+    assert not [c for c in charts(at) if chart_render.title_of(c).startswith("Gemeenten die")]
 
 
 def test_find_switches_skips_unknown_years_and_needs_a_real_change() -> None:
@@ -403,7 +414,7 @@ def strong_source_gemeenten(database: Database, jaar: int) -> dict[str, str]:
 
 
 def subtitle_text(chart: dict) -> str:
-    sub = chart["title"]["subtitle"]
+    sub = chart_render.subtitles_of(chart)
     return " ".join(sub) if isinstance(sub, list) else sub
 
 
@@ -474,7 +485,7 @@ def test_strict_selection_changes_coverage_distribution_and_trend(
 
     # Distribution: per year and method the number of gemeenten with a figure.
     dist_chart = next(c for c in charts(at)
-                      if c["title"]["text"].endswith("per gemeente, naar werkwijze"))
+                      if chart_render.title_of(c).endswith("per gemeente, naar werkwijze"))
     dist = {(int(r["jaar"]), r["werkwijze"]): r["n"] for r in dist_chart["_rows"]
             if "mediaan" in r}
     direct = database.query(
@@ -575,7 +586,7 @@ def test_page_compares_spending_with_the_caveat(make_app: AppFactory) -> None:
     assert any("uitvoeringskosten" in i.value for i in at.info)
     chart = chart_titled(at, "Uitgaven hbh: resultaatgericht min uren, 2023")
     label = measures.measure("hbh_uitgaven_per_client").label("nl")
-    assert label in " ".join(chart["title"]["subtitle"])
+    assert label in " ".join(chart_render.subtitles_of(chart))
     assert at.query_params["uitgaven"] == "per_client"
 
 
@@ -583,7 +594,7 @@ def test_a_year_without_spending_says_so(make_app: AppFactory) -> None:
     at = make_app(page="werkwijze", jaar="2015")
     assert not at.exception
     assert any("geen uitgavencijfers" in c.value for c in at.caption)
-    assert not [c for c in charts(at) if c["title"]["text"].startswith("Uitgaven hbh")]
+    assert not [c for c in charts(at) if chart_render.title_of(c).startswith("Uitgaven hbh")]
 
 
 # --- two ways of counting -------------------------------------------------------------------------
@@ -633,7 +644,7 @@ def test_adjusted_comparison_shows_per_gemeente_and_per_inhabitant(
     # The two kinds of row say what they count, in the chart (and so in its PNG).
     assert raw["telt"] == adjusted["telt"] == texts["telt_gemeenten"]["nl"]
     assert pooled["telt"] == texts["telt_groep"]["nl"]
-    assert texts["basis_estimate"]["nl"] in chart["title"]["subtitle"]
+    assert texts["basis_estimate"]["nl"] in chart_render.subtitles_of(chart)
     # Beside the chart: both differences with the group figures behind them, and why.
     boxes = [i.value for i in at.info if i.value.startswith("Twee manieren van tellen")]
     # Under the comparison, under the spending comparison and, again, under the pooled trend.
@@ -695,10 +706,10 @@ def test_every_chart_says_whether_it_counts_gemeenten_or_inhabitants(
                 "Municipalities that changed method": "basis_before_after"}
     found = {}
     for chart in charts(at):
-        title = chart["title"]["text"]
+        title = chart_render.title_of(chart)
         keys = [k for start, k in expected.items() if title.startswith(start)]
         assert len(keys) == 1, title
-        assert texts[keys[0]]["en"] in chart["title"]["subtitle"], title
+        assert texts[keys[0]]["en"] in chart_render.subtitles_of(chart), title
         found[keys[0]] = title
     assert set(found) == set(expected.values())
 

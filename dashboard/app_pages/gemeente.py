@@ -56,7 +56,7 @@ naam_md = md_escape(naam, limit=200)
 dissolved = st.session_state.get("_gemeente_dissolved")
 if dissolved and dissolved[1] in (code, None):
     link = view.resolve_link(ctx.db, dissolved[0])
-    st.info(view.dissolved_message(ctx.db, link, ctx.lang), icon=":material/alt_route:")
+    st.info(view.dissolved_message(ctx.db, link, ctx.lang))
     row = st.container(horizontal=True)
     for succ in link.successors[1:]:
         if row.button(ctx.t("open", T, naam=md_escape(f"{succ.naam} ({succ.code})", 200)),
@@ -174,7 +174,6 @@ else:
     st.dataframe(safe_links(rulings, "url"), hide_index=True, key="gemeente_uitspraken",
                  column_config=r_config)
 st.page_link(page_path("rechtspraak"), label=ctx.t("uitspraken_open", T),
-             icon=":material/balance:",
              query_params={"gemeente": code, **({"taal": "en"} if ctx.lang == "en" else {})})
 
 # Herindeling history

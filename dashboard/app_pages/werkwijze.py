@@ -6,7 +6,7 @@ import streamlit as st
 
 from dashboard import catalog
 from dashboard.safe import md_escape, safe_links
-from dashboard.ui import footer, page_context, show_chart, url_selectbox
+from dashboard.ui import footer, page_context, show_chart, show_panels, url_selectbox
 from dashboard.views import rechtspraak as rechtspraak_view
 from dashboard.views import uitgaven, vergelijken
 from dashboard.views import werkwijze as view
@@ -51,8 +51,7 @@ slug = f"{maat.key}_{voorziening}_{bronnen}"
 jaar_label = view.year_label(ctx.db, jaar)
 jaar_md = md_escape(jaar_label)  # '2024*': the mark stays a mark in a markdown box
 # Said before any figure: every section below follows this selection.
-st.info(view.selection_text(ctx.db, int(jaar), jaar_label, bronnen, ctx.lang),
-        icon=":material/filter_alt:")
+st.info(view.selection_text(ctx.db, int(jaar), jaar_label, bronnen, ctx.lang))
 
 # Coverage first: it says how much the rest of the page can bear.
 st.subheader(ctx.t("coverage_heading", T))
@@ -101,7 +100,7 @@ if not by_year.is_empty():
 
 # Spending: the same adjusted comparison, on household help only (84580NED has no detail).
 st.subheader(ctx.t("heading", uitgaven.TEXTS))
-st.info(ctx.t("caveat", uitgaven.TEXTS), icon=":material/info:")
+st.info(ctx.t("caveat", uitgaven.TEXTS))
 if not uitgaven.has_spending(ctx.db, int(jaar)):
     st.caption(ctx.t("no_spending", uitgaven.TEXTS, jaar=jaar_label))
 else:
@@ -136,10 +135,10 @@ else:
 
 st.subheader(ctx.t("distribution_heading", T))
 stats = view.distribution_for(ctx.db, maat.key, voorziening, bronnen)
-show_chart(ctx, view.distribution_chart(
+show_panels(ctx, view.distribution_chart(
     stats, ctx.t("distribution_title", T, maat=maat.label(ctx.lang)), ctx.source,
     ctx.t("distribution_sub", T, voorziening=voorz_name), unit, ctx.lang),
-    name=f"werkwijze_verdeling_{slug}", table=view.distribution_table(stats, ctx.lang),
+    name=f"werkwijze_verdeling_{slug}", columns=3, table=view.distribution_table(stats, ctx.lang),
     key="werkwijze_distribution")
 
 st.subheader(ctx.t("trend_heading", T))
@@ -169,10 +168,10 @@ else:
                + view.before_after_note(ctx.db, maat.key, voorziening, ctx.lang))
     switches = view.summary_table(summary, ctx.lang,
                                   view.nederland_label(ctx.db, maat.key, voorziening, ctx.lang))
-    show_chart(ctx, view.before_after_chart(
+    show_panels(ctx, view.before_after_chart(
         panels, order, ctx.t("before_after_title", T), ctx.source,
         ctx.t("before_after_sub", T, maat=what), unit, ctx.lang),
-        name=f"werkwijze_voor_na_{slug}", table=switches, key="werkwijze_before_after")
+        name=f"werkwijze_voor_na_{slug}", columns=2, table=switches, key="werkwijze_before_after")
     st.dataframe(switches, hide_index=True)
 
 st.subheader(ctx.t("sources_heading", T))

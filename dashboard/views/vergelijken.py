@@ -28,7 +28,15 @@ import polars as pl
 
 from dashboard import catalog, end_labels, measures
 from dashboard.catalog import werkwijze_label
-from dashboard.charts import CATEGORICAL, WERKWIJZE_COLOURS, configure, fmt_number, titled
+from dashboard.charts import (
+    CATEGORICAL,
+    WERKWIJZE_COLOURS,
+    configure,
+    fmt_number,
+    line_label_expr,
+    titled,
+    wrap_title,
+)
 from dashboard.db import Database
 from dashboard.i18n import section, tr
 from dashboard.measures import Measure
@@ -52,6 +60,10 @@ MAX_PANELS = 12
 PER = 1000.0  # every measure of MAAT_KEYS is 'per 1 000' (tests/test_measures.py)
 # Downloads need a fixed width ('container' has no container outside the page).
 EXPORT_SIZE: dict[str, int] = {"width": 760, "height": 360}
+# px of a legend label line: long series names go on two lines, which a phone fits. Broken
+# for 14 px (Streamlit's theme draws labels larger than Vega's 10 px); cut only far beyond.
+LEGEND_LABEL_WIDTH = 200
+LEGEND_LABEL_LIMIT = 300
 NEDERLAND_COLOUR = "#000000"
 DASHES: list[list[float]] = [[1, 0], [6, 3], [2, 2], [8, 3, 2, 3], [4, 4], [1, 3]]
 SHAPES: list[str] = ["circle", "square", "triangle-up", "diamond", "cross", "triangle-down",
@@ -413,7 +425,7 @@ def fill(template: Any, values: Mapping[str, Any]) -> Any:
 def finish(template: Spec, values: Mapping[str, Any], datasets: Mapping[str, pl.DataFrame],
            **top: Any) -> Spec:
     """The filled template with its rows (and top-level overrides such as height)."""
-    spec = drop_empty_lines(fill(template, values))
+    spec = wrap_title(drop_empty_lines(fill(template, values)))
     spec.update(top)
     spec["datasets"] = {name: frame.to_dicts() for name, frame in datasets.items()}
     return spec
@@ -423,12 +435,14 @@ def template_of(chart: alt.TopLevelMixin) -> Spec:
     return configure(chart).to_dict()
 
 
-def chart_size(export: bool, page_height: int, export_height: int) -> dict[str, int | str]:
-    """In the page Streamlit fits title, axes and legend inside the height; a downloaded image
-    has a fixed width (there is no container) and the height of the plot itself."""
+def chart_size(export: bool, page_height: int, export_height: int) -> dict[str, Any]:
+    """Both heights are the plot's own: in the page the width stretches (fit-x) and title,
+    axes and legend come on top, so a phone's longer title and legend do not squeeze the plot;
+    a downloaded image has a fixed width (there is no container)."""
     if export:
         return {"width": EXPORT_SIZE["width"], "height": export_height}
-    return {"width": "container", "height": page_height}
+    return {"width": "container", "height": page_height,
+            "autosize": alt.AutoSizeParams(type="fit-x", contains="padding")}
 
 
 END_LABEL_SIZE = 11  # px, the names at the line ends (dashboard/end_labels.py)
@@ -465,6 +479,7 @@ def trend_chart(series: pl.DataFrame, order: list[str], styles: dict[str, Style]
         "@colours": [styles[n].colour for n in names],
         "@dashes": [styles[n].dash for n in names], "@shapes": [styles[n].shape for n in names],
         "@ydomain": list(domain),
+        "@legend_labels": line_label_expr(names, LEGEND_LABEL_WIDTH, 14),
     }, {"trend": data, "trend_eind": ends})
 
 
@@ -502,16 +517,19 @@ def _trend_template(lang: str, long_axis: bool, export: bool) -> Spec:
     base = alt.Chart(alt.NamedData("trend")).encode(x=x, y=y)
     lines = base.mark_line(strokeWidth=2).encode(
         color=alt.Color("reeks:N", scale=scale_colour, title=legend_title,
-                        legend=alt.Legend(orient="bottom", columns=2, symbolStrokeWidth=2,
-                                          labelLimit=320)),
+                        legend=alt.Legend(orient="bottom", symbolStrokeWidth=2,
+                                          labelLimit=LEGEND_LABEL_LIMIT,
+                                          labelExpr="@legend_labels")),
         strokeDash=alt.StrokeDash("reeks:N", scale=scale_dash, title=legend_title),
         detail="reeks:N")
     points = base.mark_point(filled=True, size=45).encode(
         color=alt.Color("reeks:N", scale=scale_colour, title=legend_title),
         shape=alt.Shape("reeks:N", scale=scale_shape, title=legend_title),
         tooltip=tooltip)
+    # Inside the plot, left of the last point, at the height end_labels chose: a label right of
+    # it made Vega shrink the plot (to ~80 px on a phone with a long name).
     labels = alt.Chart(alt.NamedData("trend_eind")).mark_text(
-        align="left", baseline="middle", dx=7, fontSize=END_LABEL_SIZE).encode(
+        align="right", baseline="middle", dx=-8, fontSize=END_LABEL_SIZE).encode(
         x=x, y=alt.Y("label_y:Q"), text="reeks:N",
         color=alt.Color("reeks:N", scale=scale_colour, legend=None))
     height = TREND_EXPORT_HEIGHT if export else TREND_PAGE_HEIGHT

@@ -35,7 +35,7 @@ import numpy as np
 import polars as pl
 
 from dashboard import catalog
-from dashboard.charts import WERKWIJZE_COLOURS, fmt_number, titled
+from dashboard.charts import WERKWIJZE_COLOURS, fmt_number, line_label_expr, titled
 from dashboard.db import Database
 from dashboard.i18n import section, tr
 from dashboard.measures import Measure
@@ -57,6 +57,7 @@ DEFAULT_BRONNEN = "alle"
 # The column of out.gemeente_periode each selection reads; SQL text only ever comes from here.
 WERKWIJZE_KOLOM: dict[str, str] = {"alle": "werkwijze_hbh", "sterk": "werkwijze_hbh_sterke_bron"}
 HO = "huishoudelijke_ondersteuning"
+MODEL_LABEL_WIDTH = 120  # px of a line of the model names beside the estimate chart
 
 
 # --- estimator ---------------------------------------------------------------------------------
@@ -388,7 +389,10 @@ def estimate_chart(cmp: Comparison, title: str, source: str, subtitle: str, unit
 @lru_cache(maxsize=8)
 def _estimate_template(lang: str, export: bool) -> Spec:
     order = [tr("raw", lang, TEXTS), tr("adjusted", lang, TEXTS), tr("pooled_row", lang, TEXTS)]
-    y = alt.Y("model:N", sort=order, title=None, axis=alt.Axis(labelLimit=320))
+    # The model names on lines of a phone's third, so that the plot keeps its width.
+    y = alt.Y("model:N", sort=order, title=None, axis=alt.Axis(
+        labelLimit=2 * MODEL_LABEL_WIDTH,
+        labelExpr=line_label_expr(order, MODEL_LABEL_WIDTH, 14)))
     telt = [tr("telt_gemeenten", lang, TEXTS), tr("telt_groep", lang, TEXTS)]
     # Told apart by shape as well as colour: a diamond per gemeente, a square per inhabitant.
     colour = alt.Color("telt:N", title=tr("telt", lang, TEXTS), scale=alt.Scale(
@@ -408,7 +412,7 @@ def _estimate_template(lang: str, export: bool) -> Spec:
         y=y, x="verschil:Q", text="label:N")
     zero = alt.Chart(alt.NamedData("nul")).mark_rule(
         strokeDash=[4, 3], color="#444444").encode(x="x:Q")
-    chart = alt.layer(zero, ranges, points, labels).properties(**chart_size(export, 340, 200))
+    chart = alt.layer(zero, ranges, points, labels).properties(**chart_size(export, 240, 220))
     return with_basis_line(template_of(titled(chart, "@title", "@source", "@subtitle")))
 
 
@@ -457,7 +461,7 @@ def _years_template(lang: str, export: bool) -> Spec:
         tooltip=[alt.Tooltip("jaar:N", title=tr("jaar", lang, TEXTS)),
                  alt.Tooltip("gepoold:Q", title=tr("gepoold", lang, TEXTS), format=".2f")])
     chart = alt.layer(zero, ranges, points, pooled).properties(
-        **chart_size(export, 380, 260))
+        **chart_size(export, 280, 260))
     return with_basis_line(template_of(titled(chart, "@title", "@source", "@subtitle")))
 
 
@@ -671,7 +675,7 @@ def _coverage_template(lang: str, export: bool) -> Spec:
         fontSize=10, color="#000000").encode(y=y, x="midden:Q", text="gemeenten:Q")
     right = alt.Chart(alt.NamedData("bronregels")).mark_text(
         align="left", dx=6, fontSize=10, color="#444444").encode(y=y, x="x:Q", text="tekst:N")
-    chart = alt.layer(bars, inside, right).properties(**chart_size(export, 500, 260))
+    chart = alt.layer(bars, inside, right).properties(**chart_size(export, 280, 260))
     return with_basis_line(template_of(titled(chart, "@title", "@source", "@subtitle")))
 
 
