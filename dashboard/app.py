@@ -34,15 +34,16 @@ hide_chart_toolbars()
 lang = current_lang()
 PAGES = [
     # (file, url path, title key, icon); the first page is the default one, served at `/`.
-    ("kaart", "kaart", "page_kaart", ":material/map:"),
-    ("vergelijken", "vergelijken", "page_vergelijken", ":material/compare_arrows:"),
-    ("werkwijze", "werkwijze", "page_werkwijze", ":material/rule:"),
-    ("bezwaar", "bezwaar", "page_bezwaar", ":material/gavel:"),
-    ("rechtspraak", "rechtspraak", "page_rechtspraak", ":material/balance:"),
-    ("gemeente", "gemeente", "page_gemeente", ":material/location_city:"),
-    ("data", "data", "page_data", ":material/download:"),
-    ("sql", "sql", "page_sql", ":material/terminal:"),
-    ("over", "over", "page_over", ":material/info:"),
+    # No icons: a Material icon is its name as text, which copy-paste picks up.
+    ("kaart", "kaart", "page_kaart", None),
+    ("vergelijken", "vergelijken", "page_vergelijken", None),
+    ("werkwijze", "werkwijze", "page_werkwijze", None),
+    ("bezwaar", "bezwaar", "page_bezwaar", None),
+    ("rechtspraak", "rechtspraak", "page_rechtspraak", None),
+    ("gemeente", "gemeente", "page_gemeente", None),
+    ("data", "data", "page_data", None),
+    ("sql", "sql", "page_sql", None),
+    ("over", "over", "page_over", None),
 ]
 pages = {
     name: st.Page(f"app_pages/{name}.py", title=tr(title, lang), icon=icon, url_path=url,

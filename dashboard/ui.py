@@ -378,7 +378,7 @@ def show_table(ctx: PageContext, frame: pl.DataFrame | tables.Table, *,
 
 
 def show_chart(ctx: PageContext, chart: Chartish, *, name: str,
-               table: pl.DataFrame | None = None, key: str | None = None,
+               table: pl.DataFrame | tables.Table | None = None, key: str | None = None,
                export_chart: ExportChart | None = None,
                on_select: str = "ignore", selection_mode: str | None = None) -> Any:
     """The chart (Altair or a finished Vega-Lite dict), PNG/SVG rendered on the server on
@@ -392,10 +392,10 @@ def show_chart(ctx: PageContext, chart: Chartish, *, name: str,
     # Deferred: rendering a map PNG takes a moment and most reruns never download it.
     row.download_button(ctx.t("download_png"), data=_renderer(spec, "png", ctx.lang),
                             file_name=f"{name}.png", mime="image/png", on_click="ignore",
-                            key=f"png_{key or name}", icon=":material/image:")
+                            key=f"png_{key or name}")
     row.download_button(ctx.t("download_svg"), data=_renderer(spec, "svg", ctx.lang),
                             file_name=f"{name}.svg", mime="image/svg+xml", on_click="ignore",
-                            key=f"svg_{key or name}", icon=":material/draw:")
+                            key=f"svg_{key or name}")
     if table is not None:
         with st.expander(ctx.t("table_alternative")):
             show_table(ctx, table)
@@ -429,3 +429,33 @@ def _renderer(chart: ExportChart, kind: str, lang: str = "nl") -> Callable[[], b
 def page_path(name: str) -> str:
     """Path for st.switch_page, relative to the entry script like st.navigation's pages."""
     return f"app_pages/{name}.py"
+
+
+def show_panels(ctx: PageContext, spec: dict[str, Any], *, name: str, columns: int,
+                table: pl.DataFrame | tables.Table | None = None, key: str | None = None,
+                export_chart: ExportChart | None = None) -> None:
+    """Small multiples (a finished facet spec) as a grid of full-width panels: rows of
+    `columns`, which Streamlit stacks into one column on a phone. The download is the facet
+    itself, with its title and source inside the image."""
+    title, subtitles = charts.title_of(spec), charts.subtitles_of(spec)
+    if title:
+        st.markdown(f"**{md_escape(title, 400)}**")
+    if subtitles:
+        st.caption("  \n".join(md_escape(line, 400) for line in subtitles))
+    panels = charts.facet_panels(spec)
+    for start in range(0, len(panels), columns):
+        # One row at a time: stacked on a phone, the panels keep their reading order.
+        for cell, panel in zip(st.columns(columns), panels[start:start + columns], strict=False):
+            with cell:
+                st.vega_lite_chart(charts.localised(panel, ctx.lang), width="stretch")
+    export = export_chart if export_chart is not None else spec
+    row = st.container(horizontal=True)
+    row.download_button(ctx.t("download_png"), data=_renderer(export, "png", ctx.lang),
+                        file_name=f"{name}.png", mime="image/png", on_click="ignore",
+                        key=f"png_{key or name}")
+    row.download_button(ctx.t("download_svg"), data=_renderer(export, "svg", ctx.lang),
+                        file_name=f"{name}.svg", mime="image/svg+xml", on_click="ignore",
+                        key=f"svg_{key or name}")
+    if table is not None:
+        with st.expander(ctx.t("table_alternative")):
+            show_table(ctx, table)

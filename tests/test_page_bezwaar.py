@@ -8,7 +8,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from dashboard import fmt
+from dashboard import charts, fmt
 from dashboard.db import Database
 from dashboard.views import bezwaar as view
 from tests.dashboard_fixtures import AppFactory
@@ -50,10 +50,10 @@ def test_default_page_shows_rates_outcomes_coverage_and_sources(make_app: AppFac
     assert not at.exception
     assert at.title[0].value == "Bezwaren tegen Wmo-besluiten"
     assert at.selectbox(key="bezwaar_domein").value == "wmo"
-    titles = [s["title"]["text"] for s in specs(at)]
+    titles = [charts.title_of(s) for s in specs(at)]
     assert len(titles) == 5
     assert titles[0] == "Bezwaren per 1 000 Wmo-cliënten naar werkwijze"
-    assert all("SYNTHETISCHE DEMODATA" in s["title"]["subtitle"][-1] for s in specs(at))
+    assert all("SYNTHETISCHE DEMODATA" in charts.subtitles_of(s)[-1] for s in specs(at))
     # Every figure is listed with its source columns; synthetic rows are marked.
     table = frame_with(at, "bron_url", "bron_omschrijving", "peildatum")
     n, synthetic = database.query("SELECT count(*), count(*) FILTER (WHERE is_synthetisch) "
@@ -74,7 +74,7 @@ def test_changing_domein_keeps_domains_apart(make_app: AppFactory, database: Dat
     assert not at.exception
     assert at.query_params["domein"] == "sociaal_domein"
     assert "geen cijfer per 1 000 cliënten" in info_text(at)
-    titles = [s["title"]["text"] for s in specs(at)]
+    titles = [charts.title_of(s) for s in specs(at)]
     assert not any("per 1 000" in t for t in titles)
     table = frame_with(at, "bron_url")
     expected = database.query("SELECT bron_url FROM core.bezwaar WHERE domein = 'sociaal_domein' "
@@ -91,7 +91,7 @@ def test_changing_year_changes_the_distribution(make_app: AppFactory,
     at.selectbox(key="bezwaar_jaar").select("2019").run()
     assert not at.exception
     assert at.query_params["jaar"] == "2019"
-    assert any(s["title"]["text"] == "Spreiding tussen gemeenten, 2019" for s in specs(at))
+    assert any(charts.title_of(s) == "Spreiding tussen gemeenten, 2019" for s in specs(at))
     shown = frame_with(at, "gemeente_code", "Per 1 000 cliënten")
     expected = database.query(
         "SELECT gemeente_code FROM out.gemeente_periode WHERE jaar = 2019 AND halfjaar IS NULL "

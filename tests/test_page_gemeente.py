@@ -3,17 +3,18 @@ logic checked against independent SQL."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
 import polars as pl
 import pytest
 
-from dashboard import catalog, measures
+from dashboard import catalog, charts, measures
 from dashboard.charts import fmt_number
 from dashboard.db import Database
 from dashboard.views import gemeente as view
-from tests.dashboard_fixtures import AppFactory
+from tests.dashboard_fixtures import AppFactory, chart_specs
 
 # The demo database is synthetic: its country line must say so, never pass for CBS's figure.
 NL_CBS = "Nederland (CBS-methode, SYNTHETISCH)"
@@ -85,11 +86,11 @@ def test_profile_shows_key_figures_from_the_database(make_app: AppFactory,
     assert metrics[f"{periode[:4]}{mark} · Inwoners"].value == fmt_number(row[1], "nl", 0)
     # The trend chart carries its title and the synthetic source line inside the image.
     s = spec(at)
-    assert "Amsterdam" in s["title"]["text"]
-    assert "SYNTHETISCHE DEMODATA" in s["title"]["subtitle"][-1]
+    assert "Amsterdam" in charts.title_of(s)
+    assert "SYNTHETISCHE DEMODATA" in charts.subtitles_of(s)[-1]
     series = frame_with(at, "Reeks")["Reeks"].unique().tolist()
     assert len(series) == 3 and "Amsterdam" in series and NL_CBS in series
-    assert "landelijke cijfer van CBS" in s["title"]["subtitle"][0]
+    assert "landelijke cijfer van CBS" in charts.subtitles_of(s)[0]
     # Each rate card names the country beside it: CBS's figure, or pooled with n of m.
     helps = {label.split(" · ")[1]: m.help for label, m in metrics.items()}
     assert NL_CBS in helps["Wmo-cliënten per 1 000 inwoners"]
@@ -110,11 +111,11 @@ def test_changing_gemeente_measure_and_halfjaar_changes_the_page(make_app: AppFa
 
     at.selectbox(key="gemeente_maat").select(measures.measure("per_1000_75plus").label("nl")).run()
     assert NL_POOLED in set(frame_with(at, "Reeks")["Reeks"])
-    assert "gemeenten met cijfers:" in spec(at)["title"]["subtitle"][0]
+    assert "gemeenten met cijfers:" in charts.subtitles_of(spec(at))[0]
 
     at.selectbox(key="gemeente_maat").select("Hulp bij het huishouden per 1 000 inwoners").run()
     assert at.query_params["maat"] == "hbh_per_1000"
-    assert spec(at)["title"]["text"].startswith("Hulp bij het huishouden")
+    assert charts.title_of(spec(at)).startswith("Hulp bij het huishouden")
 
     years = set(frame_with(at, "Reeks")["Periode"])
     at.checkbox(key="gemeente_halfjaar").check().run()
@@ -458,4 +459,22 @@ def test_spending_measure_on_the_profile_has_its_caveat(make_app: AppFactory) ->
     assert not at.exception
     assert any("uitvoeringskosten" in i.value for i in at.info)
     assert "Uitgaven hulp bij het huishouden per cliënt: Amsterdam" in json.dumps(
-        spec(at)["title"], ensure_ascii=False)
+        spec(at)["usermeta"], ensure_ascii=False)
+
+
+# --- charts that explain themselves ------------------------------------------------------------
+
+def test_trend_end_labels_are_apart_and_the_measure_explained(make_app: AppFactory) -> None:
+    from dashboard.end_labels import LINE_HEIGHT
+
+    at = make_app(page="gemeente", gemeente="GM0344", maat="per_1000_75plus")
+    assert not at.exception
+    assert view.MAATEN["per_1000_75plus"].uitleg("nl") in [c.value for c in at.caption]
+    trend = chart_specs(at)[0]
+    assert trend["autosize"]["type"] == "fit-x"  # the height is the plot's own
+    ends = [r for r in trend["_rows"] if "label_y" in r]
+    assert len(ends) == 3  # the gemeente, its peers and the country, each named
+    lo, hi = trend["layer"][0]["encoding"]["y"]["scale"]["domain"]
+    px = sorted((hi - r["label_y"]) / (hi - lo) * trend["height"] for r in ends)
+    box = view.END_LABEL_SIZE * LINE_HEIGHT
+    assert all(b - a >= box - 1e-6 for a, b in itertools.pairwise(px))

@@ -9,7 +9,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from dashboard import catalog, geo
+from dashboard import catalog, charts, geo
 from dashboard.db import Database
 from dashboard.views import kaart
 from tests.dashboard_fixtures import AppFactory
@@ -42,7 +42,7 @@ def test_default_page_renders_map_with_every_gemeente_and_banner(make_app: AppFa
     values = lookup_values(at)
     assert len(values) == 342
     assert {"code", "naam", "klasse", "werkwijze"} <= set(values[0])
-    assert "SYNTHETISCHE DEMODATA" in s["title"]["subtitle"][-1]
+    assert "SYNTHETISCHE DEMODATA" in charts.subtitles_of(s)[-1]
     # Suppressed values form their own labelled class, outside the colour ramp.
     classes = dataset(at, kaart.KLASSEN)
     assert classes[-1]["klasse"] == "onbekend of geheim"
@@ -246,3 +246,71 @@ def test_spending_measure_on_the_page_has_its_caveat_and_euro_labels(make_app) -
     assert labels and all("," not in label.split()[0] for label in labels)  # whole euros
     median = pl.Series([int(label.rstrip("*")) for label in labels]).median()
     assert median is not None and 150 <= median <= 500
+
+
+# --- ranking labels and the measure's explanation -------------------------------------------------
+
+# What Streamlit's own chart theme puts under every axis (its CustomTheme): label overlap
+# removal on, larger labels, a separation. The ranking must label every bar regardless.
+STREAMLIT_AXIS_THEME = {"labelOverlap": True, "labelSeparation": 4,  # twoXS = 0.25rem
+                        "labelFontSize": 14,
+                        "labelLimit": 100}
+
+
+def test_every_bar_of_the_ranking_is_named_even_under_streamlits_theme(
+        database: Database) -> None:
+    from dashboard import charts, ui
+
+    view = kaart.map_view(database, "per_1000", "2023JJ00", catalog.TOTAAL, None, "nl")
+    shown = kaart.ranked_chart(view, "Rangorde", "Bron: test", "nl")
+    axis = shown["encoding"]["y"]["axis"]
+    assert axis["labelOverlap"] is False
+    # A band per bar with room for one name: font plus ascenders and descenders.
+    assert shown["height"]["step"] >= 1.3 * axis["labelFontSize"]
+    spec = ui.export_spec(shown)
+    spec["config"] = {**spec.get("config", {}), "axis": STREAMLIT_AXIS_THEME}
+    texts = visible_texts(charts.to_svg(spec))
+    names = view.values.filter(pl.col("waarde").is_not_null())["naam"].to_list()
+    assert len(names) > 300
+    assert sorted(named(texts, names)) == sorted(names)
+    # The old ranking (13 px a bar, the theme's overlap rule) drew every other name only.
+    bare = json.loads(json.dumps(spec))
+    for key in ("labelOverlap", "labelSeparation"):
+        bare["encoding"]["y"]["axis"].pop(key)
+    bare["height"]["step"] = 13
+    assert len(named(visible_texts(charts.to_svg(bare)), names)) < len(names)
+
+
+def visible_texts(svg: bytes) -> list[str | None]:
+    """Text the reader sees: Vega hides a label it drops for overlap with opacity 0."""
+    import xml.etree.ElementTree as ET
+
+    return [t.text for t in ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}text")
+            if t.get("opacity") not in ("0",)]
+
+
+def named(texts: list[str | None], names: list[str]) -> list[str]:
+    """The names drawn in full, or cut at the label limit with an ellipsis."""
+    drawn = [t for t in texts if t]
+    full = set(drawn)
+    cut = [t[:-1] for t in drawn if t.endswith("…")]
+    return [n for n in names if n in full or any(n.startswith(c) for c in cut)]
+
+
+def test_ranking_spec_stays_the_same_across_choices(database: Database) -> None:
+    a = kaart.ranked_chart(kaart.map_view(database, "per_1000", "2023JJ00", catalog.TOTAAL,
+                                          None, "nl"), "A", "Bron", "nl")
+    b = kaart.ranked_chart(kaart.map_view(database, "per_1000", "2022JJ00", catalog.TOTAAL,
+                                          "Utrecht", "nl"), "B", "Bron", "nl")
+    assert {k: v for k, v in a.items() if k != "datasets"} == \
+        {k: v for k, v in b.items() if k != "datasets"}
+
+
+def test_the_75plus_measure_is_explained_under_its_select(make_app: AppFactory) -> None:
+    at = make_app(maat="per_1000_75plus")
+    assert not at.exception
+    captions = [c.value for c in at.caption]
+    assert kaart.MAATEN["per_1000_75plus"].uitleg("nl") in captions
+    assert any("géén aandeel van de 75-plussers" in c for c in captions)
+    at = make_app(maat="per_1000_75plus", taal="en")
+    assert kaart.MAATEN["per_1000_75plus"].uitleg("en") in [c.value for c in at.caption]

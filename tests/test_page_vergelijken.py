@@ -4,6 +4,7 @@ Streamlit, each checked against independent SQL or numpy."""
 from __future__ import annotations
 
 import io
+import itertools
 import math
 import string
 from pathlib import Path
@@ -46,12 +47,16 @@ def test_default_renders_focus_peers_and_country(make_app: AppFactory, demo_db: 
     focus = catalog.fallback_gemeente(db)
     naam = catalog.gemeente_name(db, focus)
     assert series_names(trend) == {naam, f"Vergelijkbare gemeenten van {naam}", NL_CBS}
-    assert "SYNTHETISCHE DEMODATA" in trend["title"]["subtitle"][-1]
+    assert "SYNTHETISCHE DEMODATA" in charts.subtitles_of(trend)[-1]
     # Subtitles are plain text inside the image: status marks readable, no markdown left over.
-    first_line = trend["title"]["subtitle"][0]
+    first_line = charts.subtitles_of(trend)[0]
     assert "* voorlopig" in first_line and "`" not in first_line
-    # One panel for the gemeente and one for each of its peers.
+    # One panel for the gemeente and one for each of its peers, each its own chart (a grid
+    # that reflows on a phone) under the group's title.
     assert len(panels(multiples)) == 1 + len(peers.peers(db, focus))
+    shown = [s["usermeta"]["panel"] for s in specs(at)[1:]]
+    assert shown == [f"{naam} ({focus})", *shown[1:]] and len(shown) == len(panels(multiples))
+    assert charts.title_of(multiples).startswith("Gemeente tegenover vergelijkbare gemeenten")
     # The peer rule is stated in words on the page.
     assert any("Vergelijkbare gemeenten" in m.value and "logaritmisch" in m.value
                for m in at.markdown)
@@ -397,3 +402,42 @@ def test_every_text_exists_in_both_languages_with_the_same_fields() -> None:
             fields = [{f for _, f, _, _ in string.Formatter().parse(entry[lang]) if f}
                       for lang in ("nl", "en")]
             assert fields[0] == fields[1], key
+
+
+# --- charts that explain themselves ------------------------------------------------------------
+
+def end_label_pixels(spec: dict) -> tuple[list[float], float]:
+    """The end labels' centres in pixels of the plot, from the spec the browser gets: its fixed
+    y domain and its own plot height (autosize fit-x keeps the height the plot's)."""
+    assert spec["autosize"]["type"] == "fit-x"
+    lo, hi = spec["layer"][0]["encoding"]["y"]["scale"]["domain"]
+    height = spec["height"]
+    ys = [r["label_y"] for r in spec["_rows"] if "label_y" in r]
+    return [(hi - y) / (hi - lo) * height for y in ys], height
+
+
+@pytest.mark.parametrize("groep", ["peers", "werkwijze", "provincie"])
+def test_on_screen_end_labels_never_overlap(make_app: AppFactory, groep: str) -> None:
+    from dashboard.end_labels import LINE_HEIGHT
+
+    at = make_app(page="vergelijken", groep=groep, gemeente="GM0363")
+    assert not at.exception
+    trend = specs(at)[0]
+    px, height = end_label_pixels(trend)
+    box = vergelijken.END_LABEL_SIZE * LINE_HEIGHT
+    # Every line named at its end (the demo's lines are spread enough) ...
+    assert len(px) == len(series_names(trend)) >= 3
+    # ... without two names touching, all inside the plot ...
+    ordered = sorted(px)
+    assert all(b - a >= box - 1e-6 for a, b in itertools.pairwise(ordered))
+    assert all(box / 2 - 1e-6 <= p <= height - box / 2 + 1e-6 for p in px)
+    # ... and the legend names them as well (what is left when the labels must go).
+    assert trend["layer"][0]["encoding"]["color"]["legend"]["orient"] == "bottom"
+
+
+def test_the_75plus_measure_is_explained_next_to_its_select(make_app: AppFactory) -> None:
+    at = make_app(page="vergelijken", maat="per_1000_75plus")
+    assert not at.exception
+    explanation = vergelijken.MAATEN["per_1000_75plus"].uitleg("nl")
+    assert "géén aandeel" in explanation
+    assert explanation in [c.value for c in at.caption]

@@ -19,12 +19,23 @@ from dashboard.db import Database
 from dashboard.views import uitgaven, werkwijze
 from tests.dashboard_fixtures import AppFactory, chart_specs
 
-charts = chart_specs
+
+def charts(at) -> list[dict]:
+    """The page's charts as a reader counts them: the panels of a small-multiples grid are one
+    chart (each panel carries the group's title and every panel's rows)."""
+    out, groups = [], set()
+    for spec in chart_specs(at):
+        if "panel" in spec.get("usermeta", {}):
+            if chart_render.title_of(spec) in groups:
+                continue
+            groups.add(chart_render.title_of(spec))
+        out.append(spec)
+    return out
 
 
 def chart_titled(at, start: str) -> dict:
-    found = [c for c in charts(at) if c["title"]["text"].startswith(start)]
-    assert len(found) == 1, [c["title"]["text"] for c in charts(at)]
+    found = [c for c in charts(at) if chart_render.title_of(c).startswith(start)]
+    assert len(found) == 1, [chart_render.title_of(c) for c in charts(at)]
     return found[0]
 
 
@@ -38,10 +49,10 @@ def test_page_renders_every_section_with_caveats(make_app: AppFactory) -> None:
     for phrase in ("Waarnemingsgegevens", "Onvolledig register", "Voorlopige cijfers",
                    "Synthetische demodata"):
         assert phrase in text
-    titles = [c["title"]["text"] for c in charts(at)]
+    titles = [chart_render.title_of(c) for c in charts(at)]
     assert len(titles) == 7  # six on clients, one on household-help spending
     assert any(t.startswith("Uitgaven hbh: resultaatgericht min uren") for t in titles)
-    assert all("SYNTHETISCHE DEMODATA" in c["title"]["subtitle"][-1] for c in charts(at))
+    assert all("SYNTHETISCHE DEMODATA" in chart_render.subtitles_of(c)[-1] for c in charts(at))
 
 
 def test_changing_the_year_changes_the_comparison(make_app: AppFactory) -> None:
@@ -51,7 +62,7 @@ def test_changing_the_year_changes_the_comparison(make_app: AppFactory) -> None:
     assert not at.exception
     assert at.query_params["jaar"] == "2020"
     after = chart_titled(at, "Verschil resultaatgericht")
-    assert "2020" in after["title"]["text"]
+    assert "2020" in chart_render.title_of(after)
     assert after["_rows"] != before
 
 
@@ -63,7 +74,7 @@ def test_deep_link_sets_controls(make_app: AppFactory) -> None:
     assert at.selectbox(key="werkwijze_voorziening").value == "A019507"
     assert at.selectbox(key="werkwijze_jaar").value == "2019"
     assert at.title[0].value == "Working method: result-oriented or in hours"
-    assert "2019" in chart_titled(at, "Difference result-oriented")["title"]["text"]
+    assert "2019" in chart_render.title_of(chart_titled(at, "Difference result-oriented"))
     assert any("Synthetic demo data" in m.value for m in at.markdown)
 
 
@@ -126,7 +137,7 @@ def test_no_switches_is_said_not_faked(make_app: AppFactory,
     at = make_app(page="werkwijze", maat="hbh_per_1000")
     assert not at.exception
     assert any("geen enkele gemeente" in i.value for i in at.info)
-    assert not [c for c in charts(at) if c["title"]["text"].startswith("Gemeenten die")]
+    assert not [c for c in charts(at) if chart_render.title_of(c).startswith("Gemeenten die")]
 
 
 def test_find_switches_skips_unknown_years_and_needs_a_real_change() -> None:
@@ -403,7 +414,7 @@ def strong_source_gemeenten(database: Database, jaar: int) -> dict[str, str]:
 
 
 def subtitle_text(chart: dict) -> str:
-    sub = chart["title"]["subtitle"]
+    sub = chart_render.subtitles_of(chart)
     return " ".join(sub) if isinstance(sub, list) else sub
 
 
@@ -474,7 +485,7 @@ def test_strict_selection_changes_coverage_distribution_and_trend(
 
     # Distribution: per year and method the number of gemeenten with a figure.
     dist_chart = next(c for c in charts(at)
-                      if c["title"]["text"].endswith("per gemeente, naar werkwijze"))
+                      if chart_render.title_of(c).endswith("per gemeente, naar werkwijze"))
     dist = {(int(r["jaar"]), r["werkwijze"]): r["n"] for r in dist_chart["_rows"]
             if "mediaan" in r}
     direct = database.query(
@@ -575,7 +586,7 @@ def test_page_compares_spending_with_the_caveat(make_app: AppFactory) -> None:
     assert any("uitvoeringskosten" in i.value for i in at.info)
     chart = chart_titled(at, "Uitgaven hbh: resultaatgericht min uren, 2023")
     label = measures.measure("hbh_uitgaven_per_client").label("nl")
-    assert label in " ".join(chart["title"]["subtitle"])
+    assert label in " ".join(chart_render.subtitles_of(chart))
     assert at.query_params["uitgaven"] == "per_client"
 
 
@@ -583,4 +594,155 @@ def test_a_year_without_spending_says_so(make_app: AppFactory) -> None:
     at = make_app(page="werkwijze", jaar="2015")
     assert not at.exception
     assert any("geen uitgavencijfers" in c.value for c in at.caption)
-    assert not [c for c in charts(at) if c["title"]["text"].startswith("Uitgaven hbh")]
+    assert not [c for c in charts(at) if chart_render.title_of(c).startswith("Uitgaven hbh")]
+
+
+# --- two ways of counting -------------------------------------------------------------------------
+
+def independent_groups(db: Database, jaar: int, teller: str, noemer: str, per: float,
+                       voorziening: str = catalog.HBH) -> dict[str, dict[str, float]]:
+    """Per method group, straight from out.gemeente_periode with the comparison's filter
+    (known method, figure, share 75+ and inwoners > 0): the mean of the gemeenten's figures,
+    the pooled figure (sum over sum) and the rows for an independent least squares."""
+    rows = db.query(
+        f"SELECT werkwijze_hbh AS w, {per} * {teller} / {noemer} AS y, aandeel_75plus AS a, "
+        "inwoners AS n FROM out.gemeente_periode WHERE voorziening_code = ? AND jaar = ? "
+        "AND halfjaar IS NULL AND werkwijze_hbh IN ('resultaatgericht', 'uren') "
+        f"AND {teller} IS NOT NULL AND {noemer} > 0 AND aandeel_75plus IS NOT NULL "
+        "AND inwoners > 0", [voorziening, jaar])
+    pooled = db.query(
+        f"SELECT werkwijze_hbh AS w, {per} * sum({teller}) / sum({noemer}) AS p, "
+        f"avg({per} * {teller} / {noemer}) AS m, count(*) AS k FROM out.gemeente_periode "
+        "WHERE voorziening_code = ? AND jaar = ? AND halfjaar IS NULL "
+        "AND werkwijze_hbh IN ('resultaatgericht', 'uren') "
+        f"AND {teller} IS NOT NULL AND {noemer} > 0 AND aandeel_75plus IS NOT NULL "
+        "AND inwoners > 0 GROUP BY ALL", [voorziening, jaar])
+    out = {w: {"pooled": p, "mean": m, "n": k} for w, p, m, k in pooled.iter_rows()}
+    d = (rows["w"] == "resultaatgericht").cast(pl.Float64).to_numpy()
+    x = np.column_stack([np.ones_like(d), d, rows["a"].to_numpy(),
+                         np.log(rows["n"].cast(pl.Float64).to_numpy())])
+    beta, *_ = np.linalg.lstsq(x, rows["y"].to_numpy(), rcond=None)
+    out["adjusted"] = {"verschil": float(beta[1])}
+    return out
+
+
+def test_adjusted_comparison_shows_per_gemeente_and_per_inhabitant(
+        make_app: AppFactory, demo_db: Path) -> None:
+    jaar = 2023
+    at = make_app(page="werkwijze", maat="hbh_per_1000", jaar=str(jaar))
+    assert not at.exception
+    chart = chart_titled(at, "Verschil resultaatgericht")
+    rows = {r["model"]: r for r in chart["_rows"] if "model" in r and "telt" in r}
+    texts = werkwijze.TEXTS
+    raw, adjusted = rows[texts["raw"]["nl"]], rows[texts["adjusted"]["nl"]]
+    pooled = rows[texts["pooled_row"]["nl"]]
+    want = independent_groups(Database(demo_db), jaar, "clienten", "inwoners", 1000.0)
+    res, uren = want["resultaatgericht"], want["uren"]
+    assert math.isclose(raw["verschil"], res["mean"] - uren["mean"], rel_tol=1e-9)
+    assert math.isclose(adjusted["verschil"], want["adjusted"]["verschil"], rel_tol=1e-9)
+    assert math.isclose(pooled["verschil"], res["pooled"] - uren["pooled"], rel_tol=1e-9)
+    # The two kinds of row say what they count, in the chart (and so in its PNG).
+    assert raw["telt"] == adjusted["telt"] == texts["telt_gemeenten"]["nl"]
+    assert pooled["telt"] == texts["telt_groep"]["nl"]
+    assert texts["basis_estimate"]["nl"] in chart_render.subtitles_of(chart)
+    # Beside the chart: both differences with the group figures behind them, and why.
+    boxes = [i.value for i in at.info if i.value.startswith("Twee manieren van tellen")]
+    # Under the comparison, under the spending comparison and, again, under the pooled trend.
+    assert len(boxes) == 3 and boxes[0] == boxes[2] != boxes[1]
+    for value in (res["mean"], uren["mean"], res["pooled"], uren["pooled"]):
+        assert fmt_number(value, "nl", 2) in boxes[0]
+    for diff in (res["mean"] - uren["mean"], res["pooled"] - uren["pooled"],
+                 want["adjusted"]["verschil"]):
+        assert werkwijze.signed(diff, "nl") in boxes[0]
+    assert f"{int(res['n'])} resultaatgerichte gemeenten en {int(uren['n'])}" in boxes[0]
+    assert texts["two_ways_why"]["nl"] in boxes[0]
+
+
+def test_spending_comparison_shows_the_pooled_figure_too(make_app: AppFactory,
+                                                        demo_db: Path) -> None:
+    jaar = 2023
+    at = make_app(page="werkwijze", maat="hbh_per_1000", jaar=str(jaar), uitgaven="per_client")
+    assert not at.exception
+    chart = chart_titled(at, "Uitgaven hbh")
+    rows = {r["model"]: r for r in chart["_rows"] if "telt" in r}
+    want = independent_groups(Database(demo_db), jaar, "uitgaven_gerealiseerd_hbh", "clienten",
+                              1.0)
+    pooled = rows[werkwijze.TEXTS["pooled_row"]["nl"]]["verschil"]
+    assert math.isclose(pooled, want["resultaatgericht"]["pooled"] - want["uren"]["pooled"],
+                        rel_tol=1e-9)
+    assert any(i.value.startswith("Twee manieren") and "Per cliënt" in i.value
+               and werkwijze.signed(pooled, "nl", 0) in i.value for i in at.info)
+
+
+def test_counted_two_ways_can_disagree_in_sign() -> None:
+    # One big uren gemeente with a high figure, many small ones low; resultaatgericht in
+    # between: per gemeente resultaatgericht is higher, per inhabitant uren is.
+    frame = pl.DataFrame({
+        "werkwijze": ["resultaatgericht"] * 2 + ["uren"] * 3,
+        "teller": [30.0, 300.0, 1000.0, 20.0, 20.0],
+        "noemer": [1000.0, 10000.0, 20000.0, 1000.0, 1000.0],
+        "aandeel_75plus": [0.1] * 5, "inwoners": [1000.0, 10000.0, 20000.0, 1000.0, 1000.0]},
+    ).with_columns(waarde=1000 * pl.col("teller") / pl.col("noemer"))
+    ways = werkwijze.counted_two_ways(frame, 1000.0)
+    assert ways is not None
+    assert math.isclose(ways.per_gemeente, 30.0 - 30.0)  # 30 vs mean(50, 20, 20) = 30
+    assert math.isclose(ways.inwoner_res, 1000 * 330 / 11000)
+    assert math.isclose(ways.inwoner_uren, 1000 * 1040 / 22000)
+    assert ways.per_inwoner < 0
+    assert werkwijze.counted_two_ways(frame.filter(pl.col("werkwijze") == "uren"), 1.0) is None
+
+
+def test_every_chart_says_whether_it_counts_gemeenten_or_inhabitants(
+        make_app: AppFactory) -> None:
+    at = make_app(page="werkwijze", maat="hbh_per_1000", taal="en")
+    assert not at.exception
+    texts = werkwijze.TEXTS
+    expected = {"Municipalities by method": "basis_coverage",
+                "Difference result-oriented": "basis_estimate",
+                "Adjusted difference": "basis_years",
+                "Household-help spending": "basis_estimate",
+                "Household help per 1,000 inhabitants per municipality": "basis_distribution",
+                "Household help per 1,000 inhabitants: groups": "basis_trend",
+                "Municipalities that changed method": "basis_before_after"}
+    found = {}
+    for chart in charts(at):
+        title = chart_render.title_of(chart)
+        keys = [k for start, k in expected.items() if title.startswith(start)]
+        assert len(keys) == 1, title
+        assert texts[keys[0]]["en"] in chart_render.subtitles_of(chart), title
+        found[keys[0]] = title
+    assert set(found) == set(expected.values())
+
+
+def test_distribution_marks_the_pooled_figure_beside_the_median(demo_db: Path) -> None:
+    db = Database(demo_db)
+    stats = werkwijze.distribution_for(db, "hbh_per_1000", catalog.HBH)
+    row = stats.filter((pl.col("jaar") == 2023) & (pl.col("werkwijze") == "uren")).row(
+        0, named=True)
+    direct = db.query(
+        "SELECT 1000.0 * sum(clienten) / sum(inwoners) FROM out.gemeente_periode "
+        "WHERE voorziening_code = ? AND jaar = 2023 AND halfjaar IS NULL "
+        "AND werkwijze_hbh = 'uren' AND clienten IS NOT NULL AND inwoners > 0",
+        [catalog.HBH]).item()
+    assert math.isclose(row["gepoold"], direct, rel_tol=1e-9)
+
+
+def test_every_measure_names_what_its_pooled_figure_is_per() -> None:
+    for m in [*werkwijze.MAATEN.values(), *uitgaven.SPENDING.values()]:
+        entry = werkwijze.TEXTS[f"samen_{m.noemer}"]
+        assert entry["nl"] and entry["en"], m.key
+
+
+def test_years_chart_puts_the_pooled_difference_beside_each_estimate(
+        make_app: AppFactory, demo_db: Path) -> None:
+    at = make_app(page="werkwijze", maat="hbh_per_1000")
+    assert not at.exception
+    chart = chart_titled(at, "Gecorrigeerd verschil resultaatgericht min uren, per jaar")
+    rows = {int(r["jaar"]): r for r in chart["_rows"] if "gepoold" in r}
+    assert len(rows) >= 5
+    for jaar in (min(rows), max(rows)):
+        want = independent_groups(Database(demo_db), jaar, "clienten", "inwoners", 1000.0)
+        assert math.isclose(rows[jaar]["gepoold"],
+                            want["resultaatgericht"]["pooled"] - want["uren"]["pooled"],
+                            rel_tol=1e-9)
+        assert math.isclose(rows[jaar]["verschil"], want["adjusted"]["verschil"], rel_tol=1e-9)

@@ -66,5 +66,5 @@ context = view.export_context(ctx.db, domein, ctx.t("title", T), ctx.lang)
 st.download_button(ctx.t("download_csv", T),
                    data=lambda: exports.to_csv(pv.figures.export, context),
                    file_name=exports.filename(context, "csv"), mime="text/csv",
-                   on_click="ignore", key="bezwaar_csv", icon=":material/download:")
+                   on_click="ignore", key="bezwaar_csv")
 footer(ctx)

@@ -129,7 +129,7 @@ m1, m2 = st.columns(2)
 m1.metric(ctx.t("rows_total", T), write_integer(total, ctx.lang))
 m2.metric(ctx.t("columns_total", T), write_integer(len(columns), ctx.lang))
 if total > 0 and view.mixes_periods(ctx.db, info, chosen):
-    st.warning(view.mixed_warning(ctx.lang), icon=":material/warning:")
+    st.warning(view.mixed_warning(ctx.lang))
 if total == 0:
     st.info(view.empty_message(view.why_empty(ctx.db, info, chosen), info, chosen, ctx.lang))
 else:
@@ -146,13 +146,12 @@ else:
 st.subheader(ctx.t("downloads", T))
 st.caption(view.downloads_intro(total, columns, ctx.lang))
 row = st.container(horizontal=True)
-for fmt, icon in (("csv", ":material/table:"), ("xlsx", ":material/grid_on:"),
-                  ("parquet", ":material/database:"), ("zip", ":material/folder_zip:")):
+for fmt in ("csv", "xlsx", "parquet", "zip"):
     too_big = fmt == "xlsx" and not view.xlsx_fits(total)
     row.download_button(
         ctx.t(fmt, T), data=view.exporter(ctx.db, info, chosen, fmt, ctx.lang),
         file_name=view.export_name(info, chosen, ctx.info.is_synthetisch, fmt),
-        mime=view.mime(fmt), on_click="ignore", key=f"data_download_{fmt}", icon=icon,
+        mime=view.mime(fmt), on_click="ignore", key=f"data_download_{fmt}",
         disabled=total == 0 or too_big, help=ctx.t("zip_help", T) if fmt == "zip" else None)
 if not view.xlsx_fits(total):
     st.warning(ctx.t("xlsx_too_big", T, max=write_integer(view.xlsx_max_rows(), ctx.lang),
@@ -174,8 +173,7 @@ st.code(view.open_snippet(db_name, ctx.lang), language="python")
 st.download_button(ctx.t("database_button", T, size=view.human_size(ctx.db.path.stat().st_size,
                                                                       ctx.lang)),
                    data=view.file_reader(ctx.db.path), file_name=db_name,
-                   mime="application/octet-stream", on_click="ignore", key="data_download_duckdb",
-                   icon=":material/download:")
+                   mime="application/octet-stream", on_click="ignore", key="data_download_duckdb")
 
 st.subheader(ctx.t("dictionary", T))
 st.caption(ctx.t("dictionary_intro_described"))

@@ -57,7 +57,7 @@ naam_md = md_escape(naam, limit=200)
 dissolved = st.session_state.get("_gemeente_dissolved")
 if dissolved and dissolved[1] in (code, None):
     link = view.resolve_link(ctx.db, dissolved[0])
-    st.info(view.dissolved_message(ctx.db, link, ctx.lang), icon=":material/alt_route:")
+    st.info(view.dissolved_message(ctx.db, link, ctx.lang))
     row = st.container(horizontal=True)
     for succ in link.successors[1:]:
         if row.button(ctx.t("open", T, naam=md_escape(f"{succ.naam} ({succ.code})", 200)),
@@ -87,8 +87,10 @@ if halfjaar and m.year_only:
 if m.caveat(ctx.lang) is not None:
     st.info(f"{m.caveat(ctx.lang)} {ctx.t('gepoold', T)}")
 st.subheader(ctx.t("trend", T))
+st.caption(m.uitleg(ctx.lang))  # what is divided by what, e.g. all clients over the 75+
 tv = view.trend_view(ctx.db, code, maat, halfjaar, ctx.lang, ctx.source)
-show_chart(ctx, tv.chart, name=f"gemeente_{code}_{maat}", key="gemeente_trend", table=tv.table)
+show_chart(ctx, tv.chart, name=f"gemeente_{code}_{maat}", key="gemeente_trend", table=tv.table,
+           export_chart=lambda: view.trend_download(tv.chart))
 st.caption(STATUS_LEGEND)
 
 # Peers
@@ -170,7 +172,6 @@ else:
     r_config["url"] = st.column_config.LinkColumn(r_labels["url"])
     show_table(ctx, rulings, links=("url",), key="gemeente_uitspraken", column_config=r_config)
 st.page_link(page_path("rechtspraak"), label=ctx.t("uitspraken_open", T),
-             icon=":material/balance:",
              query_params={"gemeente": code, **({"taal": "en"} if ctx.lang == "en" else {})})
 
 # Herindeling history

@@ -20,6 +20,7 @@ c1, c2, c3, c4 = st.columns([3, 2, 3, 2])
 maat = url_selectbox(ctx, ctx.t("maat"), "maat", list(view.MAATEN), view.DEFAULT_MAAT,
                      format_func=lambda k: view.MAATEN[k].label(ctx.lang), container=c1,
                      key="kaart_maat")
+c1.caption(view.MAATEN[maat].uitleg(ctx.lang))  # what is divided by what, e.g. 75+
 periode = url_selectbox(ctx, ctx.t("periode"), "periode", list(period_labels),
                         catalog.default_period(ctx.db),
                         format_func=period_labels.__getitem__,

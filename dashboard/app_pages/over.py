@@ -12,8 +12,7 @@ st.markdown(ctx.t("intro", T))
 
 if ctx.info.is_synthetisch:
     st.subheader(ctx.t("synthetic_title", T))
-    st.error(ctx.t("synthetic_text", T, sources=", ".join(view.synthetic_sources(ctx.db))),
-             icon=":material/science:")
+    st.error(ctx.t("synthetic_text", T, sources=", ".join(view.synthetic_sources(ctx.db))))
 else:
     st.success(ctx.t("real_text", T))
 
@@ -43,8 +42,8 @@ st.code(view.citation(ctx.db), language=None, wrap_lines=True)
 st.subheader(ctx.t("docs", T))
 st.markdown(ctx.t("docs_text", T))
 links = st.container(horizontal=True)
-links.page_link(page_path("data"), label=ctx.t("link_data", T), icon=":material/download:",
+links.page_link(page_path("data"), label=ctx.t("link_data", T),
                 query_params={"taal": ctx.lang} if ctx.lang == "en" else None)
-links.page_link(page_path("sql"), label=ctx.t("link_sql", T), icon=":material/terminal:",
+links.page_link(page_path("sql"), label=ctx.t("link_sql", T),
                 query_params={"taal": ctx.lang} if ctx.lang == "en" else None)
 footer(ctx)

@@ -88,11 +88,10 @@ st.caption(f"{ctx.t('rates_caption', T)} {CAVEAT}")
 st.subheader(ctx.t("downloads", T))
 st.caption(ctx.t("downloads_intro", T, count=count) + " " + CAVEAT)
 row = st.container(horizontal=True)
-for kind, icon in (("csv", ":material/table:"), ("xlsx", ":material/grid_on:"),
-                   ("parquet", ":material/database:")):
+for kind in ("csv", "xlsx", "parquet"):
     row.download_button(
         ctx.t(kind, T), data=view.exporter(ctx.db, ctx.info, filters, kind, ctx.lang),
         file_name=view.export_name(filters, ctx.info.is_synthetisch, kind),
-        mime=view.mime(kind), on_click="ignore", key=f"rs_download_{kind}", icon=icon,
+        mime=view.mime(kind), on_click="ignore", key=f"rs_download_{kind}",
         disabled=rows.is_empty())
 footer(ctx)

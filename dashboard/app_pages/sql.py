@@ -12,7 +12,7 @@ limits = view.limits()
 view.prewarm(ctx.db)  # a worker starts while the visitor reads and types
 st.title(ctx.t("title", T))
 st.caption(view.intro(limits, ctx.lang))
-with st.expander(ctx.t("limits", T), icon=":material/shield:"):
+with st.expander(ctx.t("limits", T)):
     st.caption(ctx.t("limits_intro", T))
     show_table(ctx, view.limits_table(limits, ctx.lang), key="sql_limits")
 
@@ -49,8 +49,7 @@ with left:
                  on_change=use_example)
     query = st.text_area(ctx.t("sql", T), key="sql_query", height=220,
                          placeholder=ctx.t("placeholder", T))
-    clicked = st.button(ctx.t("run", T), key="sql_run", type="primary",
-                        icon=":material/play_arrow:")
+    clicked = st.button(ctx.t("run", T), key="sql_run", type="primary")
     if clicked:
         stored = (query, view.run(ctx.db, query, ctx.lang))
         st.session_state["sql_result"] = stored
@@ -63,7 +62,7 @@ with left:
 
     if stored is None:
         if url_query and query == url_query:
-            st.info(ctx.t("link_pending", T), icon=":material/link:")
+            st.info(ctx.t("link_pending", T))
         else:
             st.caption(ctx.t("not_run", T))
     else:
@@ -71,11 +70,11 @@ with left:
         if ran != query:
             st.caption(ctx.t("edited", T))
         if result.error is not None:
-            st.error(view.error_markdown(result.error), icon=":material/block:")
+            st.error(view.error_markdown(result.error))
         else:
             notice = truncation_notice(result, ctx.lang)
             if notice:
-                st.warning(notice, icon=":material/content_cut:")
+                st.warning(notice)
             st.caption(view.summary(result, ctx.lang) + " · " + ctx.t("null_note", T))
             for note in view.result_notes(result, ctx.lang):
                 st.caption(note)
@@ -83,14 +82,13 @@ with left:
             show_table(ctx, view.display_result(result, ctx.lang), key="sql_result_table")
             capped = view.download_warning(result, ctx.lang)
             if capped:
-                st.warning(capped, icon=":material/content_cut:")
+                st.warning(capped)
             row = st.container(horizontal=True)
             for fmt, mime in (("csv", "text/csv"), ("parquet", "application/vnd.apache.parquet")):
                 row.download_button(ctx.t(f"download_{fmt}", T),
                                     data=view.exporter(ctx.db, result, ran, fmt, ctx.lang),
                                     file_name=view.export_name(ctx.info.is_synthetisch, fmt),
-                                    mime=mime, on_click="ignore", key=f"sql_download_{fmt}",
-                                    icon=":material/download:")
+                                    mime=mime, on_click="ignore", key=f"sql_download_{fmt}")
             st.caption(view.download_note(limits, ctx.lang))
 
 with right:
@@ -103,5 +101,5 @@ with right:
     st.caption(description + (" " + ctx.t("key", T, cols=key) if key else ""))
     show_table(ctx, view.table_columns(ctx.db, table, ctx.lang), key="sql_schema_columns")
     st.button(ctx.t("insert_select", T), key="sql_insert", on_click=insert_select,
-              args=(table,), icon=":material/input:")
+              args=(table,))
 footer(ctx)

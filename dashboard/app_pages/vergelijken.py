@@ -10,6 +10,7 @@ from dashboard.ui import (
     gemeente_from_link,
     page_context,
     show_chart,
+    show_panels,
     show_table,
     url_multiselect,
     url_selectbox,
@@ -37,6 +38,7 @@ gemeente = url_selectbox(ctx, ctx.t("focus", T), "gemeente", list(gem_options),
 maat = url_selectbox(ctx, ctx.t("maat"), "maat", list(view.MAAT_KEYS), view.DEFAULT_MAAT,
                      format_func=lambda k: view.MAATEN[k].label(ctx.lang), container=c3,
                      key="vergelijken_maat")
+c3.caption(view.MAATEN[maat].uitleg(ctx.lang))  # what is divided by what, e.g. 75+
 voorziening = url_selectbox(ctx, ctx.t("voorziening"), "voorziening", list(voorz_labels),
                             catalog.TOTAAL, format_func=lambda c: voorz_labels[c], container=c4,
                             key="vergelijken_voorziening",
@@ -113,11 +115,11 @@ if groep != "peers":  # otherwise the rule is already stated above the first cha
 if cv.capped:
     st.caption(ctx.t("multiples_capped", T, max=view.MAX_PANELS))
 if not cv.panels.is_empty():
-    show_chart(ctx, view.multiples_chart(
+    show_panels(ctx, view.multiples_chart(
         cv.panels, cv.panel_order, cv.order,
         ctx.t("multiples_chart_title", T, maat=what), ctx.source,
         ctx.t("multiples_sub", T, n=peers.DEFAULT_N), unit, ctx.lang),
-        name=f"vergelijkbaar_{slug}",
+        name=f"vergelijkbaar_{slug}", columns=3,
         table=view.table(cv.panels, ctx.lang, cv.maat.decimals, panel=ctx.t("panel", T)),
         key="vergelijken_multiples")
 with st.expander(ctx.t("peers_heading", T)):
@@ -135,5 +137,5 @@ st.download_button(
         ctx.db, title, filters, columns=export.columns, lang=ctx.lang)),
     file_name=f"vergelijken_{slug}{'_SYNTHETISCH' * ctx.info.is_synthetisch}.csv",
     mime="text/csv", on_click="ignore",
-    key="vergelijken_csv", icon=":material/download:")
+    key="vergelijken_csv")
 footer(ctx)

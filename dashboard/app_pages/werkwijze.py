@@ -5,7 +5,8 @@ and the register's sources; `?bronnen=sterk` limits all of it to the stronger so
 import streamlit as st
 
 from dashboard import catalog, fmt
-from dashboard.ui import footer, page_context, show_chart, show_table, url_selectbox
+from dashboard.safe import md_escape
+from dashboard.ui import footer, page_context, show_chart, show_panels, show_table, url_selectbox
 from dashboard.views import rechtspraak as rechtspraak_view
 from dashboard.views import uitgaven, vergelijken
 from dashboard.views import werkwijze as view
@@ -28,6 +29,7 @@ maat_key = url_selectbox(ctx, ctx.t("maat"), "maat", list(view.MAAT_KEYS), view.
                          format_func=lambda k: view.MAATEN[k].label(ctx.lang), container=c1,
                          key="werkwijze_maat")
 maat = view.MAATEN[maat_key]
+c1.caption(maat.uitleg(ctx.lang))
 voorziening = url_selectbox(ctx, ctx.t("voorziening"), "voorziening", list(voorz_labels),
                             view.DEFAULT_VOORZIENING, format_func=lambda c: voorz_labels[c],
                             container=c2, key="werkwijze_voorziening",
@@ -47,9 +49,9 @@ unit = maat.unit(ctx.lang)
 what = maat.label(ctx.lang) + ("" if maat.voorziening else f", {voorz_name}")
 slug = f"{maat.key}_{voorziening}_{bronnen}"
 jaar_label = view.year_label(ctx.db, jaar)
+jaar_md = md_escape(jaar_label)  # '2024*': the mark stays a mark in a markdown box
 # Said before any figure: every section below follows this selection.
-st.info(view.selection_text(ctx.db, int(jaar), jaar_label, bronnen, ctx.lang),
-        icon=":material/filter_alt:")
+st.info(view.selection_text(ctx.db, int(jaar), jaar_label, bronnen, ctx.lang))
 
 # Coverage first: it says how much the rest of the page can bear.
 st.subheader(ctx.t("coverage_heading", T))
@@ -65,6 +67,7 @@ st.caption(ctx.t("coverage_register", T, rows=fmt.integer(rows, ctx.lang),
 
 st.subheader(ctx.t("adjusted_heading", T))
 cmp = view.comparison(ctx.db, maat.key, voorziening, int(jaar), bronnen)
+ways = view.two_ways(ctx.db, maat, voorziening, int(jaar), bronnen)
 if cmp.raw is None and cmp.adjusted is None:
     st.warning(ctx.t("not_estimable", T, jaar=jaar_label,
                      reason=ctx.t(f"reason_{cmp.reason or 'few'}", T)))
@@ -78,9 +81,14 @@ else:
     est_args = (cmp, ctx.t("adjusted_title", T, jaar=jaar_label), ctx.source,
                 ctx.t("adjusted_sub", T, maat=what, n_res=cmp.n_res, n_uren=cmp.n_uren), unit,
                 ctx.lang)
-    show_chart(ctx, view.estimate_chart(*est_args), name=f"werkwijze_verschil_{slug}_{jaar}",
-               table=view.estimate_display(cmp, ctx.lang), key="werkwijze_estimate",
-               export_chart=lambda: view.estimate_chart(*est_args, export=True))
+    show_chart(ctx, view.estimate_chart(*est_args, ways=ways),
+               name=f"werkwijze_verschil_{slug}_{jaar}",
+               table=view.estimate_display(cmp, ctx.lang, ways=ways), key="werkwijze_estimate",
+               export_chart=lambda: view.estimate_chart(*est_args, export=True, ways=ways))
+    # Beside the chart, not in a box higher up: the two counts and why they can disagree.
+    if ways is not None:
+        st.info(view.two_ways_text(ways, cmp, jaar_md, ctx.lang),
+                icon=":material/balance:")
 st.caption(ctx.t("adjusted_explain", T, jaar=jaar_label, n_missing=cmp.n_missing))
 st.caption(view.robustness_text(ctx.db, maat.key, voorziening, int(jaar), jaar_label, ctx.lang))
 by_year = view.comparisons_by_year(ctx.db, maat.key, voorziening, bronnen)
@@ -93,7 +101,7 @@ if not by_year.is_empty():
 
 # Spending: the same adjusted comparison, on household help only (84580NED has no detail).
 st.subheader(ctx.t("heading", uitgaven.TEXTS))
-st.info(ctx.t("caveat", uitgaven.TEXTS), icon=":material/info:")
+st.info(ctx.t("caveat", uitgaven.TEXTS))
 if not uitgaven.has_spending(ctx.db, int(jaar)):
     st.caption(ctx.t("no_spending", uitgaven.TEXTS, jaar=jaar_label))
 else:
@@ -103,6 +111,8 @@ else:
                              key="werkwijze_uitgaven")
     geld = uitgaven.SPENDING[geld_key]
     geld_cmp = uitgaven.comparison(ctx.db, geld_key, int(jaar), bronnen)
+    geld_ways = uitgaven.two_ways(ctx.db, geld_key, int(jaar), bronnen)
+    st.caption(geld.uitleg(ctx.lang))
     if geld_cmp.raw is None and geld_cmp.adjusted is None:
         st.warning(ctx.t("not_estimable", T, jaar=jaar_label,
                          reason=ctx.t(f"reason_{geld_cmp.reason or 'few'}", T)))
@@ -113,19 +123,24 @@ else:
         geld_args = (geld_cmp, uitgaven.title(jaar_label, ctx.lang), ctx.source,
                      ctx.t("adjusted_sub", T, maat=geld.label(ctx.lang), n_res=geld_cmp.n_res,
                            n_uren=geld_cmp.n_uren), geld.unit(ctx.lang), ctx.lang)
-        show_chart(ctx, view.estimate_chart(*geld_args),
+        show_chart(ctx, view.estimate_chart(*geld_args, ways=geld_ways, decimals=0),
                    name=f"werkwijze_uitgaven_{geld_key}_{bronnen}_{jaar}",
-                   table=view.estimate_display(geld_cmp, ctx.lang, decimals=0),
+                   table=view.estimate_display(geld_cmp, ctx.lang, decimals=0,
+                                              ways=geld_ways),
                    key="werkwijze_uitgaven_estimate",
-                   export_chart=lambda: view.estimate_chart(*geld_args, export=True))
+                   export_chart=lambda: view.estimate_chart(*geld_args, export=True,
+                                                            ways=geld_ways, decimals=0))
+        if geld_ways is not None:
+            st.info(view.two_ways_text(geld_ways, geld_cmp, jaar_md, ctx.lang, decimals=0),
+                    icon=":material/balance:")
         st.caption(ctx.t("adjusted_explain", T, jaar=jaar_label, n_missing=geld_cmp.n_missing))
 
 st.subheader(ctx.t("distribution_heading", T))
 stats = view.distribution_for(ctx.db, maat.key, voorziening, bronnen)
-show_chart(ctx, view.distribution_chart(
+show_panels(ctx, view.distribution_chart(
     stats, ctx.t("distribution_title", T, maat=maat.label(ctx.lang)), ctx.source,
     ctx.t("distribution_sub", T, voorziening=voorz_name), unit, ctx.lang),
-    name=f"werkwijze_verdeling_{slug}", table=view.distribution_table(stats, ctx.lang),
+    name=f"werkwijze_verdeling_{slug}", columns=3, table=view.distribution_table(stats, ctx.lang),
     key="werkwijze_distribution")
 
 st.subheader(ctx.t("trend_heading", T))
@@ -133,9 +148,15 @@ tv = view.trend_view(ctx.db, maat.key, voorziening, ctx.lang, bronnen)
 trend_args = (tv.series, tv.order, tv.styles, ctx.t("trend_title", T, maat=maat.label(ctx.lang)),
               ctx.source, f"{voorz_name}; {ctx.t('status_plain', vergelijken.TEXTS)}", unit,
               ctx.lang)
-show_chart(ctx, vergelijken.trend_chart(*trend_args), name=f"werkwijze_trend_{slug}",
-           table=vergelijken.table(tv.series, ctx.lang, maat.decimals), key="werkwijze_trend",
-           export_chart=lambda: vergelijken.trend_chart(*trend_args, export=True))
+trend_basis = ctx.t("basis_trend", T)
+show_chart(ctx, vergelijken.trend_chart(*trend_args, basis=trend_basis),
+           name=f"werkwijze_trend_{slug}",
+           table=vergelijken.table(tv.series, ctx.lang, maat.decimals),
+           key="werkwijze_trend",
+           export_chart=lambda: vergelijken.trend_chart(*trend_args, export=True,
+                                                        basis=trend_basis))
+if ways is not None:  # the per-gemeente figures of the same year beside the pooled lines
+    st.info(view.two_ways_text(ways, cmp, jaar_md, ctx.lang), icon=":material/balance:")
 st.caption(ctx.t("werkwijze_membership", vergelijken.TEXTS) + " "
            + ctx.t("pooling_note", vergelijken.TEXTS, periode=tv.order[-1] if tv.order else "–",
                    counts=vergelijken.latest_counts(tv, ctx.lang)))
@@ -150,10 +171,10 @@ else:
                + view.before_after_note(ctx.db, maat.key, voorziening, ctx.lang))
     switches = view.summary_table(summary, ctx.lang,
                                   view.nederland_label(ctx.db, maat.key, voorziening, ctx.lang))
-    show_chart(ctx, view.before_after_chart(
+    show_panels(ctx, view.before_after_chart(
         panels, order, ctx.t("before_after_title", T), ctx.source,
         ctx.t("before_after_sub", T, maat=what), unit, ctx.lang),
-        name=f"werkwijze_voor_na_{slug}", table=switches, key="werkwijze_before_after")
+        name=f"werkwijze_voor_na_{slug}", columns=2, table=switches, key="werkwijze_before_after")
     show_table(ctx, switches)
 
 st.subheader(ctx.t("sources_heading", T))

@@ -18,7 +18,7 @@ from typing import Any
 import altair as alt
 import polars as pl
 
-from dashboard import catalog, fmt, measures, tables
+from dashboard import catalog, end_labels, fmt, measures, tables
 from dashboard.charts import CATEGORICAL, configure, fmt_number, titled
 from dashboard.db import Database
 from dashboard.i18n import section, tr
@@ -473,6 +473,8 @@ def _werkwijze_label(expr: pl.Expr, lang: str) -> pl.Expr:
 # --- trend ------------------------------------------------------------------------------------
 
 SERIES_ORDER = ("gemeente", "peers", "nederland")
+TREND_HEIGHT = 360  # px of the plot itself: the chart is drawn with autosize fit-x
+END_LABEL_SIZE = 11
 
 
 def trend(db: Database, code: str, peers: Sequence[str], maat: str, halfjaar: bool,
@@ -517,7 +519,10 @@ def trend_chart(frame: pl.DataFrame, title: str, subtitle: str, source: str,
     enc_colour = alt.Color("reeks:N", title=tr("reeks", lang, TEXTS), scale=scale,
                            legend=alt.Legend(orient="bottom", labelLimit=300))
     x = alt.X("periode:O", sort=order, title=None, axis=alt.Axis(labelAngle=-40))
-    y = alt.Y("waarde:Q", title=None, scale=alt.Scale(zero=False))
+    # A fixed domain: the end labels are placed on this very scale (dashboard/end_labels.py).
+    domain = end_labels.nice_domain(frame["waarde"].to_list()) or (0.0, 1.0)
+    y = alt.Y("waarde:Q", title=None, scale=alt.Scale(zero=False, nice=False,
+                                                      domain=list(domain)))
     tooltip = [alt.Tooltip("reeks:N", title=tr("reeks", lang, TEXTS)),
                alt.Tooltip("periode:N", title=tr("col_periode", lang, TEXTS)),
                alt.Tooltip("label:N", title=tr("col_waarde", lang, TEXTS)),
@@ -532,11 +537,17 @@ def trend_chart(frame: pl.DataFrame, title: str, subtitle: str, source: str,
         shape=alt.Shape("reeks:N", scale=alt.Scale(domain=names, range=[shape[k] for k in keys]),
                         legend=None), tooltip=tooltip)
     last = data.sort("jaar", pl.col("halfjaar").fill_null(0)).group_by(
-        "reeks", maintain_order=True).last()
-    ends = alt.Chart(last).mark_text(align="right", dy=-12, fontSize=11).encode(
-        x=x, y=y, color=alt.Color("reeks:N", scale=scale, legend=None),
+        "reeks", maintain_order=True).last().select("periode", "reeks", "waarde")
+    # Nudged apart, or none at all when they cannot be (the legend names the lines).
+    placement = end_labels.place(last["waarde"].to_list(), domain, TREND_HEIGHT,
+                                 END_LABEL_SIZE)
+    last = (last.with_columns(label_y=pl.Series(placement.y, dtype=pl.Float64))
+            if placement.show else last.clear().with_columns(label_y=pl.lit(None, pl.Float64)))
+    ends = alt.Chart(last).mark_text(align="left", baseline="middle", dx=7,
+                                     fontSize=END_LABEL_SIZE).encode(
+        x=x, y=alt.Y("label_y:Q"), color=alt.Color("reeks:N", scale=scale, legend=None),
         text="reeks:N")
-    chart = alt.layer(lines, points, ends).properties(width=640, height=360)
+    chart = alt.layer(lines, points, ends).properties(width=640, height=TREND_HEIGHT)
     return titled(chart, title, source, subtitle)
 
 
@@ -563,6 +574,13 @@ def trend_view(db: Database, code: str, maat: str, halfjaar: bool, lang: str,
         spec["autosize"] = {"type": "fit-x", "contains": "padding"}
         return TrendView(frame, spec, trend_table(frame, m, lang))
     return db.recent(("gemeente_trend", code, maat, halfjaar, lang, source), compute)
+
+
+def trend_download(chart: dict[str, Any]) -> dict[str, Any]:
+    """The trend for the PNG/SVG download: the same plot (its end labels are placed for its
+    height), but the image grows around a long subtitle or name (pad) where fit-x, which has
+    no page column to fill there, would squeeze the plot to make room for them."""
+    return {**chart, "autosize": {"type": "pad", "contains": "padding"}}
 
 
 def trend_table(frame: pl.DataFrame, m: Measure, lang: str) -> tables.Table:

@@ -22,8 +22,10 @@ from dashboard.charts import (
     UNKNOWN_COLOUR,
     class_labels,
     configure,
+    data_title_expr,
     quantile_breaks,
     symmetric_breaks,
+    title_variants,
     titled,
 )
 from dashboard.db import Database
@@ -161,13 +163,15 @@ VALUES = "waarden"  # name of the per-rerun values dataset in the map spec
 GEO = "geo"
 KLASSEN = "klassen"  # per-rerun classes, colours and title of a chart
 MAX_CLASSES = 6  # five value classes and the unknown class
+MAP_HEIGHT = 560  # px of the map itself; the Netherlands fill it at about 490 px wide
 
 # Everything that changes with the user's choices travels as data, never in the spec text:
 # with an unchanged spec Streamlit swaps the datasets into the live Vega view, where a changed
 # spec makes the browser parse, compile and draw the whole chart again (the bulk of the
 # interaction time). So title, class domain and colours are expressions over `klassen`.
 _ROWS = f"data('{KLASSEN}')"
-TITLE_EXPR = f"length({_ROWS}) ? {_ROWS}[0].titel : ''"
+# The title's lines per container width ride along as titel_<step> (charts.title_variants).
+TITLE_EXPR = f"length({_ROWS}) ? {data_title_expr(_ROWS + '[0]')} : ''"
 DOMAIN_EXPR = f"pluck({_ROWS}, 'klasse')"
 
 
@@ -181,8 +185,10 @@ def class_records(view: MapView, title: str) -> pl.DataFrame:
     so that it can change without changing the spec."""
     if len(view.classes) > MAX_CLASSES:  # the colour range has MAX_CLASSES slots
         raise ValueError(f"{len(view.classes)} classes; the map has room for {MAX_CLASSES}")
+    lines = title_variants(title)
     return pl.DataFrame({"klasse": list(view.classes), "kleur": list(view.colours),
-                         "titel": [title] * len(view.classes)})
+                         "titel": [title] * len(view.classes),
+                         **{k: [v] * len(view.classes) for k, v in lines.items()}})
 
 
 def map_chart(view: MapView, geometry: str | list[dict[str, Any]], title: str, source: str,
@@ -216,8 +222,8 @@ def _map_template(unit: str, lang: str, show_werkwijze: bool, source: str,
                   url: str | None) -> dict[str, Any]:
     select = alt.selection_point(fields=["code"], name="gm", on="click")
     klasse = alt.Color("klasse:N", title=unit, scale=_class_scale(),
-                       legend=alt.Legend(orient="left", symbolType="square",
-                                         symbolStrokeColor="#666666"))
+                       legend=alt.Legend(orient="bottom", direction="vertical",
+                                         symbolType="square", symbolStrokeColor="#666666"))
     tooltip = [alt.Tooltip("naam:N", title=tr("gemeente", lang)),
                alt.Tooltip("label:N", title=tr("waarde", lang, TEXTS)),
                alt.Tooltip("klasse:N", title=tr("klasse", lang, TEXTS)),
@@ -236,7 +242,11 @@ def _map_template(unit: str, lang: str, show_werkwijze: bool, source: str,
                                            fields=MAP_FIELDS),
     ).transform_filter("isValid(datum.naam)").transform_lookup(
         lookup="klasse", from_=_klassen_lookup(),
-    ).project("mercator").properties(width="container", height=620)
+    ).project("mercator").properties(
+        # fit-x: the height is the map's own, the legends below come on top of it; with
+        # Streamlit's 'fit' they would take the map's height, and so its width on a phone.
+        width="container", height=MAP_HEIGHT,
+        autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))
     return _data_titled(chart, source)
 
 
@@ -253,6 +263,9 @@ def _klassen_lookup() -> alt.LookupData:
 def _data_titled(chart: alt.Chart, source: str) -> dict[str, Any]:
     spec = configure(titled(chart, "", source)).to_dict()
     spec["title"]["text"] = {"expr": TITLE_EXPR}
+    # The title changes with the data; the description and usermeta would fix it in the spec.
+    spec.pop("description", None)
+    spec["usermeta"].pop("title", None)
     return spec
 
 
@@ -266,7 +279,7 @@ def _werkwijze_encoding(lang: str) -> dict[str, Any]:
     domain = ["resultaatgericht", "uren", "onbekend"]
     shown = domain[:2]
     title = tr("werkwijze_legend", lang, TEXTS)
-    legend = alt.Legend(orient="left", values=shown, symbolType="square",
+    legend = alt.Legend(orient="bottom", direction="vertical", values=shown, symbolType="square",
                         symbolFillColor="#ffffff",
                         labelExpr=_label_expr({w: tr(w, lang) for w in shown}))
     return {
@@ -295,16 +308,26 @@ def ranked_chart(view: MapView, title: str, source: str, lang: str) -> dict[str,
             "datasets": {"rangorde": known, KLASSEN: class_records(view, title)}}
 
 
+RANKED_LABEL_SIZE = 10  # px, the gemeente names on the ranking's y axis
+# px per bar: a name (font size plus ascenders and descenders) fits in its own band, so every
+# bar can carry its name.
+RANKED_STEP = 14
+
+
 @functools.lru_cache(maxsize=64)
 def _ranked_template(unit: str, lang: str, source: str) -> dict[str, Any]:
+    # labelOverlap off: Streamlit's theme turns it on for every axis, which then drops every
+    # other name of 342 to make room; with RANKED_STEP every name has room of its own.
+    axis = alt.Axis(labelLimit=160, labelFontSize=RANKED_LABEL_SIZE, labelOverlap=False,
+                    labelSeparation=0)
     chart = alt.Chart(alt.NamedData(name="rangorde")).mark_bar().encode(
-        y=alt.Y("naam:N", sort="-x", title=None, axis=alt.Axis(labelLimit=160, labelFontSize=10)),
+        y=alt.Y("naam:N", sort="-x", title=None, axis=axis),
         x=alt.X("waarde:Q", title=unit),
         color=alt.Color("klasse:N", scale=_class_scale(), legend=None),
         tooltip=[alt.Tooltip("naam:N", title=tr("gemeente", lang)),
                  alt.Tooltip("label:N", title=tr("waarde", lang, TEXTS))],
     ).transform_lookup(lookup="klasse", from_=_klassen_lookup()).properties(
-        width="container", height=alt.Step(13))  # a band per gemeente, however many have one
+        width="container", height=alt.Step(RANKED_STEP))  # a band per gemeente, however many
     return _data_titled(chart, source)
 
 

@@ -28,12 +28,15 @@ DEFAULT_SPENDING = "per_inwoner"
 
 
 def spending_frame(db: Database, key: str, bronnen: str) -> pl.DataFrame:
-    """code, jaar, werkwijze, waarde, aandeel_75plus, inwoners per gemeente and whole year."""
+    """code, jaar, werkwijze, waarde, teller, noemer, aandeel_75plus, inwoners per gemeente and
+    whole year (teller and noemer for the figure per inhabitant: werkwijze.counted_two_ways)."""
     spending, kolom = SPENDING[key], werkwijze.WERKWIJZE_KOLOM[bronnen]
     return db.memo(("uitgaven_frame", key, bronnen), lambda: db.query(
         "SELECT gemeente_code AS code, jaar, "
         f"coalesce({kolom}, 'onbekend') AS werkwijze, "
-        f"CAST({spending.column} AS DOUBLE) AS waarde, aandeel_75plus, "
+        f"CAST({spending.column} AS DOUBLE) AS waarde, "
+        f"CAST({spending.teller} AS DOUBLE) AS teller, "
+        f"CAST({spending.noemer} AS DOUBLE) AS noemer, aandeel_75plus, "
         "CAST(inwoners AS DOUBLE) AS inwoners FROM out.gemeente_periode "
         "WHERE voorziening_code = ? AND halfjaar IS NULL ORDER BY gemeente_code, jaar",
         [catalog.HBH]))
@@ -51,3 +54,10 @@ def comparison(db: Database, key: str, jaar: int, bronnen: str) -> werkwijze.Com
 
 def title(jaar_label: str, lang: str) -> str:
     return tr("title", lang, TEXTS, jaar=jaar_label)
+
+
+def two_ways(db: Database, key: str, jaar: int, bronnen: str) -> werkwijze.TwoWays | None:
+    """The same year's groups per gemeente and per inhabitant (or client): werkwijze.TwoWays."""
+    return db.memo(("uitgaven_two_ways", key, jaar, bronnen), lambda: werkwijze.counted_two_ways(
+        spending_frame(db, key, bronnen).filter(pl.col("jaar") == jaar), SPENDING[key].per,
+        SPENDING[key].noemer))

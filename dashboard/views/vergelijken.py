@@ -26,9 +26,16 @@ from typing import Any
 import altair as alt
 import polars as pl
 
-from dashboard import catalog, fmt, measures, tables
+from dashboard import catalog, end_labels, fmt, measures, tables
 from dashboard.catalog import werkwijze_label
-from dashboard.charts import CATEGORICAL, WERKWIJZE_COLOURS, configure, titled
+from dashboard.charts import (
+    CATEGORICAL,
+    WERKWIJZE_COLOURS,
+    configure,
+    line_label_expr,
+    titled,
+    wrap_title,
+)
 from dashboard.db import Database
 from dashboard.i18n import section, tr
 from dashboard.measures import Measure
@@ -52,6 +59,10 @@ MAX_PANELS = 12
 PER = 1000.0  # every measure of MAAT_KEYS is 'per 1 000' (tests/test_measures.py)
 # Downloads need a fixed width ('container' has no container outside the page).
 EXPORT_SIZE: dict[str, int] = {"width": 760, "height": 360}
+# px of a legend label line: long series names go on two lines, which a phone fits. Broken
+# for 14 px (Streamlit's theme draws labels larger than Vega's 10 px); cut only far beyond.
+LEGEND_LABEL_WIDTH = 200
+LEGEND_LABEL_LIMIT = 300
 NEDERLAND_COLOUR = "#000000"
 DASHES: list[list[float]] = [[1, 0], [6, 3], [2, 2], [8, 3, 2, 3], [4, 4], [1, 3]]
 SHAPES: list[str] = ["circle", "square", "triangle-up", "diamond", "cross", "triangle-down",
@@ -416,7 +427,7 @@ def fill(template: Any, values: Mapping[str, Any]) -> Any:
 def finish(template: Spec, values: Mapping[str, Any], datasets: Mapping[str, pl.DataFrame],
            **top: Any) -> Spec:
     """The filled template with its rows (and top-level overrides such as height)."""
-    spec = fill(template, values)
+    spec = wrap_title(drop_empty_lines(fill(template, values)))
     spec.update(top)
     spec["datasets"] = {name: frame.to_dicts() for name, frame in datasets.items()}
     return spec
@@ -426,20 +437,31 @@ def template_of(chart: alt.TopLevelMixin) -> Spec:
     return configure(chart).to_dict()
 
 
-def chart_size(export: bool, page_height: int, export_height: int) -> dict[str, int | str]:
-    """In the page Streamlit fits title, axes and legend inside the height; a downloaded image
-    has a fixed width (there is no container) and the height of the plot itself."""
+def chart_size(export: bool, page_height: int, export_height: int) -> dict[str, Any]:
+    """Both heights are the plot's own: in the page the width stretches (fit-x) and title,
+    axes and legend come on top, so a phone's longer title and legend do not squeeze the plot;
+    a downloaded image has a fixed width (there is no container)."""
     if export:
         return {"width": EXPORT_SIZE["width"], "height": export_height}
-    return {"width": "container", "height": page_height}
+    return {"width": "container", "height": page_height,
+            "autosize": alt.AutoSizeParams(type="fit-x", contains="padding")}
+
+
+END_LABEL_SIZE = 11  # px, the names at the line ends (dashboard/end_labels.py)
+# The trend plot's own height on the page: with autosize fit-x the title and legend come on
+# top, so the end labels can be placed in pixels that are the plot's.
+TREND_PAGE_HEIGHT = 340
+TREND_EXPORT_HEIGHT = 360
 
 
 def trend_chart(series: pl.DataFrame, order: list[str], styles: dict[str, Style], title: str,
                 source: str, subtitle: str, unit: str, lang: str,
-                export: bool = False) -> Spec:
+                export: bool = False, basis: str = "") -> Spec:
     """Lines with points and a label at each line's end; a gap where a figure is unknown.
 
     The y axis starts near the data, not at 0: the point is the gap between the lines.
+    End labels are nudged apart or left out (the legend names the lines), see end_labels.
+    `basis` is an optional subtitle line on what is counted (gemeenten or inhabitants).
     `export=True` gives the fixed size for the PNG/SVG download."""
     names = list(styles)
     data = series.select("reeks", "periode_label", "waarde", "waarde_label",
@@ -447,11 +469,36 @@ def trend_chart(series: pl.DataFrame, order: list[str], styles: dict[str, Style]
                          n_tekst=pl.format("{} / {}", "n_bekend", "n_totaal").fill_null("–"))
     last = (series.drop_nulls("waarde").sort("volgorde").group_by("reeks", maintain_order=True)
             .last().select("reeks", "periode_label", "waarde"))
-    return finish(_trend_template(lang, len(order) > 12, export), {
-        "@title": title, "@subtitle": subtitle, "@source": source, "@unit": unit,
-        "@order": order, "@names": names, "@colours": [styles[n].colour for n in names],
+    template = _trend_template(lang, len(order) > 12, export)
+    domain = end_labels.nice_domain(series["waarde"].to_list()) or (0.0, 1.0)
+    placement = end_labels.place(last["waarde"].to_list(), domain, float(template["height"]),
+                                 END_LABEL_SIZE)
+    ends = (last.with_columns(label_y=pl.Series(placement.y, dtype=pl.Float64))
+            if placement.show else last.clear().with_columns(label_y=pl.lit(None, pl.Float64)))
+    return finish(template, {
+        "@title": title, "@subtitle": subtitle, "@basis": basis, "@source": source,
+        "@unit": unit, "@order": order, "@names": names,
+        "@colours": [styles[n].colour for n in names],
         "@dashes": [styles[n].dash for n in names], "@shapes": [styles[n].shape for n in names],
-    }, {"trend": data, "trend_eind": last})
+        "@ydomain": list(domain),
+        "@legend_labels": line_label_expr(names, LEGEND_LABEL_WIDTH, 14),
+    }, {"trend": data, "trend_eind": ends})
+
+
+def with_basis_line(template: Spec) -> Spec:
+    """The template with an '@basis' subtitle line before the source line (left out when the
+    value is empty)."""
+    subtitle = template["title"]["subtitle"]
+    template["title"]["subtitle"] = [*subtitle[:-1], "@basis", subtitle[-1]]
+    return template
+
+
+def drop_empty_lines(spec: Spec) -> Spec:
+    """Subtitle lines filled with an empty text are left out rather than drawn as a gap."""
+    title = spec.get("title")
+    if isinstance(title, dict) and isinstance(title.get("subtitle"), list):
+        title["subtitle"] = [line for line in title["subtitle"] if line]
+    return spec
 
 
 @functools.lru_cache(maxsize=32)
@@ -462,7 +509,9 @@ def _trend_template(lang: str, long_axis: bool, export: bool) -> Spec:
     scale_shape = alt.Scale(domain=["@names"], range=["@shapes"])
     x = alt.X("periode_label:O", sort=["@order"], title=None,
               axis=alt.Axis(labelAngle=-45 if long_axis else 0, labelOverlap=True))
-    y = alt.Y("waarde:Q", title="@unit", scale=alt.Scale(zero=False))
+    # A fixed domain (end_labels.nice_domain): the end labels are placed on this very scale.
+    y = alt.Y("waarde:Q", title="@unit",
+              scale=alt.Scale(zero=False, nice=False, domain=["@ydomain"]))
     tooltip = [alt.Tooltip("reeks:N", title=legend_title),
                alt.Tooltip("periode_label:N", title=tr("periode", lang)),
                alt.Tooltip("waarde_label:N", title=tr("waarde", lang, TEXTS)),
@@ -470,19 +519,29 @@ def _trend_template(lang: str, long_axis: bool, export: bool) -> Spec:
     base = alt.Chart(alt.NamedData("trend")).encode(x=x, y=y)
     lines = base.mark_line(strokeWidth=2).encode(
         color=alt.Color("reeks:N", scale=scale_colour, title=legend_title,
-                        legend=alt.Legend(orient="bottom", columns=2, symbolStrokeWidth=2,
-                                          labelLimit=320)),
+                        legend=alt.Legend(orient="bottom", symbolStrokeWidth=2,
+                                          labelLimit=LEGEND_LABEL_LIMIT,
+                                          labelExpr="@legend_labels")),
         strokeDash=alt.StrokeDash("reeks:N", scale=scale_dash, title=legend_title),
         detail="reeks:N")
     points = base.mark_point(filled=True, size=45).encode(
         color=alt.Color("reeks:N", scale=scale_colour, title=legend_title),
         shape=alt.Shape("reeks:N", scale=scale_shape, title=legend_title),
         tooltip=tooltip)
+    # Inside the plot, left of the last point, at the height end_labels chose: a label right of
+    # it made Vega shrink the plot (to ~80 px on a phone with a long name).
     labels = alt.Chart(alt.NamedData("trend_eind")).mark_text(
-        align="left", dx=7, fontSize=11).encode(
-        x=x, y=y, text="reeks:N", color=alt.Color("reeks:N", scale=scale_colour, legend=None))
-    chart = alt.layer(lines, points, labels).properties(**chart_size(export, 500, 360))
-    return template_of(titled(chart, "@title", "@source", "@subtitle"))
+        align="right", baseline="middle", dx=-8, fontSize=END_LABEL_SIZE).encode(
+        x=x, y=alt.Y("label_y:Q"), text="reeks:N",
+        color=alt.Color("reeks:N", scale=scale_colour, legend=None))
+    height = TREND_EXPORT_HEIGHT if export else TREND_PAGE_HEIGHT
+    chart = alt.layer(lines, points, labels).properties(**chart_size(export, height, height))
+    spec = with_basis_line(template_of(titled(chart, "@title", "@source", "@subtitle")))
+    # The height is the plot's, not the plot's plus title and legend (see above): fit-x on the
+    # page, where the width is the column's; the download grows around its fixed plot instead
+    # (pad), so a long name at a line's end is never cut off at the image's edge.
+    spec["autosize"] = {"type": "pad" if export else "fit-x", "contains": "padding"}
+    return spec
 
 
 def multiples_chart(panels: pl.DataFrame, panel_order: list[str], order: list[str], title: str,

@@ -35,12 +35,12 @@ import numpy as np
 import polars as pl
 
 from dashboard import catalog, fmt, tables
-from dashboard.charts import WERKWIJZE_COLOURS, fmt_number, titled
+from dashboard.charts import WERKWIJZE_COLOURS, fmt_number, line_label_expr, titled
 from dashboard.db import Database
 from dashboard.i18n import section, tr
 from dashboard.measures import Measure
 from dashboard.views import vergelijken
-from dashboard.views.vergelijken import Spec, chart_size, finish, template_of
+from dashboard.views.vergelijken import Spec, chart_size, finish, template_of, with_basis_line
 from etl import bron_type
 
 TEXTS = section("werkwijze")
@@ -57,6 +57,7 @@ DEFAULT_BRONNEN = "alle"
 # The column of out.gemeente_periode each selection reads; SQL text only ever comes from here.
 WERKWIJZE_KOLOM: dict[str, str] = {"alle": "werkwijze_hbh", "sterk": "werkwijze_hbh_sterke_bron"}
 HO = "huishoudelijke_ondersteuning"
+MODEL_LABEL_WIDTH = 120  # px of a line of the model names beside the estimate chart
 
 
 # --- estimator ---------------------------------------------------------------------------------
@@ -250,67 +251,175 @@ def comparison_members(db: Database, maat: str, voorziening: str, jaar: int,
 
 def comparisons_by_year(db: Database, maat: str, voorziening: str,
                         bronnen: str = DEFAULT_BRONNEN) -> pl.DataFrame:
-    """jaar, verschil, lo, hi, n_res, n_uren, klein for every year with an adjusted estimate."""
+    """jaar, verschil, lo, hi, n_res, n_uren, klein for every year with an adjusted estimate,
+    and gepoold: the same year's difference per inhabitant over the same gemeenten (TwoWays)."""
     def compute() -> pl.DataFrame:
         rows = []
         for jaar in sorted(year_frame(db, maat, voorziening, bronnen)["jaar"].unique().to_list()):
             cmp = comparison(db, maat, voorziening, int(jaar), bronnen)
             if cmp.adjusted is not None:
+                ways = two_ways(db, MAATEN[maat], voorziening, int(jaar), bronnen)
                 rows.append({"jaar": int(jaar), "verschil": cmp.adjusted.verschil,
                              "lo": cmp.adjusted.lo, "hi": cmp.adjusted.hi,
-                             "n_res": cmp.n_res, "n_uren": cmp.n_uren, "klein": cmp.small})
+                             "n_res": cmp.n_res, "n_uren": cmp.n_uren, "klein": cmp.small,
+                             "gepoold": None if ways is None else ways.per_inwoner})
         return pl.DataFrame(rows, schema={"jaar": pl.Int64, "verschil": pl.Float64,
                                           "lo": pl.Float64, "hi": pl.Float64,
                                           "n_res": pl.Int64, "n_uren": pl.Int64,
-                                          "klein": pl.Boolean})
+                                          "klein": pl.Boolean, "gepoold": pl.Float64})
     return db.memo(("werkwijze_years", maat, voorziening, bronnen), compute)
 
 
-def estimate_table(cmp: Comparison, lang: str, decimals: int = 2) -> pl.DataFrame:
+@dataclass(frozen=True)
+class TwoWays:
+    """One year's two groups counted two ways, over the very gemeenten the comparison uses.
+
+    Per gemeente every gemeente counts once: the mean of their figures (whose difference is the
+    raw difference of the comparison). Per inhabitant the group's clients and inhabitants are
+    added up first: per × sum(teller) / sum(noemer), in which a large gemeente weighs more.
+    The two can differ, even in sign, when large and small gemeenten of a group differ."""
+
+    n_res: int
+    n_uren: int
+    gemeente_res: float
+    gemeente_uren: float
+    inwoner_res: float | None
+    inwoner_uren: float | None
+    # What the group's figure is per: the measure's denominator (inwoners, clienten, ...).
+    per_what: str = "inwoners"
+
+    @property
+    def per_gemeente(self) -> float:
+        return self.gemeente_res - self.gemeente_uren
+
+    @property
+    def per_inwoner(self) -> float | None:
+        if self.inwoner_res is None or self.inwoner_uren is None:
+            return None
+        return self.inwoner_res - self.inwoner_uren
+
+
+def counted_two_ways(frame: pl.DataFrame, per: float, per_what: str = "inwoners"
+                     ) -> TwoWays | None:
+    """TwoWays over usable_rows(frame) (werkwijze, waarde, teller, noemer, aandeel_75plus,
+    inwoners); None when a group has no gemeente."""
+    usable = usable_rows(frame)
+    groups = {}
+    for group in GROUPS:
+        rows = usable.filter(pl.col("werkwijze") == group)
+        if rows.is_empty():
+            return None
+        both = rows.filter(pl.col("teller").is_not_null() & pl.col("noemer").is_not_null())
+        total = float(both["noemer"].sum()) if both.height else 0.0
+        pooled = per * float(both["teller"].sum()) / total if total > 0 else None
+        groups[group] = (rows.height, float(rows["waarde"].mean()), pooled)
+    (n_res, g_res, i_res), (n_uren, g_uren, i_uren) = groups["resultaatgericht"], groups["uren"]
+    return TwoWays(n_res, n_uren, g_res, g_uren, i_res, i_uren, per_what)
+
+
+def two_ways(db: Database, maat: Measure, voorziening: str, jaar: int,
+             bronnen: str = DEFAULT_BRONNEN) -> TwoWays | None:
+    return db.memo(("werkwijze_two_ways", maat.key, voorziening, jaar, bronnen),
+                   lambda: counted_two_ways(year_frame(db, maat.key, voorziening, bronnen)
+                                            .filter(pl.col("jaar") == jaar), maat.per,
+                                            maat.noemer))
+
+
+def signed(value: float | None, lang: str, decimals: int = 2) -> str:
+    """'+4,15', '-1,00', '–' when unknown: a difference reads with its sign."""
+    text = fmt_number(value, lang, decimals)
+    return f"+{text}" if value is not None and value > 0 and text[0].isdigit() else text
+
+
+def two_ways_text(ways: TwoWays | None, cmp: Comparison, jaar_label: str, lang: str,
+                  decimals: int = 2) -> str:
+    """Both differences side by side, with why they can disagree (one sentence)."""
+    if ways is None:
+        return ""
+    def f(value: float | None) -> str:
+        return fmt_number(value, lang, decimals)
+    adjusted = signed(cmp.adjusted.verschil if cmp.adjusted else None, lang, decimals)
+    return tr("two_ways", lang, TEXTS, jaar=jaar_label, n_res=ways.n_res, n_uren=ways.n_uren,
+              g_res=f(ways.gemeente_res), g_uren=f(ways.gemeente_uren),
+              g_verschil=signed(ways.per_gemeente, lang, decimals), gecorrigeerd=adjusted,
+              i_res=f(ways.inwoner_res), i_uren=f(ways.inwoner_uren),
+              i_verschil=signed(ways.per_inwoner, lang, decimals),
+              samen=tr(f"samen_{ways.per_what}", lang, TEXTS)) + " " + tr(
+        "two_ways_why", lang, TEXTS)
+
+
+def estimate_table(cmp: Comparison, lang: str, decimals: int = 2,
+                   ways: TwoWays | None = None) -> pl.DataFrame:
+    """Raw and adjusted difference per gemeente with their intervals and, given `ways`, the
+    difference per inhabitant (pooled; no interval) beside them; `telt` says which."""
     rows = []
+    gemeenten, inwoners = tr("telt_gemeenten", lang, TEXTS), tr("telt_groep", lang, TEXTS)
     for key, est in (("raw", cmp.raw), ("adjusted", cmp.adjusted)):
         if est is not None:
             rows.append({"model": tr(key, lang, TEXTS), "verschil": est.verschil, "lo": est.lo,
-                         "hi": est.hi,
+                         "hi": est.hi, "telt": gemeenten,
                          "label": f"{fmt_number(est.verschil, lang, decimals)} "
                                   f"({fmt_number(est.lo, lang, decimals)} – "
                                   f"{fmt_number(est.hi, lang, decimals)})"})
+    if ways is not None and ways.per_inwoner is not None:
+        rows.append({"model": tr("pooled_row", lang, TEXTS), "verschil": ways.per_inwoner,
+                     "lo": None, "hi": None, "telt": inwoners,
+                     "label": fmt_number(ways.per_inwoner, lang, decimals)})
     return pl.DataFrame(rows, schema={"model": pl.String, "verschil": pl.Float64,
-                                      "lo": pl.Float64, "hi": pl.Float64, "label": pl.String})
+                                      "lo": pl.Float64, "hi": pl.Float64, "telt": pl.String,
+                                      "label": pl.String})
 
 
-def estimate_display(cmp: Comparison, lang: str, decimals: int = 2) -> tables.Table:
+def estimate_display(cmp: Comparison, lang: str, decimals: int = 2,
+                     ways: TwoWays | None = None) -> tables.Table:
     """estimate_table as the chart's table alternative: the numbers with the label's places."""
-    return tables.display(estimate_table(cmp, lang, decimals), lang, decimals)
+    return tables.display(estimate_table(cmp, lang, decimals, ways), lang, decimals)
 
 
 def estimate_chart(cmp: Comparison, title: str, source: str, subtitle: str, unit: str,
-                   lang: str, export: bool = False) -> Spec:
-    """Point-range: raw and adjusted difference with their 95% intervals, zero marked."""
+                   lang: str, export: bool = False, ways: TwoWays | None = None,
+                   decimals: int = 2) -> Spec:
+    """Point-range: raw and adjusted difference with their 95% intervals (each gemeente once)
+    and the pooled difference per inhabitant beside them, zero marked; a subtitle line says
+    which row counts what, so the PNG carries it too."""
+    rows = estimate_table(cmp, lang, decimals, ways)
     return finish(_estimate_template(lang, export), {
         "@title": title, "@subtitle": subtitle, "@source": source,
+        "@basis": tr("basis_estimate" if ways is not None else "basis_gemeenten", lang, TEXTS),
         "@xtitle": f"{tr('verschil', lang, TEXTS)} ({unit})"},
-        {"schatting": estimate_table(cmp, lang), "nul": pl.DataFrame({"x": [0.0]})})
+        {"schatting": rows.drop("lo", "hi"),
+         "interval": rows.filter(pl.col("lo").is_not_null()),
+         "nul": pl.DataFrame({"x": [0.0]})})
 
 
 @lru_cache(maxsize=8)
 def _estimate_template(lang: str, export: bool) -> Spec:
-    order = [tr("raw", lang, TEXTS), tr("adjusted", lang, TEXTS)]
-    y = alt.Y("model:N", sort=order, title=None, axis=alt.Axis(labelLimit=320))
+    order = [tr("raw", lang, TEXTS), tr("adjusted", lang, TEXTS), tr("pooled_row", lang, TEXTS)]
+    # The model names on lines of a phone's third, so that the plot keeps its width.
+    y = alt.Y("model:N", sort=order, title=None, axis=alt.Axis(
+        labelLimit=2 * MODEL_LABEL_WIDTH,
+        labelExpr=line_label_expr(order, MODEL_LABEL_WIDTH, 14)))
+    telt = [tr("telt_gemeenten", lang, TEXTS), tr("telt_groep", lang, TEXTS)]
+    # Told apart by shape as well as colour: a diamond per gemeente, a square per inhabitant.
+    colour = alt.Color("telt:N", title=tr("telt", lang, TEXTS), scale=alt.Scale(
+        domain=telt, range=["#0072B2", "#444444"]), legend=alt.Legend(orient="bottom",
+                                                                     labelLimit=360))
+    shape = alt.Shape("telt:N", title=tr("telt", lang, TEXTS), scale=alt.Scale(
+        domain=telt, range=["diamond", "square"]))
     data = alt.NamedData("schatting")
-    ranges = alt.Chart(data).mark_rule(strokeWidth=3, color="#0072B2").encode(
-        y=y, x=alt.X("lo:Q", title="@xtitle"), x2="hi:Q")
-    points = alt.Chart(data).mark_point(filled=True, size=120, color="#0072B2",
-                                        shape="diamond").encode(
-        y=y, x="verschil:Q",
+    ranges = alt.Chart(alt.NamedData("interval")).mark_rule(
+        strokeWidth=3, color="#0072B2").encode(y=y, x=alt.X("lo:Q", title="@xtitle"), x2="hi:Q")
+    points = alt.Chart(data).mark_point(filled=True, size=120, opacity=1).encode(
+        y=y, x=alt.X("verschil:Q", title="@xtitle"), color=colour, shape=shape,
         tooltip=[alt.Tooltip("model:N", title=tr("model", lang, TEXTS)),
+                 alt.Tooltip("telt:N", title=tr("telt", lang, TEXTS)),
                  alt.Tooltip("label:N", title=tr("schatting", lang, TEXTS))])
     labels = alt.Chart(data).mark_text(dy=-14, fontSize=11).encode(
         y=y, x="verschil:Q", text="label:N")
     zero = alt.Chart(alt.NamedData("nul")).mark_rule(
         strokeDash=[4, 3], color="#444444").encode(x="x:Q")
-    chart = alt.layer(zero, ranges, points, labels).properties(**chart_size(export, 300, 160))
-    return template_of(titled(chart, "@title", "@source", "@subtitle"))
+    chart = alt.layer(zero, ranges, points, labels).properties(**chart_size(export, 240, 220))
+    return with_basis_line(template_of(titled(chart, "@title", "@source", "@subtitle")))
 
 
 def years_chart(frame: pl.DataFrame, title: str, source: str, subtitle: str, unit: str,
@@ -325,6 +434,7 @@ def years_chart(frame: pl.DataFrame, title: str, source: str, subtitle: str, uni
         label=pl.Series(labels, dtype=pl.String)).drop("klein")
     return finish(_years_template(lang, export), {
         "@title": title, "@subtitle": subtitle, "@source": source,
+        "@basis": tr("basis_years", lang, TEXTS),
         "@ytitle": f"{tr('verschil', lang, TEXTS)} ({unit})"},
         {"jaren": data, "nul": pl.DataFrame({"y": [0.0]})})
 
@@ -350,8 +460,15 @@ def _years_template(lang: str, export: bool) -> Spec:
                  alt.Tooltip("n_uren:Q", title=tr("n_uren", lang, TEXTS))])
     zero = alt.Chart(alt.NamedData("nul")).mark_rule(
         strokeDash=[4, 3], color="#444444").encode(y="y:Q")
-    chart = alt.layer(zero, ranges, points).properties(**chart_size(export, 380, 260))
-    return template_of(titled(chart, "@title", "@source", "@subtitle"))
+    # Beside each year's estimate: the same gemeenten counted per inhabitant (no interval).
+    pooled = alt.Chart(data).mark_point(shape="square", filled=True, size=45, color="#444444",
+                                        xOffset=12, opacity=1).encode(
+        x=x, y="gepoold:Q",
+        tooltip=[alt.Tooltip("jaar:N", title=tr("jaar", lang, TEXTS)),
+                 alt.Tooltip("gepoold:Q", title=tr("gepoold", lang, TEXTS), format=".2f")])
+    chart = alt.layer(zero, ranges, points, pooled).properties(
+        **chart_size(export, 280, 260))
+    return with_basis_line(template_of(titled(chart, "@title", "@source", "@subtitle")))
 
 
 def years_table(frame: pl.DataFrame, lang: str) -> tables.Table:
@@ -362,7 +479,8 @@ def years_table(frame: pl.DataFrame, lang: str) -> tables.Table:
         pl.col("lo").alias(tr("ondergrens", lang, TEXTS)),
         pl.col("hi").alias(tr("bovengrens", lang, TEXTS)),
         pl.col("n_res").alias(tr("n_res", lang, TEXTS)),
-        pl.col("n_uren").alias(tr("n_uren", lang, TEXTS))), lang, 2)
+        pl.col("n_uren").alias(tr("n_uren", lang, TEXTS)),
+        pl.col("gepoold").alias(tr("gepoold", lang, TEXTS))), lang, 2)
 
 
 # --- coverage ----------------------------------------------------------------------------------
@@ -539,7 +657,8 @@ def coverage_chart(cov: pl.DataFrame, reg: pl.DataFrame, title: str, source: str
     height = 26 * years if export else 220 + 30 * years
     # Small segments are too narrow for a number; the table and tooltip still carry them.
     return finish(_coverage_template(lang, export), {
-        "@title": title, "@subtitle": subtitle, "@source": source},
+        "@title": title, "@subtitle": subtitle, "@source": source,
+        "@basis": tr("basis_coverage", lang, TEXTS)},
         {"dekking": data, "dekking_tekst": data.filter(pl.col("gemeenten") >= 8),
          "bronregels": reg_data}, height=height)
 
@@ -564,8 +683,8 @@ def _coverage_template(lang: str, export: bool) -> Spec:
         fontSize=10, color="#000000").encode(y=y, x="midden:Q", text="gemeenten:Q")
     right = alt.Chart(alt.NamedData("bronregels")).mark_text(
         align="left", dx=6, fontSize=10, color="#444444").encode(y=y, x="x:Q", text="tekst:N")
-    chart = alt.layer(bars, inside, right).properties(**chart_size(export, 500, 260))
-    return template_of(titled(chart, "@title", "@source", "@subtitle"))
+    chart = alt.layer(bars, inside, right).properties(**chart_size(export, 280, 260))
+    return with_basis_line(template_of(titled(chart, "@title", "@source", "@subtitle")))
 
 
 def coverage_table(cov: pl.DataFrame, reg: pl.DataFrame, lang: str) -> pl.DataFrame:
@@ -580,14 +699,17 @@ def coverage_table(cov: pl.DataFrame, reg: pl.DataFrame, lang: str) -> pl.DataFr
 # --- distributions -----------------------------------------------------------------------------
 
 def distribution_stats(frame: pl.DataFrame) -> pl.DataFrame:
-    """jaar, werkwijze, n, laagste, q1, mediaan, q3, hoogste over the gemeenten with a figure.
+    """jaar, werkwijze, n, laagste, q1, mediaan, q3, hoogste over the gemeenten with a figure,
+    and gepoold: the same gemeenten counted per inhabitant (PER * sum teller / sum noemer),
+    which can lie far from the median when large gemeenten differ from small ones.
 
     The chart is drawn from these few numbers rather than from every gemeente, so a rerun
     ships 30 rows instead of 3 400."""
     return (frame.drop_nulls("waarde").group_by("jaar", "werkwijze").agg(
         n=pl.len(), laagste=pl.col("waarde").min(),
         q1=pl.col("waarde").quantile(0.25, "linear"), mediaan=pl.col("waarde").median(),
-        q3=pl.col("waarde").quantile(0.75, "linear"), hoogste=pl.col("waarde").max())
+        q3=pl.col("waarde").quantile(0.75, "linear"), hoogste=pl.col("waarde").max(),
+        gepoold=vergelijken.PER * pl.col("teller").sum() / pl.col("noemer").sum())
         .sort("jaar", pl.col("werkwijze").replace_strict(
             {w: i for i, w in enumerate(vergelijken.WERKWIJZEN)})))
 
@@ -606,7 +728,8 @@ def distribution_chart(stats: pl.DataFrame, title: str, source: str, subtitle: s
     data = stats.with_columns(jaar=pl.col("jaar").cast(pl.String),
                               werkwijze=pl.col("werkwijze").replace_strict(labels))
     return finish(_distribution_template(lang), {
-        "@title": title, "@subtitle": subtitle, "@source": source, "@unit": unit},
+        "@title": title, "@subtitle": subtitle, "@source": source, "@unit": unit,
+        "@basis": tr("basis_distribution", lang, TEXTS)},
         {"verdeling": data})
 
 
@@ -621,7 +744,7 @@ def _distribution_template(lang: str) -> Spec:
     tooltip = [alt.Tooltip("jaar:N", title=tr("jaar", lang, TEXTS)),
                alt.Tooltip("n:Q", title=tr("n_gemeenten", lang, TEXTS)),
                *[alt.Tooltip(f"{f}:Q", title=tr(f, lang, TEXTS), format=fmt.vega_number_format(1))
-                 for f in ("laagste", "q1", "mediaan", "q3", "hoogste")]]
+                 for f in ("laagste", "q1", "mediaan", "q3", "hoogste", "gepoold")]]
     whisker = alt.Chart().mark_rule(color="#444444").encode(
         x=x, y=alt.Y("laagste:Q", title="@unit"), y2="hoogste:Q")
     box = alt.Chart().mark_bar(size=12, stroke="#444444", strokeWidth=0.5).encode(
@@ -630,11 +753,16 @@ def _distribution_template(lang: str) -> Spec:
         x=x, y="mediaan:Q")
     n_text = alt.Chart().mark_text(fontSize=9, color="#444444", baseline="top").encode(
         x=x, y=alt.value(2), text="n:Q")
-    chart = alt.layer(whisker, box, median, n_text, data=alt.NamedData("verdeling")).properties(
+    # Beside the box, so it never hides the median: the group counted per inhabitant.
+    pooled = alt.Chart().mark_point(shape="diamond", filled=False, size=50, strokeWidth=1.5,
+                                    color="#000000", xOffset=10).encode(
+        x=x, y="gepoold:Q", tooltip=tooltip)
+    chart = alt.layer(whisker, box, median, pooled, n_text,
+                      data=alt.NamedData("verdeling")).properties(
         width=230, height=260).facet(
         column=alt.Column("werkwijze:N", sort=domain, title=None,
                           header=alt.Header(labelFontSize=12, labelFontWeight="bold")))
-    return template_of(titled(chart, "@title", "@source", "@subtitle"))
+    return with_basis_line(template_of(titled(chart, "@title", "@source", "@subtitle")))
 
 
 def distribution_table(stats: pl.DataFrame, lang: str) -> tables.Table:
@@ -643,7 +771,7 @@ def distribution_table(stats: pl.DataFrame, lang: str) -> tables.Table:
         pl.col("werkwijze").replace_strict(
             {w: vergelijken.werkwijze_label(w, lang) for w in vergelijken.WERKWIJZEN}),
     ).rename({c: tr(c, lang, TEXTS) for c in
-              ("jaar", "werkwijze", "laagste", "q1", "mediaan", "q3", "hoogste")}
+              ("jaar", "werkwijze", "laagste", "q1", "mediaan", "q3", "hoogste", "gepoold")}
              | {"n": tr("n_gemeenten", lang, TEXTS)}), lang, 2)
 
 
@@ -785,6 +913,7 @@ def before_after_chart(panels: pl.DataFrame, order: list[str], title: str, sourc
         wissel=pl.col("wissel_jaar").cast(pl.String))
     return finish(_before_after_template(lang), {
         "@title": title, "@subtitle": subtitle, "@source": source, "@unit": unit,
+        "@basis": tr("basis_before_after", lang, TEXTS),
         "@panels": order}, {"wissels": data})
 
 
@@ -814,7 +943,7 @@ def _before_after_template(lang: str) -> Spec:
         facet=alt.Facet("paneel:N", sort=["@panels"], title=None,
                         header=alt.Header(labelFontSize=10, labelFontWeight="bold",
                                           labelLimit=440)), columns=2)
-    return template_of(titled(chart, "@title", "@source", "@subtitle"))
+    return with_basis_line(template_of(titled(chart, "@title", "@source", "@subtitle")))
 
 
 def summary_table(summary: pl.DataFrame, lang: str, nederland: str) -> tables.Table:
