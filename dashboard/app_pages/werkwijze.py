@@ -86,8 +86,7 @@ else:
                export_chart=lambda: view.estimate_chart(*est_args, export=True, ways=ways))
     # Beside the chart, not in a box higher up: the two counts and why they can disagree.
     if ways is not None:
-        st.info(view.two_ways_text(ways, cmp, jaar_md, ctx.lang),
-                icon=":material/balance:")
+        st.info(view.two_ways_text(ways, cmp, jaar_md, ctx.lang))
 st.caption(ctx.t("adjusted_explain", T, jaar=jaar_label, n_missing=cmp.n_missing))
 st.caption(view.robustness_text(ctx.db, maat.key, voorziening, int(jaar), jaar_label, ctx.lang))
 by_year = view.comparisons_by_year(ctx.db, maat.key, voorziening, bronnen)
@@ -129,8 +128,7 @@ else:
                    export_chart=lambda: view.estimate_chart(*geld_args, export=True,
                                                             ways=geld_ways, decimals=0))
         if geld_ways is not None:
-            st.info(view.two_ways_text(geld_ways, geld_cmp, jaar_md, ctx.lang, decimals=0),
-                    icon=":material/balance:")
+            st.info(view.two_ways_text(geld_ways, geld_cmp, jaar_md, ctx.lang, decimals=0))
         st.caption(ctx.t("adjusted_explain", T, jaar=jaar_label, n_missing=geld_cmp.n_missing))
 
 st.subheader(ctx.t("distribution_heading", T))
@@ -153,7 +151,7 @@ show_chart(ctx, vergelijken.trend_chart(*trend_args, basis=trend_basis),
            export_chart=lambda: vergelijken.trend_chart(*trend_args, export=True,
                                                         basis=trend_basis))
 if ways is not None:  # the per-gemeente figures of the same year beside the pooled lines
-    st.info(view.two_ways_text(ways, cmp, jaar_md, ctx.lang), icon=":material/balance:")
+    st.info(view.two_ways_text(ways, cmp, jaar_md, ctx.lang))
 st.caption(ctx.t("werkwijze_membership", vergelijken.TEXTS) + " "
            + ctx.t("pooling_note", vergelijken.TEXTS, periode=tv.order[-1] if tv.order else "–",
                    counts=vergelijken.latest_counts(tv, ctx.lang)))
