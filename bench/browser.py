@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import json
 import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from playwright.sync_api import BrowserContext, Page, sync_playwright
 
 from bench.context import Run
-from bench.harness import Figure, figure
+from bench.harness import Figure, figure, judged, relative_budget
 from bench.wsclient import concurrent_ws
 from tests.browser_fixtures import CHROMIUM, CHROMIUM_ARGS, ROOT, start_streamlit, stop
 
@@ -159,6 +161,38 @@ def calibration(db: Path, quick: bool) -> tuple[list[float], list[float]]:
     return first, latency
 
 
+# The page may add this much to the calibration page measured in the same run (issue 12):
+# absolute budgets judged the machine's load as much as the page.
+FIRST_MAP_MARGIN_S = 0.5
+INTERACTION_MARGIN_MS = 100.0
+FIRST_MAP_JUDGED_ON = "median"
+INTERACTION_JUDGED_ON = "p95"
+
+
+@dataclass(frozen=True)
+class Budgets:
+    first_map_s: float
+    interaction_ms: float
+    first_map_note: str
+    interaction_note: str
+
+
+def budgets(floor_first_s: Sequence[float], floor_interaction_ms: Sequence[float]) -> Budgets:
+    """The two browser budgets from the calibration page's figures of the same run, each on
+    the statistic its figure is judged on, with a note saying how it was set."""
+    first = relative_budget(floor_first_s, FIRST_MAP_MARGIN_S, FIRST_MAP_JUDGED_ON)
+    interaction = relative_budget(floor_interaction_ms, INTERACTION_MARGIN_MS,
+                                  INTERACTION_JUDGED_ON, digits=1)
+    floor_first = judged(floor_first_s, FIRST_MAP_JUDGED_ON)
+    floor_inter = judged(floor_interaction_ms, INTERACTION_JUDGED_ON)
+    return Budgets(
+        first, interaction,
+        f"budget = calibration page's {FIRST_MAP_JUDGED_ON} in this run "
+        f"({floor_first:.3f} s) + {FIRST_MAP_MARGIN_S:g} s",
+        f"budget = calibration page's {INTERACTION_JUDGED_ON} in this run "
+        f"({floor_inter:.1f} ms) + {INTERACTION_MARGIN_MS:g} ms")
+
+
 def run(bench: Run) -> list[Figure]:
     db = bench.demo_db()
     labels = year_labels(db)
@@ -173,24 +207,29 @@ def run(bench: Run) -> list[Figure]:
         conc, errors = concurrent_ws(server.url, sessions, per)
     finally:
         stop(server)
+    limits = budgets(hello_first, hello_latency)
     conc_note = (f"{sessions} websocket sessions × {per} period changes, all at once and back "
                  "to back, speaking Streamlit's protocol as the browser does "
                  "(bench/wsclient.py): send to script_finished")
     return [
-        figure("browser_first_map_s", "s", first, 1.5,
+        figure("browser_first_map_s", "s", first, limits.first_map_s,
                "navigation start to all 342 shapes drawn and the script idle (timestamps inside "
-               "the page), fresh browser context, warm server", judged_on="median"),
+               f"the page), fresh browser context, warm server; {limits.first_map_note}",
+               judged_on=FIRST_MAP_JUDGED_ON),
         figure("browser_first_map_warm_s", "s", warm, None,
                "the same, for a returning visitor: new tab in one browser context whose HTTP "
                "cache holds the app's scripts", judged_on="median"),
         figure("browser_first_chart_floor_s", "s", hello_first, None,
                "calibration: the same measurement on the smallest Streamlit page with one "
-               "Altair chart (bench/baseline/hello_app.py)", judged_on="median"),
-        figure("browser_interaction_ms", "ms", latency, 300.0,
+               "Altair chart (bench/baseline/hello_app.py); sets the first-map budget",
+               judged_on=FIRST_MAP_JUDGED_ON),
+        figure("browser_interaction_ms", "ms", latency, limits.interaction_ms,
                "pointer down on a period option to the map drawn with the new title and the "
-               "script idle (timestamps inside the page)"),
+               f"script idle (timestamps inside the page); {limits.interaction_note}",
+               judged_on=INTERACTION_JUDGED_ON),
         figure("browser_interaction_floor_ms", "ms", hello_latency, None,
-               "calibration: the same interaction on the smallest Streamlit page"),
+               "calibration: the same interaction on the smallest Streamlit page; sets the "
+               "interaction budget", judged_on=INTERACTION_JUDGED_ON),
         figure("rerun_payload_kb", "kB", payload, 300.0,
                "websocket bytes received per period change (geometry is a static file, "
                "fetched once)"),
