@@ -53,7 +53,7 @@ left, right = st.columns([3, 2])
 with left:
     event = show_chart(ctx, chart, name=f"kaart_{mv.maat.key}_{mv.periode}", key="kaart_map",
                        table=view.table(mv, ctx.lang), export_chart=export, on_select="rerun",
-                       selection_mode="gm")
+                       selection_mode="gm", lazy_table=True)
     st.caption(ctx.t("unknown_count", T, n=unknown, total=mv.values.height) + " "
                + ctx.t("status_legend"))
 with right, st.container(height=760):
