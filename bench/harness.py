@@ -102,17 +102,30 @@ def ratio(baseline_median: float | None, value_median: float) -> float | None:
     return round(baseline_median / value_median, 2)
 
 
+def judged(values: Sequence[float], judged_on: str) -> float:
+    """The statistic a verdict compares with the budget: p95 or median."""
+    if judged_on not in ("p95", "median"):
+        raise ValueError(f"judged_on must be p95 or median, got {judged_on!r}")
+    return p95(values) if judged_on == "p95" else median(values)
+
+
+def relative_budget(floor: Sequence[float], margin: float, judged_on: str = "p95",
+                    digits: int = 3) -> float:
+    """A budget set by a calibration measured in the same run: the floor's `judged_on`
+    statistic plus `margin`. On a shared machine both move with the load, so the verdict is
+    about what the page adds, not about how busy the machine was."""
+    return round(judged(floor, judged_on) + margin, digits)
+
+
 def figure(name: str, unit: str, values: Sequence[float], budget: float | None,
            note: str = "", judged_on: str = "p95", baseline: Baseline | None = None) -> Figure:
     """Summarise runs into a Figure; the verdict compares `judged_on` (p95 or median)."""
-    if judged_on not in ("p95", "median"):
-        raise ValueError(f"judged_on must be p95 or median, got {judged_on!r}")
     med, high = median(values), p95(values)
-    judged = high if judged_on == "p95" else med
+    judged_value = judged(values, judged_on)
     base_med = median(baseline.values) if baseline else None
     return Figure(
         name=name, unit=unit, median=round(med, 4), p95=round(high, 4), budget=budget,
-        within=None if budget is None else judged <= budget, runs=len(values), note=note,
+        within=None if budget is None else judged_value <= budget, runs=len(values), note=note,
         judged_on=judged_on,
         baseline=baseline.description if baseline else None,
         baseline_median=None if base_med is None else round(base_med, 4),

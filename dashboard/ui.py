@@ -380,9 +380,15 @@ def show_table(ctx: PageContext, frame: pl.DataFrame | tables.Table, *,
 def show_chart(ctx: PageContext, chart: Chartish, *, name: str,
                table: pl.DataFrame | tables.Table | None = None, key: str | None = None,
                export_chart: ExportChart | None = None,
-               on_select: str = "ignore", selection_mode: str | None = None) -> Any:
+               on_select: str = "ignore", selection_mode: str | None = None,
+               lazy_table: bool = False) -> Any:
     """The chart (Altair or a finished Vega-Lite dict), PNG/SVG rendered on the server on
-    click, and its table alternative."""
+    click, and its table alternative.
+
+    `lazy_table`: the table is sent only while its expander is open (opening it reruns the
+    page). A closed expander otherwise still carries the rows on every rerun, and the first
+    one makes the browser load the whole data-grid code before the page settles.
+    """
     shown = _as_spec(chart, ctx.lang)
     # vega_lite_chart mutates the dict (moves datasets out), so it gets its own copy.
     event = st.vega_lite_chart(dict(shown), width="stretch", key=key, on_select=on_select,
@@ -397,8 +403,12 @@ def show_chart(ctx: PageContext, chart: Chartish, *, name: str,
                             file_name=f"{name}.svg", mime="image/svg+xml", on_click="ignore",
                             key=f"svg_{key or name}")
     if table is not None:
-        with st.expander(ctx.t("table_alternative")):
-            show_table(ctx, table)
+        box = (st.expander(ctx.t("table_alternative"), key=f"table_{key or name}",
+                           on_change="rerun") if lazy_table
+               else st.expander(ctx.t("table_alternative")))
+        if box.open is not False:  # None: an expander that does not track its state
+            with box:
+                show_table(ctx, table)
     return event
 
 

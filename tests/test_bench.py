@@ -18,6 +18,7 @@ from bench.__main__ import (
     parse_groups,
     results_path,
 )
+from bench.browser import budgets
 from bench.exports import csv_rows, expect_rows, repeat_rows
 from bench.harness import (
     Baseline,
@@ -29,6 +30,7 @@ from bench.harness import (
     median,
     p95,
     ratio,
+    relative_budget,
     results_document,
     write_results,
 )
@@ -77,6 +79,34 @@ def test_figure_judges_p95_by_default_and_carries_the_baseline() -> None:
     assert figure("z", "MB", [8.1], None).within is None
     with pytest.raises(ValueError):
         figure("z", "MB", [8.1], None, judged_on="mean")
+
+
+def test_relative_budget_is_the_floors_judged_statistic_plus_the_margin() -> None:
+    floor = [1.0, 1.2, 1.4, 5.0]  # median 1.3, p95 5.0 (the maximum of 4 runs)
+    assert relative_budget(floor, 0.5, "median") == 1.8
+    assert relative_budget(floor, 0.5) == 5.5  # p95 unless told
+    assert relative_budget([100.04, 120.0], 100.0, "median", digits=1) == 210.0
+    with pytest.raises(ValueError):
+        relative_budget(floor, 0.5, "mean")
+    with pytest.raises(ValueError):
+        relative_budget([], 0.5)
+
+
+def test_browser_budgets_follow_the_calibration_of_the_same_run() -> None:
+    # First map judged on the median (+0.5 s), interaction on the p95 (+100 ms), as the
+    # figures themselves are judged.
+    quiet = budgets([1.4, 1.5, 1.6], [150.0, 170.0, 190.0])
+    busy = budgets([1.9, 2.0, 2.6], [150.0, 170.0, 300.0])
+    assert (quiet.first_map_s, quiet.interaction_ms) == (2.0, 290.0)
+    assert (busy.first_map_s, busy.interaction_ms) == (2.5, 400.0)
+    assert "1.500 s" in quiet.first_map_note and "+ 0.5 s" in quiet.first_map_note
+    assert "190.0 ms" in quiet.interaction_note and "+ 100 ms" in quiet.interaction_note
+    # The same page timings pass on the busy run and fail on the quiet one.
+    page_first, page_inter = [2.2, 2.3, 2.4], [250.0, 280.0, 350.0]
+    assert figure("f", "s", page_first, quiet.first_map_s, judged_on="median").within is False
+    assert figure("f", "s", page_first, busy.first_map_s, judged_on="median").within is True
+    assert figure("i", "ms", page_inter, quiet.interaction_ms).within is False
+    assert figure("i", "ms", page_inter, busy.interaction_ms).within is True
 
 
 # --- measuring --------------------------------------------------------------------------------

@@ -106,3 +106,23 @@ def test_spending_measure_draws_with_its_caveat_and_svg_title(page: Page,
     assert "Uitgaven hulp bij het huishouden per cliënt" in text
     assert "SYNTHETISCHE DEMODATA" in text
     assert not errors
+
+
+def test_table_alternative_and_ranking_open_when_asked_for(page: Page,
+                                                          app_server: Server) -> None:
+    open_map(page, app_server)
+    # The table's rows come only when it is opened, then as a grid of every gemeente.
+    grid = page.locator('[data-testid="stDataFrame"]')
+    assert grid.count() == 0
+    page.get_by_text("Tabel bij deze grafiek").click()
+    expect(grid).to_have_count(1, timeout=20_000)
+    expect(grid.locator('[role="grid"]')).to_have_attribute("aria-rowcount", "343")
+    # The ranking tab: a labelled bar per known value (SVG, so readers of screen readers get
+    # them too), in place of the map.
+    page.get_by_role("tab", name="Rangorde").click()
+    bars = page.locator('[data-testid="stVegaLiteChart"] svg g.mark-rect path')
+    expect(bars.first).to_be_visible(timeout=20_000)
+    page.wait_for_selector(IDLE)
+    assert bars.count() > 300
+    assert "Gemeente: " in (bars.first.get_attribute("aria-label") or "")
+    expect(page.locator('[data-testid="stVegaLiteChart"]')).to_have_count(1)

@@ -58,10 +58,17 @@ def test_changing_the_period_changes_values_and_url(make_app: AppFactory) -> Non
     specs_before = [c.proto.spec for c in at.get("vega_lite_chart")]
     at.selectbox(key="kaart_periode").select("2020").run()
     assert at.query_params["periode"] == "2020JJ00"
-    assert all("2020" in dataset(at, kaart.KLASSEN, i)[0]["titel"] for i in (0, 1))
+    assert "2020" in dataset(at, kaart.KLASSEN)[0]["titel"]
     assert lookup_values(at) != before
     # Only the data changed: the browser swaps it into the live chart instead of rebuilding.
     assert [c.proto.spec for c in at.get("vega_lite_chart")] == specs_before
+    # The same for the ranking, in its own tab.
+    at.session_state["kaart_weergave"] = "Rangorde"
+    at.run()
+    ranking_before = at.get("vega_lite_chart")[0].proto.spec
+    at.selectbox(key="kaart_periode").select("2021").run()
+    assert "2021" in dataset(at, kaart.KLASSEN)[0]["titel"]
+    assert at.get("vega_lite_chart")[0].proto.spec == ranking_before
 
 
 def test_deep_link_sets_controls(make_app: AppFactory) -> None:
@@ -96,6 +103,42 @@ def test_werkwijze_outline_layer_toggles(make_app: AppFactory) -> None:
     at.checkbox(key="kaart_werkwijze").uncheck().run()
     assert "strokeDash" not in spec(at)["encoding"]
     assert at.query_params["werkwijze"] == "0"
+
+
+def test_ranking_and_table_are_run_only_when_asked_for(make_app: AppFactory) -> None:
+    at = make_app()
+    # First run: the map only; the ranking tab and the table expander are offered.
+    assert [t.label for t in at.tabs] == ["Kaart", "Rangorde"]
+    assert len(at.get("vega_lite_chart")) == 1
+    known = [v for v in lookup_values(at) if v["label"] != "–"]
+    assert "Tabel bij deze grafiek" in [e.label for e in at.expander]
+    assert len(at.dataframe) == 0
+    # The ranking tab: a bar for every known value, and no map behind it.
+    at.session_state["kaart_weergave"] = "Rangorde"
+    at.run()
+    assert not at.exception
+    charts = at.get("vega_lite_chart")
+    assert len(charts) == 1 and "rangorde" in [ds.name for ds in charts[0].proto.datasets]
+    assert len(dataset(at, "rangorde")) == len(known) > 300
+    # Back on the map, the table: sent once opened, kept open across a period change.
+    at.session_state["kaart_weergave"] = "Kaart"
+    at.session_state["table_kaart_map"] = True
+    at.run()
+    assert not at.exception and len(at.dataframe) == 1
+    table = at.dataframe[0].value
+    assert len(table) == 342 and "Gemeente" in table.columns
+    first = table.iloc[0].tolist()
+    at.selectbox(key="kaart_periode").select("2020").run()
+    assert len(at.dataframe) == 1 and at.dataframe[0].value.iloc[0].tolist() != first
+
+
+def test_map_values_travel_as_arrow_dictionaries(make_app: AppFactory) -> None:
+    at = make_app()
+    chart = at.get("vega_lite_chart")[0]
+    data = next(ds.data.data for ds in chart.proto.datasets if ds.name == kaart.VALUES)
+    schema = pl.read_ipc_stream(data).schema
+    assert all(schema[c] == pl.Categorical for c in kaart.FEW_VALUES)
+    assert schema["code"] == pl.String and schema["naam"] == pl.String
 
 
 @pytest.fixture(scope="module")

@@ -49,18 +49,24 @@ else:
 chart = view.map_chart(mv, geometry, title, ctx.source, ctx.lang, show_werkwijze)
 export = view.with_inline_geometry(chart, geo.features(ctx.db))
 
-left, right = st.columns([3, 2])
-with left:
-    event = show_chart(ctx, chart, name=f"kaart_{mv.maat.key}_{mv.periode}", key="kaart_map",
-                       table=view.table(mv, ctx.lang), export_chart=export, on_select="rerun",
-                       selection_mode="gm")
-    st.caption(ctx.t("unknown_count", T, n=fmt.integer(unknown, ctx.lang),
-                     total=fmt.integer(mv.values.height, ctx.lang)) + " "
-               + ctx.t("status_legend"))
-with right, st.container(height=760):
-    show_chart(ctx, view.ranked_chart(mv, ctx.t("ranked_title", T) + ": " + title, ctx.source,
-                                      ctx.lang),
-               name=f"rangorde_{mv.maat.key}_{mv.periode}", key="kaart_ranked")
+# The ranking is a tab of its own, run only when chosen: drawn next to the map it doubled the
+# browser's work on the first load and on every change (bench/browser.py).
+map_tab, ranked_tab = st.tabs([ctx.t("page_kaart"), ctx.t("ranked_title", T)],
+                              key="kaart_weergave", on_change="rerun")
+event = None
+if map_tab.open:
+    with map_tab:
+        event = show_chart(ctx, chart, name=f"kaart_{mv.maat.key}_{mv.periode}",
+                           key="kaart_map", table=view.table(mv, ctx.lang), export_chart=export,
+                           on_select="rerun", selection_mode="gm", lazy_table=True)
+        st.caption(ctx.t("unknown_count", T, n=fmt.integer(unknown, ctx.lang),
+                         total=fmt.integer(mv.values.height, ctx.lang)) + " "
+                   + ctx.t("status_legend"))
+if ranked_tab.open:
+    with ranked_tab, st.container(height=760):
+        show_chart(ctx, view.ranked_chart(mv, ctx.t("ranked_title", T) + ": " + title,
+                                          ctx.source, ctx.lang),
+                   name=f"rangorde_{mv.maat.key}_{mv.periode}", key="kaart_ranked")
 
 code = view.selected_code(event)
 if code:

@@ -402,8 +402,9 @@ def _estimate_template(lang: str, export: bool) -> Spec:
     telt = [tr("telt_gemeenten", lang, TEXTS), tr("telt_groep", lang, TEXTS)]
     # Told apart by shape as well as colour: a diamond per gemeente, a square per inhabitant.
     colour = alt.Color("telt:N", title=tr("telt", lang, TEXTS), scale=alt.Scale(
-        domain=telt, range=["#0072B2", "#444444"]), legend=alt.Legend(orient="bottom",
-                                                                     labelLimit=360))
+        domain=telt, range=["#0072B2", "#444444"]), legend=alt.Legend(
+            orient="bottom", direction="vertical", labelLimit=vergelijken.LEGEND_LABEL_LIMIT,
+            labelExpr=line_label_expr(telt, vergelijken.LEGEND_LABEL_WIDTH, 11)))
     shape = alt.Shape("telt:N", title=tr("telt", lang, TEXTS), scale=alt.Scale(
         domain=telt, range=["diamond", "square"]))
     data = alt.NamedData("schatting")
