@@ -8,9 +8,10 @@ from streamlit.testing.v1 import AppTest
 
 from tests.dashboard_fixtures import AppFactory
 
-DUTCH = ["Kaart", "Vergelijken", "Werkwijze", "Bezwaar", "Gemeente", "Data", "SQL", "Over"]
-ENGLISH = ["Map", "Compare", "Working method", "Objections", "Municipality", "Data", "SQL",
-           "About"]
+DUTCH = ["Kaart", "Vergelijken", "Werkwijze", "Bezwaar", "Rechtspraak", "Gemeente", "Data",
+         "SQL", "Over"]
+ENGLISH = ["Map", "Compare", "Working method", "Objections", "Court rulings", "Municipality",
+           "Data", "SQL", "About"]
 
 
 def nav_titles(at: AppTest) -> list[str]:
