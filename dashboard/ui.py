@@ -393,23 +393,30 @@ def show_chart(ctx: PageContext, chart: Chartish, *, name: str,
     # vega_lite_chart mutates the dict (moves datasets out), so it gets its own copy.
     event = st.vega_lite_chart(dict(shown), width="stretch", key=key, on_select=on_select,
                                selection_mode=selection_mode)
-    spec = export_chart if export_chart is not None else chart
+    _downloads_and_table(ctx, export_chart if export_chart is not None else chart, name=name,
+                         key=key, table=table, lazy_table=lazy_table)
+    return event
+
+
+def _downloads_and_table(ctx: PageContext, spec: ExportChart, *, name: str, key: str | None,
+                         table: pl.DataFrame | None, lazy_table: bool = False) -> None:
+    """PNG and SVG of `spec` (rendered on the server on click) and the table alternative."""
     row = st.container(horizontal=True)
     # Deferred: rendering a map PNG takes a moment and most reruns never download it.
     row.download_button(ctx.t("download_png"), data=_renderer(spec, "png", ctx.lang),
-                            file_name=f"{name}.png", mime="image/png", on_click="ignore",
-                            key=f"png_{key or name}")
+                        file_name=f"{name}.png", mime="image/png", on_click="ignore",
+                        key=f"png_{key or name}")
     row.download_button(ctx.t("download_svg"), data=_renderer(spec, "svg", ctx.lang),
-                            file_name=f"{name}.svg", mime="image/svg+xml", on_click="ignore",
-                            key=f"svg_{key or name}")
-    if table is not None:
-        box = (st.expander(ctx.t("table_alternative"), key=f"table_{key or name}",
-                           on_change="rerun") if lazy_table
-               else st.expander(ctx.t("table_alternative")))
-        if box.open is not False:  # None: an expander that does not track its state
-            with box:
-                show_table(ctx, table)
-    return event
+                        file_name=f"{name}.svg", mime="image/svg+xml", on_click="ignore",
+                        key=f"svg_{key or name}")
+    if table is None:
+        return
+    box = (st.expander(ctx.t("table_alternative"), key=f"table_{key or name}",
+                       on_change="rerun") if lazy_table
+           else st.expander(ctx.t("table_alternative")))
+    if box.open is not False:  # None: an expander that does not track its state
+        with box:
+            show_table(ctx, table)
 
 
 EXPORT_WIDTH = 820  # px of the plot in a PNG/SVG: about a memo page
@@ -458,14 +465,5 @@ def show_panels(ctx: PageContext, spec: dict[str, Any], *, name: str, columns: i
         for cell, panel in zip(st.columns(columns), panels[start:start + columns], strict=False):
             with cell:
                 st.vega_lite_chart(charts.localised(panel, ctx.lang), width="stretch")
-    export = export_chart if export_chart is not None else spec
-    row = st.container(horizontal=True)
-    row.download_button(ctx.t("download_png"), data=_renderer(export, "png", ctx.lang),
-                        file_name=f"{name}.png", mime="image/png", on_click="ignore",
-                        key=f"png_{key or name}")
-    row.download_button(ctx.t("download_svg"), data=_renderer(export, "svg", ctx.lang),
-                        file_name=f"{name}.svg", mime="image/svg+xml", on_click="ignore",
-                        key=f"svg_{key or name}")
-    if table is not None:
-        with st.expander(ctx.t("table_alternative")):
-            show_table(ctx, table)
+    _downloads_and_table(ctx, export_chart if export_chart is not None else spec, name=name,
+                         key=key, table=table)
