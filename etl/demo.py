@@ -696,18 +696,18 @@ def write_demo(out_dir: Path, snapshot_dir: Path, *, seed: int = 2015, scale: st
     for make in cubes:
         cube = make()   # built one at a time: the full-scale cube is large
         rows[cube.table_id] = write_cube(out_dir / "cbs" / cube.table_id, cube, seed, scale)
-        say(f"{cube.table_id}: {rows[cube.table_id]:,} rijen (synthetisch)")
+        say(f"{cube.table_id}: {rows[cube.table_id]:,} rows (synthetic)")
     copy_geo(snapshot_dir, out_dir / "geo")
-    say("geo: grenzen gekopieerd")
+    say("geo: boundaries copied")
     copy_registers(registers_dir, out_dir / "registers")
     rows["bezwaar-demo"] = write_bezwaar(out_dir / "bezwaar-demo", bezwaar_rows(model, seed),
                                          seed)
-    say(f"bezwaar-demo: {rows['bezwaar-demo']:,} rijen (synthetisch)")
+    say(f"bezwaar-demo: {rows['bezwaar-demo']:,} rows (synthetic)")
     # Imported here: the rulings writer pulls in the XML stack only when a demo is written.
     from etl.sources.rechtspraak.demo import write_demo_rechtspraak
 
     folder = write_demo_rechtspraak(out_dir, model.history, seed, RETRIEVED_AT)
     rows["rechtspraak-demo"] = sum(1 for _ in (folder / "content").rglob("*.xml")) \
         if (folder / "content").is_dir() else 0
-    say(f"rechtspraak: {rows['rechtspraak-demo']:,} uitspraken (synthetisch)")
+    say(f"rechtspraak: {rows['rechtspraak-demo']:,} rulings (synthetic)")
     return rows
