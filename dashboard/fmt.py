@@ -79,8 +79,8 @@ def size(n_bytes: float | None, lang: str = "nl") -> str:
         return UNKNOWN
     n = float(n_bytes)  # type: ignore[arg-type]
     if abs(n) < 1000:
-        word = {"nl": "bytes", "en": "bytes"}[lang if lang in ("nl", "en") else "nl"]
-        return f"{number(n, lang, 0)} {word if n != 1 else 'byte'}"
+        # The same word in Dutch and English.
+        return f"{number(n, lang, 0)} {'byte' if n == 1 else 'bytes'}"
     for unit in ("kB", "MB", "GB", "TB"):
         n /= 1000
         if abs(n) < 1000 or unit == "TB":

@@ -27,7 +27,8 @@ import duckdb
 import polars as pl
 
 from dashboard import fmt
-from dashboard.i18n import section
+from dashboard.i18n import LANGS, section, tr
+from dashboard.measures import measure
 from dashboard.sql_limits import default_of
 
 if TYPE_CHECKING:
@@ -276,7 +277,8 @@ def export_file(db: Database, sql: str, fmt: str, context: object, lang: Lang = 
 
 @dataclass(frozen=True)
 class Example:
-    """An example query for the console's list: a title and a one-line note per language.
+    """An example query for the console's list; its title and one-line note per language are
+    the texts `<key>_titel` and `<key>_uitleg` of section `sql_examples` in the locale files.
 
     The note goes into the editor as a leading SQL comment, so whoever copies the query also
     copies the pitfall it avoids (half-years, the Totaal row, pooled rates, NULLs).
@@ -285,14 +287,32 @@ class Example:
     """
 
     key: str
-    title: dict[Lang, str]
-    note: dict[Lang, str]
     body: str
     body_en: str | None = None
+
+    @property
+    def title(self) -> dict[str, str]:
+        return {lang: tr(f"{self.key}_titel", lang, EXAMPLE_TEXTS) for lang in LANGS}
+
+    @property
+    def note(self) -> dict[str, str]:
+        return {lang: tr(f"{self.key}_uitleg", lang, EXAMPLE_TEXTS) for lang in LANGS}
 
     def sql(self, lang: Lang = "nl") -> str:
         body = self.body_en if lang == "en" and self.body_en is not None else self.body
         return f"-- {self.note[lang]}\n{body}"
+
+
+EXAMPLE_TEXTS = section("sql_examples")
+
+
+def _pooled_rate(key: str) -> str:
+    """A measure's pooled figure as an example writes it, from the catalogue (dashboard/
+    measures.py): per × sum(teller) / sum(noemer), rounded to the measure's places; the
+    example's WHERE keeps only rows where both are known."""
+    m = measure(key)
+    return (f"round({m.per:g} * sum({m.teller}) / sum({m.noemer}), {m.decimals}) "
+            f"AS {m.column or m.key}")
 
 
 _DICTIONARY_SQL = (
@@ -308,14 +328,6 @@ _DICTIONARY_SQL = (
 EXAMPLES: list[Example] = [
     Example(
         "provincie_jaar",
-        {"nl": "Cliënten per provincie en jaar (geharmoniseerd)",
-         "en": "Clients per province and year (harmonised)"},
-        {"nl": "Hele jaren (halfjaar IS NULL) en alleen het Totaal (T001024): halfjaren en "
-               "voorzieningen tellen niet op. Een som is een ondergrens als gemeenten_bekend "
-               "< gemeenten_totaal.",
-         "en": "Whole years (halfjaar IS NULL) and only the Totaal (T001024): half-years and "
-               "voorzieningen do not add up. A sum is a lower bound when gemeenten_bekend "
-               "< gemeenten_totaal."},
         "SELECT provincie_naam, jaar, sum(clienten) AS clienten,\n"
         "       count(clienten) AS gemeenten_bekend, count(*) AS gemeenten_totaal\n"
         "FROM out.gemeente_periode\n"
@@ -324,12 +336,6 @@ EXAMPLES: list[Example] = [
     ),
     Example(
         "top10",
-        {"nl": "Top 10 gemeenten: cliënten per 1 000 inwoners, meest recente jaar",
-         "en": "Top 10 gemeenten: clients per 1 000 inhabitants, latest year"},
-        {"nl": "Het laatste hele jaar met cijfers, alleen het Totaal (T001024); gemeenten "
-               "zonder cijfer (NULL) vallen weg, ze zijn niet 0.",
-         "en": "The latest whole year with figures, only the Totaal (T001024); gemeenten "
-               "without a figure (NULL) drop out, they are not 0."},
         "WITH laatste AS (\n"
         "  SELECT max(jaar) AS jaar FROM out.gemeente_periode\n"
         "  WHERE halfjaar IS NULL AND voorziening_code = 'T001024' AND clienten IS NOT NULL)\n"
@@ -342,17 +348,9 @@ EXAMPLES: list[Example] = [
     ),
     Example(
         "werkwijze",
-        {"nl": "Werkwijze huishoudelijke hulp en cliënten per 1 000",
-         "en": "Werkwijze of household help and clients per 1 000"},
-        {"nl": "Hulp bij het huishouden (A019507), hele jaren; het cijfer per 1 000 is opnieuw "
-               "berekend uit sommen over gemeenten met bekende cliënten en inwoners, niet "
-               "gemiddeld. Werkwijze NULL is onbekend, niet 'uren'.",
-         "en": "Household help (A019507), whole years; the rate per 1 000 is recomputed from "
-               "sums over gemeenten with known clients and inhabitants, not averaged. "
-               "Werkwijze NULL is unknown, not 'uren'."},
         "SELECT jaar, werkwijze_hbh, count(*) AS gemeenten,\n"
         "       sum(clienten) AS clienten, sum(inwoners) AS inwoners,\n"
-        "       round(1000 * sum(clienten) / sum(inwoners), 1) AS clienten_per_1000\n"
+        f"       {_pooled_rate('hbh_per_1000')}\n"
         "FROM out.gemeente_periode\n"
         "WHERE halfjaar IS NULL AND voorziening_code = 'A019507'\n"
         "  AND werkwijze_hbh IS NOT NULL AND clienten IS NOT NULL AND inwoners > 0\n"
@@ -360,34 +358,20 @@ EXAMPLES: list[Example] = [
     ),
     Example(
         "herindelingen",
-        {"nl": "Herindelingen (gemeentelijke fusies)",
-         "en": "Herindelingen (municipal reorganisations)"},
-        {"nl": "Eén rij per paar van oude en nieuwe code; aandeel < 1 bij een splitsing.",
-         "en": "One row per pair of old and new code; aandeel < 1 for a split."},
         "SELECT * FROM core.herindeling\nORDER BY datum_ingang, oude_code, nieuwe_code",
     ),
     Example(
         "bronnen",
-        {"nl": "Bronnen van deze database", "en": "Sources of this database"},
-        {"nl": "is_synthetisch = true: verzonnen demodata, niet voor onderzoek.",
-         "en": "is_synthetisch = true: invented demo data, not for research."},
         "SELECT bron_id, titel, opgehaald_op, licentie, is_synthetisch\n"
         "FROM meta.bron ORDER BY bron_id",
     ),
     Example(
         "woordenboek",
-        {"nl": "Gegevenswoordenboek: kolommen van out.gemeente_periode",
-         "en": "Data dictionary: columns of out.gemeente_periode"},
-        {"nl": "In tabelvolgorde; omschrijving is Nederlands, omschrijving_en Engels.",
-         "en": "In table order; omschrijving_en is English, omschrijving Dutch."},
         _DICTIONARY_SQL.format(column="omschrijving"),
         _DICTIONARY_SQL.format(column="omschrijving_en"),
     ),
     Example(
         "tabellen",
-        {"nl": "Tabellen en aantallen rijen", "en": "Tables and numbers of rows"},
-        {"nl": "rijen_geschat is de schatting van DuckDB; exact: SELECT count(*) FROM <tabel>.",
-         "en": "rijen_geschat is DuckDB's estimate; exact: SELECT count(*) FROM <table>."},
         "SELECT schema_name, table_name, estimated_size AS rijen_geschat,\n"
         "       column_count AS kolommen\n"
         "FROM duckdb_tables()\nWHERE database_name = current_database()\n"

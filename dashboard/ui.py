@@ -68,7 +68,8 @@ def language_switch(lang: Lang) -> Lang:
     # would fall back to its first option while the session reads English.
     st.session_state["taal_switch"] = lang
     choice = st.sidebar.radio(tr("language", lang), ["nl", "en"],
-                              format_func=lambda x: {"nl": "Nederlands", "en": "English"}[x],
+                              # Each language is named in itself, whatever the page's language.
+                              format_func=lambda x: tr(f"language_{x}", x),
                               horizontal=True, key="taal_switch", on_change=_on_language)
     return parse_lang(choice)
 

@@ -66,6 +66,19 @@ def test_no_view_module_keeps_its_own_text_table() -> None:
     assert offenders == []
 
 
+def test_no_text_pair_is_written_in_code() -> None:
+    """Not even inline: no {'nl': '…', 'en': '…'} text literal anywhere in the dashboard
+    (fmt's month names and separators are formatting tables, kept beside the code)."""
+    found = []
+    for path in DASHBOARD.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Dict) and {getattr(k, "value", None)
+                                               for k in node.keys} == {"nl", "en"} \
+                    and any(isinstance(v, ast.Constant | ast.JoinedStr) for v in node.values):
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert found == []
+
+
 # --- every key the code names exists ------------------------------------------------------------
 
 def _module_sections(tree: ast.Module) -> dict[str, str]:
