@@ -9,7 +9,6 @@ import errno
 import resource
 import sys
 import time
-from collections.abc import Callable
 from datetime import UTC, date, datetime
 from functools import partial
 from importlib.metadata import version
@@ -20,7 +19,7 @@ import polars as pl
 
 from etl.errors import InputError, InputErrors, display_path
 from etl.gemeenten import harmonisation_map, valid_in_year
-from etl.inputs import Inputs, Progress
+from etl.inputs import Inputs, Progress, attempt
 from etl.locations import portable_path
 from etl.metadata import load_metadata
 from etl.settings import Settings
@@ -56,18 +55,6 @@ def collect_inputs(raw_dir: Path, snapshot_dir: Path | None, reference_year: int
     return inputs
 
 
-def _attempt(errors: list[InputError], step: Callable[[], pl.DataFrame]) -> pl.DataFrame | None:
-    """Run one transform step; its input problems join the list instead of stopping the run,
-    so that validate and build report every table's problems at once."""
-    try:
-        return step()
-    except InputErrors as exc:
-        errors.extend(exc.errors)
-    except InputError as exc:
-        errors.append(exc)
-    return None
-
-
 def transform_tables(inputs: Inputs, progress: Progress) -> dict[str, pl.DataFrame]:
     """The core tables made from CBS tables alone (they need no registers), as tables.py
     declares them: every output of every role, from the tables of that role that were read.
@@ -76,7 +63,7 @@ def transform_tables(inputs: Inputs, progress: Progress) -> dict[str, pl.DataFra
     for role in ROLES.values():
         parsed = inputs.cbs.get(role.name, [])
         for output in role.outputs:
-            frame = _attempt(inputs.errors, partial(output.run, parsed))
+            frame = attempt(inputs.errors, partial(output.run, parsed))
             if frame is not None:
                 frames[output.target] = frame
     if "core.wmo_clienten" in frames and "core.bevolking" in frames:

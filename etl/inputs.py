@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import polars as pl
 
 from etl import snapshot
-from etl.errors import InputError
+from etl.errors import InputError, InputErrors
 from etl.metadata import SourceMeta
 
 Progress = Callable[[str], None]
@@ -95,3 +96,18 @@ def verified_sidecar(inputs: Inputs, folder: Path, *, required: bool) -> dict | 
     if sidecar is not None and (required or "files" in sidecar):
         inputs.errors += snapshot.verify_files(folder, sidecar)
     return sidecar
+
+
+T = TypeVar("T")
+
+
+def attempt(errors: list[InputError], step: Callable[[], T]) -> T | None:
+    """Run one step; its input problems join `errors` instead of stopping the run, so that
+    validate and build report every source's and table's problems at once."""
+    try:
+        return step()
+    except InputErrors as exc:
+        errors.extend(exc.errors)
+    except InputError as exc:
+        errors.append(exc)
+    return None

@@ -7,11 +7,12 @@ so adding a table of a known kind is a declaration there, not code here.
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 from etl import snapshot
-from etl.errors import InputError, InputErrors, display_path
-from etl.inputs import Inputs, Progress, bron_row, verified_sidecar
+from etl.errors import InputError, display_path
+from etl.inputs import Inputs, Progress, attempt, bron_row, verified_sidecar
 from etl.sources import Source, SourceContext
 from etl.sources.cbs.parse import load_cbs_cube, load_cbs_snapshot
 from etl.sources.cbs.tables import ROLES, spec_for, tables_of
@@ -36,13 +37,8 @@ def read_cbs(inputs: Inputs, raw_dir: Path, progress: Progress) -> None:
         progress(f"parsing {spec.table_id} ({sidecar.get('format')})")
         # The persoonskenmerken table has millions of cells: it stays a compact cube.
         load = load_cbs_cube if spec.role.compact else load_cbs_snapshot
-        try:
-            table = load(folder, spec.measures)
-        except InputErrors as exc:
-            inputs.errors += exc.errors
-            continue
-        except InputError as exc:
-            inputs.errors.append(exc)
+        table = attempt(inputs.errors, partial(load, folder, spec.measures))
+        if table is None:
             continue
         inputs.bronnen.append(bron_row(folder, sidecar))
         inputs.cbs.setdefault(spec.role.name, []).append((spec, table))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from etl.errors import InputError, InputErrors, display_path
-from etl.inputs import Inputs, bron_row, verified_sidecar
+from etl.errors import InputError, display_path
+from etl.inputs import Inputs, attempt, bron_row, verified_sidecar
 from etl.sources import Source, SourceContext
 from etl.sources.rechtspraak.classify import UITSPRAAK_SCHEMA, uitspraak_rows
 from etl.transform.uitspraak import PERIODE_SCHEMA, periode_frame
@@ -31,13 +31,9 @@ def read(inputs: Inputs, ctx: SourceContext) -> None:
         return
     if inputs.gemeente is None:
         return  # the registers or boundaries failed; their problems are listed already
-    try:
-        frame = uitspraak_rows(folder, inputs.gemeente)
-    except InputErrors as exc:
-        inputs.errors += exc.errors
-        return
-    except InputError as exc:
-        inputs.errors.append(exc)
+    gemeente = inputs.gemeente
+    frame = attempt(inputs.errors, lambda: uitspraak_rows(folder, gemeente))
+    if frame is None:
         return
     try:
         periode = periode_frame(list(sidecar.get("periodes") or []))
